@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test install install-test services lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("Rejoinder needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## Install, migrate ./rejoinder.db, load the reference article and serve http://127.0.0.1:8080
+demo: install
+	$(BIN)/rejoinder demo --host 127.0.0.1 --port 8080
+
+## Install test needs (system packages included), start local services, run every test
+test: install-test services
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest
+
+## Start PostgreSQL and Redis when they are installed but not running
+services:
+	@bash scripts/ensure-services
+
+lint:
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+
+format:
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+## Benchmarks against Isso (see benchmarks/README.md)
+bench: install-test
+	$(BIN)/python benchmarks/thread_vs_isso.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,3 @@
+from rejoinder.cli import main
+
+raise SystemExit(main())

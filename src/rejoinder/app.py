@@ -1,0 +1,96 @@
+"""``create_app(settings)``: routes, plugins and lifespan. Nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from rejoinder import __version__
+from rejoinder.config import Settings
+from rejoinder.domain.errors import RejoinderError
+from rejoinder.store.database import Database
+from rejoinder.store.meta import stored_secret
+from rejoinder.store.migrate import current_revision, head_revision
+from rejoinder.web.api import comments, counts, health, votes
+from rejoinder.web.context import Services
+from rejoinder.web.errors import on_http_exception, on_rejoinder_error, on_unexpected
+from rejoinder.web.security import Signer
+
+# Big enough for a 10,000-character comment of escaped emoji; anything larger is refused early.
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+class NotMigrated(RuntimeError):
+    pass
+
+
+async def open_services(settings: Settings) -> Services:
+    """Connect to the database and load the signing secret; the database must be migrated."""
+    database = Database(settings.database_url)
+    try:
+        revision = await current_revision(database)
+        if revision != head_revision():
+            raise NotMigrated(
+                f"the database is at schema revision {revision}, not {head_revision()}: "
+                "run `rejoinder migrate`"
+            )
+        secret = settings.secret
+        if secret is None:
+            async with database.write() as connection:
+                secret = await stored_secret(connection)
+    except BaseException:
+        await database.dispose()
+        raise
+    return Services(settings=settings, db=database, signer=Signer(secret))
+
+
+def create_app(settings: Settings) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.services = await open_services(settings)
+        try:
+            yield
+        finally:
+            await app.state.services.db.dispose()
+
+    cors = None
+    if settings.allowed_origins:
+        cors = CORSConfig(
+            allow_origins=list(settings.allowed_origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Content-Type", "X-Edit-Token", "Idempotency-Key", "Authorization"],
+            allow_credentials=True,
+            max_age=600,
+        )
+
+    return Litestar(
+        route_handlers=[
+            comments.list_comments,
+            comments.create_comment,
+            comments.edit_comment,
+            comments.delete_comment,
+            votes.vote,
+            counts.counts,
+            health.healthz,
+        ],
+        lifespan=[lifespan],
+        cors_config=cors,
+        exception_handlers={
+            RejoinderError: on_rejoinder_error,
+            HTTPException: on_http_exception,
+            Exception: on_unexpected,
+        },
+        openapi_config=OpenAPIConfig(
+            title="Rejoinder API",
+            version=__version__,
+            path="/api/docs",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        request_max_body_size=MAX_REQUEST_BYTES,
+    )

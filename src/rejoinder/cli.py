@@ -1,0 +1,199 @@
+"""The ``rejoinder`` command: serve, migrate, demo, check.
+
+Settings are resolved here, once, from flags, the environment and an optional TOML file, and
+handed to everything else. Worker processes started by ``serve --workers N`` receive the
+resolved settings rather than re-reading the environment, so every worker agrees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from rejoinder import __version__
+from rejoinder.config import SETTINGS, ConfigError, Settings
+
+_RESOLVED_ENV = "REJOINDER_RESOLVED_SETTINGS"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {s.name: getattr(args, s.name, None) for s in SETTINGS}
+    return Settings.load(os.environ, args.config, **overrides)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML file with settings (or REJOINDER_CONFIG)")
+    parser.add_argument(
+        "--database-url", dest="database_url", help=SETTINGS[0].help + " (REJOINDER_DATABASE_URL)"
+    )
+
+
+def _add_server(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on")
+    parser.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="do not log every request (for benchmarks, or when a proxy logs them)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rejoinder", description="Self-hosted discussions for news publishers."
+    )
+    parser.add_argument("--version", action="version", version=f"rejoinder {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="apply pending migrations, then serve")
+    _add_common(serve)
+    _add_server(serve)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    _add_common(migrate)
+
+    demo = commands.add_parser(
+        "demo", help="load the reference article and its two comments, then serve"
+    )
+    _add_common(demo)
+    _add_server(demo)
+
+    check = commands.add_parser(
+        "check", help="print the resolved configuration and whether the database and Redis answer"
+    )
+    _add_common(check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        print(f"rejoinder: {exc}", file=sys.stderr)
+        return 2
+    command = {"serve": _serve, "migrate": _migrate, "demo": _demo, "check": _check}[args.command]
+    try:
+        return command(settings, args)
+    except ValueError as exc:  # e.g. an unsupported database URL
+        print(f"rejoinder: {exc}", file=sys.stderr)
+        return 2
+
+
+def _migrate(settings: Settings, _: argparse.Namespace) -> int:
+    before, after = asyncio.run(_run_migrations(settings))
+    if before == after:
+        print(f"database is up to date (revision {after})")
+    else:
+        print(f"migrated database from {before or 'empty'} to {after}")
+    return 0
+
+
+async def _run_migrations(settings: Settings) -> tuple[str | None, str | None]:
+    from rejoinder.store.database import Database
+    from rejoinder.store.migrate import upgrade
+
+    database = Database(settings.database_url)
+    try:
+        return await upgrade(database)
+    finally:
+        await database.dispose()
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    _migrate(settings, args)
+    return _run_server(settings, args.host, args.port, args.workers, args.access_log)
+
+
+def _run_server(settings: Settings, host: str, port: int, workers: int, access_log: bool) -> int:
+    import uvicorn
+
+    resolved = dataclasses.asdict(settings)
+    resolved.pop("sources")
+    os.environ[_RESOLVED_ENV] = json.dumps(resolved)
+    print(f"serving on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''})")
+    uvicorn.run(
+        "rejoinder.cli:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+    )
+    return 0
+
+
+def worker_app():  # type: ignore[no-untyped-def]
+    """The app of one server process, built from the settings its parent resolved."""
+    from rejoinder.app import create_app
+
+    values = json.loads(os.environ[_RESOLVED_ENV])
+    for name in ("allowed_origins", "trusted_proxies"):
+        values[name] = tuple(values[name])
+    return create_app(Settings(**values))
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from rejoinder.demo import load_demo
+
+    _migrate(settings, args)
+    loaded = asyncio.run(load_demo(settings))
+    print(loaded)
+    return _run_server(settings, args.host, args.port, 1, args.access_log)
+
+
+def _check(settings: Settings, _: argparse.Namespace) -> int:
+    print(f"rejoinder {__version__}")
+    width = max(len(s.name) for s in SETTINGS)
+    for name, shown, source in settings.describe():
+        print(f"  {name:<{width}}  {shown}  [{source}]")
+    database_ok, database_line = asyncio.run(_check_database(settings))
+    print(f"database: {database_line}")
+    redis_ok, redis_line = asyncio.run(_check_redis(settings.redis_url))
+    print(f"redis: {redis_line}")
+    return 0 if database_ok and redis_ok else 1
+
+
+async def _check_database(settings: Settings) -> tuple[bool, str]:
+    from sqlalchemy import text
+
+    from rejoinder.store.database import Database
+    from rejoinder.store.migrate import current_revision, head_revision
+
+    database = Database(settings.database_url)
+    try:
+        async with database.read() as connection:
+            await connection.execute(text("SELECT 1"))
+        revision = await current_revision(database)
+    except Exception as exc:  # report any failure to connect, whatever the driver raises
+        return False, f"NOT answering ({type(exc).__name__}: {exc})"
+    finally:
+        await database.dispose()
+    head = head_revision()
+    state = "up to date" if revision == head else f"needs `rejoinder migrate` (at {revision})"
+    return True, f"answers ({database.dialect}, schema {state})"
+
+
+async def _check_redis(url: str | None) -> tuple[bool, str]:
+    if not url:
+        return True, "not configured (single-process live updates)"
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(url, socket_connect_timeout=3)
+    try:
+        await client.ping()
+    except Exception as exc:  # any failure to reach Redis
+        return False, f"NOT answering at {url} ({type(exc).__name__}: {exc})"
+    finally:
+        await client.aclose()
+    return True, f"answers at {url}"

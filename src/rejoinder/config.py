@@ -1,0 +1,183 @@
+"""Configuration: one table of settings, resolved once, passed everywhere.
+
+Every setting is declared once in ``SETTINGS`` (name, default, help). The environment variable
+is ``REJOINDER_<NAME>``; an optional TOML file (``REJOINDER_CONFIG`` or ``--config``) may set the
+same names in lower case. The environment wins over the file, so a deployment can override one
+value without editing the file. Nothing outside ``cli.py`` reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "REJOINDER_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value we cannot use; the message names the setting."""
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$")
+_DURATION_UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: str | int) -> int:
+    """Seconds from ``900``, ``"900"``, ``"15m"``, ``"1h"`` or ``"2d"``."""
+    if isinstance(value, int):
+        return value
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (use seconds, or 30s, 15m, 1h, 2d)")
+    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+def _words(value: str | list[str]) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return tuple(value.split())
+
+
+def _origins(value: str | list[str]) -> tuple[str, ...]:
+    origins = []
+    for origin in _words(value):
+        origin = origin.rstrip("/")
+        if not re.match(r"^https?://[^/\s]+$", origin):
+            raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
+        origins.append(origin.lower())
+    return tuple(origins)
+
+
+def _optional(value: str) -> str | None:
+    return value or None
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[Any], Any] = str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "database_url",
+        "sqlite:///./rejoinder.db",
+        "Where comments live: sqlite:///path.db (default) or postgresql://user@host/db.",
+    ),
+    Setting(
+        "redis_url",
+        None,
+        "Optional Redis (redis://host:6379/0), used to share live events and caches "
+        "between processes.",
+        _optional,
+    ),
+    Setting(
+        "allowed_origins",
+        (),
+        "Space-separated origins (https://news.example) allowed to embed the widget and write "
+        "cross-origin. The server's own origin is always allowed.",
+        _origins,
+    ),
+    Setting(
+        "trusted_proxies",
+        (),
+        "Space-separated addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers are believed.",
+        _words,
+    ),
+    Setting(
+        "secret",
+        None,
+        "Signing key for edit tokens, voter cookies and address hashes. Generated and stored "
+        "in the database on first run when not set.",
+        _optional,
+    ),
+    Setting(
+        "edit_window",
+        900,
+        "How long an author may edit or delete their comment: seconds, or 30s, 15m, 1h.",
+        parse_duration,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved configuration. Build it with ``Settings.load`` (or directly in tests)."""
+
+    database_url: str = "sqlite:///./rejoinder.db"
+    redis_url: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    secret: str | None = None
+    edit_window: int = 900
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def load(
+        cls,
+        environ: Mapping[str, str],
+        config_file: str | Path | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Resolve each setting from CLI overrides, else environment, else file, else default."""
+        file_values: dict[str, Any] = {}
+        config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
+        if config_file:
+            try:
+                file_values = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"cannot read config file {config_file}: {exc}") from exc
+            known = {s.name for s in SETTINGS}
+            unknown = sorted(set(file_values) - known)
+            if unknown:
+                raise ConfigError(f"unknown setting(s) in {config_file}: {', '.join(unknown)}")
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for setting in SETTINGS:
+            if overrides.get(setting.name) is not None:
+                raw, source = overrides[setting.name], "option"
+            elif setting.env in environ:
+                raw, source = environ[setting.env], setting.env
+            elif setting.name in file_values:
+                raw, source = file_values[setting.name], str(config_file)
+            else:
+                values[setting.name] = setting.default
+                sources[setting.name] = "default"
+                continue
+            try:
+                values[setting.name] = setting.parse(raw)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{setting.env}: {exc}") from exc
+            sources[setting.name] = source
+        return cls(**values, sources=sources)
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(name, shown value, where it came from), with the secret masked, for ``check``."""
+        rows = []
+        for f in fields(self):
+            if f.name == "sources":
+                continue
+            value = getattr(self, f.name)
+            if f.name == "secret" and value:
+                shown = "(set)"
+            elif f.name == "secret":
+                shown = "(stored in database)"
+            elif isinstance(value, tuple):
+                shown = " ".join(value) or "(none)"
+            elif value is None:
+                shown = "(none)"
+            else:
+                shown = str(value)
+            rows.append((f.name, shown, self.sources.get(f.name, "default")))
+        return rows

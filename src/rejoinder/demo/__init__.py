@@ -1,0 +1,56 @@
+"""Demo content: the reference article and its two guest comments."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime, timedelta
+from importlib.resources import files
+from typing import Any
+
+from rejoinder.config import Settings
+from rejoinder.domain.comments import draft_comment
+from rejoinder.domain.models import Status
+from rejoinder.store.comments import insert_comment
+from rejoinder.store.database import Database
+from rejoinder.store.threads import find_thread, thread_for_new_comment
+
+
+def reference() -> dict[str, Any]:
+    return tomllib.loads(files(__package__).joinpath("reference.toml").read_text("utf-8"))
+
+
+async def load_demo(settings: Settings, now: datetime | None = None) -> str:
+    """Load the reference discussion once; running it again changes nothing."""
+    now = now or datetime.now(UTC)
+    content = reference()
+    article = content["article"]
+    database = Database(settings.database_url)
+    try:
+        async with database.write() as connection:
+            if await find_thread(connection, article["slug"]) is not None:
+                return f"demo thread {article['slug']!r} is already loaded"
+            thread = await thread_for_new_comment(
+                connection, article["slug"], article["headline"], None, now
+            )
+            for item in content["comments"]:
+                draft = draft_comment(
+                    thread=article["slug"],
+                    author_name=item["author"],
+                    body=item["body"].strip(),
+                    spoiler=item["spoiler"],
+                )
+                await insert_comment(
+                    connection,
+                    thread_id=thread.id,
+                    draft=draft,
+                    root_id=None,
+                    author_guest=True,
+                    author_badge=None,
+                    voter_id=None,
+                    ip_hash=None,
+                    status=Status.VISIBLE,
+                    now=now - timedelta(days=item["age_days"]),
+                )
+        return f"loaded demo thread {article['slug']!r} with {len(content['comments'])} comments"
+    finally:
+        await database.dispose()

@@ -1,0 +1,38 @@
+"""Author-name rules: what a guest may call themselves."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from rejoinder.domain.errors import invalid
+from rejoinder.domain.text import has_control, is_invisible_trickery, reject_nul
+
+MAX_NAME_LENGTH = 64
+
+
+def clean_author_name(raw: str, field: str = "author_name") -> str:
+    """The name as it will be shown, or a refusal.
+
+    Surrounding spaces are trimmed and the text NFC-normalised so that one name has one
+    spelling. Control, bidirectional-override and zero-width characters are refused, never
+    stripped: a name that needs them is trying to look like something it is not.
+    """
+    reject_nul(raw, field)
+    name = unicodedata.normalize("NFC", raw.strip())
+    if not name:
+        raise invalid("required", "Please give a name.", field)
+    if len(name) > MAX_NAME_LENGTH:
+        raise invalid(
+            "too_long",
+            f"Names can be at most {MAX_NAME_LENGTH} characters (got {len(name)}).",
+            field,
+        )
+    if has_control(name):
+        raise invalid("control_character", "Names cannot contain control characters.", field)
+    if any(is_invisible_trickery(ch) for ch in name):
+        raise invalid(
+            "invisible_character",
+            "Names cannot contain invisible or text-direction characters.",
+            field,
+        )
+    return name

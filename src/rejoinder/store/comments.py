@@ -1,0 +1,198 @@
+"""Comments: reading a page of a thread, writing, editing and deleting, with counts kept true.
+
+Every function here runs inside a transaction the caller opened (``Database.read()`` or
+``Database.write()``), so a comment and the counts it changes are committed together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+
+from rejoinder.domain.comments import is_possible_id
+from rejoinder.domain.models import CommentDraft, Sort, Status, StoredComment
+from rejoinder.domain.ranking import Cursor
+from rejoinder.store._sql import locks_rows
+from rejoinder.store.schema import comments as c
+from rejoinder.store.threads import add_to_count
+
+_COLUMNS = (
+    c.c.id,
+    c.c.thread_id,
+    c.c.parent_id,
+    c.c.root_id,
+    c.c.author_name,
+    c.c.author_email,
+    c.c.author_guest,
+    c.c.author_badge,
+    c.c.voter_id,
+    c.c.body_markdown,
+    c.c.body_html,
+    c.c.spoiler,
+    c.c.status,
+    c.c.created_at,
+    c.c.edited_at,
+    c.c.votes_up,
+    c.c.votes_down,
+    c.c.score,
+    c.c.reply_count,
+)
+
+# What readers get to see: visible comments, and deleted ones kept as placeholders because
+# someone answered them.
+_SHOWN: ColumnElement[bool] = or_(
+    c.c.status == Status.VISIBLE.value,
+    and_(c.c.status == Status.DELETED.value, c.c.reply_count > 0),
+)
+
+
+def _stored(row: Sequence[object]) -> StoredComment:
+    values = dict(zip((col.name for col in _COLUMNS), row, strict=True))
+    values["status"] = Status(values["status"])
+    return StoredComment(**values)  # type: ignore[arg-type]
+
+
+async def get_comment(
+    connection: AsyncConnection, comment_id: int, *, for_update: bool = False
+) -> StoredComment | None:
+    if not is_possible_id(comment_id):
+        return None
+    query = select(*_COLUMNS).where(c.c.id == comment_id)
+    if for_update and locks_rows(connection):
+        query = query.with_for_update()
+    row = (await connection.execute(query)).first()
+    return _stored(row) if row else None
+
+
+async def top_level_page(
+    connection: AsyncConnection, thread_id: int, sort: Sort, limit: int, after: Cursor | None
+) -> list[StoredComment]:
+    """Up to ``limit`` top-level comments in ``sort`` order, starting after ``after``."""
+    query = select(*_COLUMNS).where(c.c.thread_id == thread_id, c.c.parent_id.is_(None), _SHOWN)
+    if sort is Sort.OLDEST:
+        query = query.order_by(c.c.created_at, c.c.id)
+        if after:
+            query = query.where(tuple_(c.c.created_at, c.c.id) > tuple_(after.created_at, after.id))
+    elif sort is Sort.NEWEST:
+        query = query.order_by(c.c.created_at.desc(), c.c.id.desc())
+        if after:
+            query = query.where(tuple_(c.c.created_at, c.c.id) < tuple_(after.created_at, after.id))
+    else:
+        query = query.order_by(c.c.score.desc(), c.c.created_at.desc(), c.c.id.desc())
+        if after:
+            query = query.where(
+                tuple_(c.c.score, c.c.created_at, c.c.id)
+                < tuple_(after.score, after.created_at, after.id)
+            )
+    rows = await connection.execute(query.limit(limit))
+    return [_stored(row) for row in rows]
+
+
+async def replies_under(
+    connection: AsyncConnection, root_ids: Sequence[int]
+) -> list[StoredComment]:
+    """Every shown reply, at any depth, under the given top-level comments, oldest first."""
+    if not root_ids:
+        return []
+    rows = await connection.execute(
+        select(*_COLUMNS).where(c.c.root_id.in_(root_ids), _SHOWN).order_by(c.c.created_at, c.c.id)
+    )
+    return [_stored(row) for row in rows]
+
+
+async def insert_comment(
+    connection: AsyncConnection,
+    *,
+    thread_id: int,
+    draft: CommentDraft,
+    root_id: int | None,
+    author_guest: bool,
+    author_badge: str | None,
+    voter_id: int | None,
+    ip_hash: str | None,
+    status: Status,
+    now: datetime,
+) -> StoredComment:
+    """Store a comment and, if readers will see it, count it in its thread and under its parent."""
+    new_id = await connection.scalar(
+        insert(c)
+        .values(
+            thread_id=thread_id,
+            parent_id=draft.parent_id,
+            root_id=root_id,
+            author_name=draft.author_name,
+            author_email=draft.author_email,
+            author_guest=author_guest,
+            author_badge=author_badge,
+            author_ip_hash=ip_hash,
+            voter_id=voter_id,
+            body_markdown=draft.body_markdown,
+            body_html=draft.body_html,
+            spoiler=draft.spoiler,
+            status=status.value,
+            created_at=now,
+        )
+        .returning(c.c.id)
+    )
+    assert new_id is not None
+    if status is Status.VISIBLE:
+        await add_to_count(connection, thread_id, 1, now)
+        if draft.parent_id is not None:
+            await connection.execute(
+                update(c).where(c.c.id == draft.parent_id).values(reply_count=c.c.reply_count + 1)
+            )
+    stored = await get_comment(connection, new_id)
+    assert stored is not None
+    return stored
+
+
+async def update_text(
+    connection: AsyncConnection,
+    comment_id: int,
+    *,
+    markdown: str,
+    html: str,
+    spoiler: bool,
+    now: datetime,
+) -> StoredComment:
+    await connection.execute(
+        update(c)
+        .where(c.c.id == comment_id)
+        .values(body_markdown=markdown, body_html=html, spoiler=spoiler, edited_at=now)
+    )
+    stored = await get_comment(connection, comment_id)
+    assert stored is not None
+    return stored
+
+
+async def mark_deleted(connection: AsyncConnection, comment: StoredComment, now: datetime) -> None:
+    """Delete a comment, keeping its place only while replies still hang from it.
+
+    A comment with no replies leaves its parent's reply count; if that parent was itself a
+    deleted placeholder with nothing else under it, it goes too, and so on up the chain.
+    """
+    await connection.execute(
+        update(c).where(c.c.id == comment.id).values(status=Status.DELETED.value, deleted_at=now)
+    )
+    if comment.status is not Status.VISIBLE:
+        return
+    await add_to_count(connection, comment.thread_id, -1)
+    if comment.reply_count > 0:
+        return
+    parent_id = comment.parent_id
+    while parent_id is not None:
+        row = (
+            await connection.execute(
+                update(c)
+                .where(c.c.id == parent_id)
+                .values(reply_count=c.c.reply_count - 1)
+                .returning(c.c.status, c.c.reply_count, c.c.parent_id)
+            )
+        ).first()
+        if row is None or row.status != Status.DELETED.value or row.reply_count > 0:
+            return
+        parent_id = row.parent_id

@@ -1,0 +1,107 @@
+"""Connections to the one database, for reading and for writing.
+
+SQLite (the embedded default) allows one writer at a time. Rather than letting writers race
+and fail with "database is locked", every write in this process goes through one connection
+behind an asyncio lock, in a ``BEGIN IMMEDIATE`` transaction that takes the write lock up
+front; other processes wait for it through SQLite's busy timeout. Reads use their own pool
+and, thanks to WAL, never wait for writers.
+
+PostgreSQL needs none of that: both kinds of work share one pool, and reads run in
+read-only REPEATABLE READ transactions so that one response sees one snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def async_url(database_url: str) -> URL:
+    """The SQLAlchemy URL with our async driver for a plain ``sqlite:`` or ``postgresql:`` URL."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+
+
+def _sqlite_engine(url: URL, *, immediate: bool, pool_size: int) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take BEGIN out of the driver's hands so that we decide what kind of BEGIN it is.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """The application's handle on storage: ``read()`` and ``write()`` transactions."""
+
+    def __init__(self, database_url: str, *, read_pool_size: int = 4) -> None:
+        self.url = async_url(database_url)
+        self.dialect = self.url.get_backend_name()
+        self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        if self.dialect == "sqlite":
+            self._reader = _sqlite_engine(self.url, immediate=False, pool_size=read_pool_size)
+            self._writer = _sqlite_engine(self.url, immediate=True, pool_size=1)
+            self._engines: tuple[AsyncEngine, ...] = (self._reader, self._writer)
+        else:
+            engine = create_async_engine(self.url, pool_size=10, max_overflow=10)
+            self._writer = engine
+            self._reader = engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            self._engines = (engine,)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A consistent snapshot for one response."""
+        async with self._reader.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction that commits on success and rolls back on any exception."""
+        if self._write_lock is None:
+            async with self._writer.begin() as connection:
+                yield connection
+            return
+        async with self._write_lock, self._writer.begin() as connection:
+            yield connection
+
+    async def dispose(self) -> None:
+        for engine in self._engines:
+            await engine.dispose()

@@ -1,0 +1,170 @@
+"""The tables, in SQLAlchemy Core. One schema for SQLite and PostgreSQL.
+
+Alembic migrations in ``migrations/versions`` create exactly this; a test compares the two so
+they cannot drift.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+# SQLite's INTEGER PRIMARY KEY is its rowid only when spelled INTEGER; PostgreSQL gets BIGINT.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Always an aware UTC datetime in Python, whatever the database keeps.
+
+    SQLite has no time zones, so naive UTC is stored there; PostgreSQL gets timestamptz.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(DateTime(timezone=True))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+threads = Table(
+    "threads",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("site_id", Id, ForeignKey("sites.id"), nullable=False),
+    Column("key", String(512), nullable=False),
+    Column("title", String(300)),
+    Column("url", String(2048)),
+    Column("closed", Boolean, nullable=False, server_default=text("false")),
+    Column("comment_count", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_comment_at", UTCDateTime),
+    UniqueConstraint("site_id", "key"),
+)
+
+voters = Table(
+    "voters",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "key"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("thread_id", Id, ForeignKey("threads.id"), nullable=False),
+    Column("parent_id", Id, ForeignKey("comments.id")),
+    # The top-level comment this one answers, directly or not: one indexed lookup fetches
+    # every reply under a page of top-level comments. NULL for top-level comments.
+    Column("root_id", Id, ForeignKey("comments.id")),
+    Column("author_name", String(64), nullable=False),
+    Column("author_email", String(254)),
+    Column("author_guest", Boolean, nullable=False),
+    Column("author_badge", String(32)),
+    Column("author_ip_hash", String(64)),
+    Column("voter_id", Id, ForeignKey("voters.id")),
+    Column("body_markdown", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("spoiler", Boolean, nullable=False, server_default=text("false")),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("edited_at", UTCDateTime),
+    Column("deleted_at", UTCDateTime),
+    Column("votes_up", Integer, nullable=False, server_default=text("0")),
+    Column("votes_down", Integer, nullable=False, server_default=text("0")),
+    # Wilson lower bound of the votes, kept in step with them, so "Best" is an index scan.
+    Column("score", Float(53), nullable=False, server_default=text("0")),
+    # Direct replies that readers see: visible ones and deleted placeholders that still
+    # have replies of their own.
+    Column("reply_count", Integer, nullable=False, server_default=text("0")),
+    Index(None, "thread_id", "parent_id", "created_at", "id"),
+    Index(None, "thread_id", "parent_id", "score", "created_at", "id"),
+    Index(None, "root_id", "created_at", "id"),
+)
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("comment_id", Id, ForeignKey("comments.id"), primary_key=True),
+    Column("voter_id", Id, ForeignKey("voters.id"), primary_key=True),
+    Column("value", SmallInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", SmallInteger),
+    Column("response", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "created_at"),
+)

@@ -1,0 +1,70 @@
+"""Votes: one per voter per comment, with the comment's tallies and score kept in step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rejoinder.domain.models import Votes
+from rejoinder.domain.ranking import wilson_lower_bound
+from rejoinder.store._sql import insert_ignoring_conflicts, locks_rows
+from rejoinder.store.schema import comments, voters, votes
+
+
+async def voter_id(connection: AsyncConnection, kind: str, key: str, now: datetime) -> int:
+    """The voter row for a guest browser or a signed-in user, made on first use."""
+    await connection.execute(
+        insert_ignoring_conflicts(connection, voters).values(kind=kind, key=key, created_at=now)
+    )
+    found = await connection.scalar(
+        select(voters.c.id).where(voters.c.kind == kind, voters.c.key == key)
+    )
+    assert found is not None
+    return found
+
+
+async def cast_vote(
+    connection: AsyncConnection, comment_id: int, voter: int, value: int, now: datetime
+) -> Votes:
+    """Record ``value`` (1 up, -1 down, 0 none) as this voter's only vote on the comment.
+
+    The comment row is locked first, so concurrent votes on one comment apply one after the
+    other and no change is lost (the read-then-write race Isso's votes have).
+    """
+    lock = select(comments.c.votes_up, comments.c.votes_down).where(comments.c.id == comment_id)
+    if locks_rows(connection):
+        lock = lock.with_for_update()
+    tallies = (await connection.execute(lock)).one()
+    up, down = tallies.votes_up, tallies.votes_down
+    previous = await connection.scalar(
+        select(votes.c.value).where(votes.c.comment_id == comment_id, votes.c.voter_id == voter)
+    )
+    if previous == value or (previous is None and value == 0):
+        return Votes(up, down)
+    if previous == 1:
+        up -= 1
+    elif previous == -1:
+        down -= 1
+    if value == 1:
+        up += 1
+    elif value == -1:
+        down += 1
+    where = (votes.c.comment_id == comment_id, votes.c.voter_id == voter)
+    if value == 0:
+        await connection.execute(delete(votes).where(*where))
+    elif previous is None:
+        await connection.execute(
+            votes.insert().values(
+                comment_id=comment_id, voter_id=voter, value=value, created_at=now, updated_at=now
+            )
+        )
+    else:
+        await connection.execute(update(votes).where(*where).values(value=value, updated_at=now))
+    await connection.execute(
+        update(comments)
+        .where(comments.c.id == comment_id)
+        .values(votes_up=up, votes_down=down, score=wilson_lower_bound(up, down))
+    )
+    return Votes(up, down)

@@ -1,0 +1,1 @@
+"""HTTP: parse requests, call the domain and the store, serialise answers."""

@@ -1,0 +1,93 @@
+"""The one place that turns exceptions into ``{"error": {"code", "message", "field"}}``.
+
+Handlers raise ``RejoinderError`` (or let the framework raise its own HTTP exceptions);
+nothing else in the web layer builds error JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from rejoinder.domain.errors import Problem, RejoinderError
+
+log = logging.getLogger("rejoinder")
+
+STATUS_FOR = {
+    Problem.INVALID: 400,
+    Problem.UNAUTHORISED: 401,
+    Problem.FORBIDDEN: 403,
+    Problem.NOT_FOUND: 404,
+    Problem.CONFLICT: 409,
+    Problem.TOO_LARGE: 413,
+    Problem.UNSUPPORTED_MEDIA: 415,
+    Problem.UNPROCESSABLE: 422,
+}
+
+_BACKTICKED = re.compile(r"`([^`]+)`")
+_MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
+
+
+def error_response(
+    status: int, code: str, message: str, field: str | None = None
+) -> Response[dict[str, dict[str, str | None]]]:
+    return Response(
+        {"error": {"code": code, "message": message, "field": field}},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def on_rejoinder_error(_: Request, exc: RejoinderError) -> Response:
+    return error_response(STATUS_FOR[exc.problem], exc.code, exc.message, exc.field)
+
+
+def _validation_field(exc: ValidationException) -> tuple[str | None, str]:
+    """The field and message of the first problem msgspec/Litestar reported."""
+    extra = exc.extra
+    if not isinstance(extra, list) or not extra or not isinstance(extra[0], dict):
+        missing = _MISSING_PARAMETER.search(exc.detail or "")
+        if missing:
+            return missing.group(
+                2
+            ), f"The {missing.group(1)} parameter {missing.group(2)!r} is required."
+        return None, exc.detail or "The request is not valid."
+    first = extra[0]
+    message = str(first.get("message", "The request is not valid."))
+    field = first.get("key")
+    if field in (None, "data"):
+        named = _BACKTICKED.findall(message)
+        field = named[-1] if "field" in message and named else None
+    return field, message
+
+
+def on_http_exception(_: Request, exc: HTTPException) -> Response:
+    """Framework errors (bad JSON, wrong types, unknown route...) in the same shape as ours."""
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        field, message = _validation_field(exc)
+        return error_response(400, "invalid", message, field)
+    if status == 400:
+        detail = exc.detail or "Bad request"
+        code = "invalid_json" if "JSON" in detail or "truncated" in detail.lower() else "invalid"
+        if code == "invalid_json":
+            detail = f"The request body is not valid JSON ({detail})."
+        return error_response(400, code, detail)
+    if status >= 500:
+        log.error("server error: %s", exc.detail)
+        return error_response(status, "internal", "Something went wrong on our side.")
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    code = phrase.lower().replace(" ", "_").replace("-", "_")
+    response = error_response(status, code, exc.detail or phrase)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def on_unexpected(_: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal", "Something went wrong on our side.")

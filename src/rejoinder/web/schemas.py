@@ -1,0 +1,53 @@
+"""Request and response bodies of the JSON API. The OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from rejoinder.domain.models import Comment, ThreadInfo
+
+
+class NewComment(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    thread: str
+    author_name: str
+    body: str
+    thread_title: str | None = None
+    thread_url: str | None = None
+    parent_id: int | None = None
+    author_email: str | None = None
+    spoiler: bool = False
+
+
+class CommentEdit(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    body: str
+    spoiler: bool | None = None
+
+
+class VoteRequest(msgspec.Struct, forbid_unknown_fields=True):
+    value: Literal[-1, 0, 1]
+
+
+class ThreadPage(msgspec.Struct):
+    thread: ThreadInfo
+    comments: list[Comment]
+    next_cursor: str | None
+
+
+class CreatedComment(msgspec.Struct):
+    comment: Comment
+    edit_token: str
+
+
+class EditedComment(msgspec.Struct):
+    comment: Comment
+
+
+class Counts(msgspec.Struct):
+    counts: dict[str, int]
+
+
+class Health(msgspec.Struct):
+    status: str
+    database: str

@@ -1,0 +1,149 @@
+"""Who is asking, from where, and with what right: origins, client addresses, signed tokens.
+
+Writes are accepted only as JSON and only from the server's own origin or an origin the
+publisher listed, which together stop cross-site form posts. Edit tokens and voter cookies
+are HMAC-signed with the instance secret, so the server keeps no session table for guests.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from ipaddress import ip_address, ip_network
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from rejoinder.domain.errors import Problem, RejoinderError
+from rejoinder.web.bodies import check_strict_body
+from rejoinder.web.context import services
+
+VOTER_COOKIE = "rj_voter"
+VOTER_COOKIE_MAX_AGE = 2 * 365 * 24 * 3600
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class Signer:
+    """HMAC-SHA256 with one secret, a distinct purpose per kind of token."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = hashlib.sha256(secret.encode("utf-8")).digest()
+
+    def sign(self, purpose: str, value: str) -> str:
+        digest = hmac.new(self._key, f"{purpose}:{value}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+    def verify(self, purpose: str, value: str, signature: str) -> bool:
+        return hmac.compare_digest(self.sign(purpose, value), signature)
+
+    def edit_token(self, comment_id: int) -> str:
+        return self.sign("edit", str(comment_id))
+
+    def address_hash(self, address: str) -> str:
+        """A keyed hash of a client address: enough to match repeat visitors, not to reveal them."""
+        return self.sign("address", address)[:32]
+
+    def new_voter_cookie(self) -> tuple[str, str]:
+        """A fresh (voter key, cookie value) pair for a browser that has none."""
+        key = secrets.token_urlsafe(18)
+        return key, f"{key}.{self.sign('voter', key)}"
+
+    def voter_from_cookie(self, cookie: str | None) -> str | None:
+        if not cookie or "." not in cookie:
+            return None
+        key, _, signature = cookie.partition(".")
+        return key if key and self.verify("voter", key, signature) else None
+
+
+def _is_trusted(host: str | None, trusted: tuple[str, ...]) -> bool:
+    if not host or not trusted:
+        return False
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return host in trusted
+    for entry in trusted:
+        try:
+            if address in ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(connection: ASGIConnection) -> str:
+    """The reader's address: X-Forwarded-For is believed only when a trusted proxy sent it.
+
+    The chain is read from the right, skipping our own proxies, so a client cannot choose its
+    address by sending the header itself.
+    """
+    trusted = services(connection).settings.trusted_proxies
+    peer = connection.client.host if connection.client else "unknown"
+    if not _is_trusted(peer, trusted):
+        return peer
+    forwarded = [
+        hop.strip()
+        for value in connection.headers.getall("x-forwarded-for", [])
+        for hop in value.split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(forwarded):
+        if not _is_trusted(hop, trusted):
+            return hop
+    return forwarded[0] if forwarded else peer
+
+
+def own_origin(connection: ASGIConnection) -> str:
+    scheme = connection.scope.get("scheme", "http")
+    host = connection.headers.get("host", "")
+    trusted = services(connection).settings.trusted_proxies
+    if _is_trusted(connection.client.host if connection.client else None, trusted):
+        scheme = connection.headers.get("x-forwarded-proto", scheme).split(",")[0].strip()
+        host = connection.headers.get("x-forwarded-host", host).split(",")[0].strip()
+    return f"{scheme}://{host}".lower()
+
+
+def is_secure(connection: ASGIConnection) -> bool:
+    return own_origin(connection).startswith("https://")
+
+
+async def guard_write(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Refuse writes that are not JSON (415), come from a page we do not serve (403), or
+    whose body does not match the handler's declared type exactly (400).
+
+    A request without an Origin header is not from a browser page (browsers always send it on
+    these methods), so it cannot be a cross-site forgery.
+    """
+    _check_origin(connection)
+    if connection.scope.get("method", "GET") not in _BODY_METHODS:
+        return
+    media_type = connection.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise RejoinderError(
+            Problem.UNSUPPORTED_MEDIA,
+            "unsupported_media_type",
+            "Send the request body as JSON with Content-Type: application/json.",
+            "Content-Type",
+        )
+    body_type = handler.opt.get("body")
+    if body_type is not None and isinstance(connection, Request):
+        await check_strict_body(connection, body_type)
+
+
+def _check_origin(connection: ASGIConnection) -> None:
+    origin = connection.headers.get("origin")
+    if origin is None:
+        return
+    origin = origin.rstrip("/").lower()
+    allowed = services(connection).settings.allowed_origins
+    if origin != own_origin(connection) and origin not in allowed:
+        raise RejoinderError(
+            Problem.FORBIDDEN,
+            "origin_not_allowed",
+            f"Writes from {origin} are not allowed. The site's administrator can add it to "
+            "REJOINDER_ALLOWED_ORIGINS.",
+            "Origin",
+        )

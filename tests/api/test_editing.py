@@ -1,0 +1,94 @@
+"""Authors may edit and delete their own comments, with their edit token, within the window."""
+
+from __future__ import annotations
+
+from tests.support import assert_error, page, posted
+
+
+def edit(client, created, body, **extra):
+    headers = {"X-Edit-Token": created["edit_token"]}
+    return client.patch(
+        f"/api/comments/{created['comment']['id']}", json={"body": body, **extra}, headers=headers
+    )
+
+
+def remove(client, created, token=None):
+    token = created["edit_token"] if token is None else token
+    return client.delete(
+        f"/api/comments/{created['comment']['id']}", headers={"X-Edit-Token": token}
+    )
+
+
+def test_guest_can_edit_within_window(client, clock):
+    created = posted(client, "first thoughts")
+    clock.advance(14 * 60)
+    response = edit(client, created, "second **thoughts**", spoiler=True)
+    assert response.status_code == 200, response.text
+    comment = response.json()["comment"]
+    assert comment["html"] == "<p>second <strong>thoughts</strong></p>"
+    assert comment["spoiler"] is True
+    assert comment["edited_at"] is not None
+    assert page(client)["comments"][0]["html"] == comment["html"]
+
+
+def test_editing_keeps_the_spoiler_flag_unless_told(client):
+    created = posted(client, spoiler=True)
+    assert edit(client, created, "changed").json()["comment"]["spoiler"] is True
+
+
+def test_guest_cannot_edit_after_the_window(client, clock, peek):
+    created = posted(client, "original")
+    clock.advance(15 * 60 + 1)
+    assert (
+        assert_error(edit(client, created, "too late"), 403, None)["code"] == "edit_window_closed"
+    )
+    assert assert_error(remove(client, created), 403, None)["code"] == "edit_window_closed"
+    assert peek.scalar("SELECT body_markdown FROM comments") == "original"
+    assert page(client)["thread"]["comment_count"] == 1
+
+
+def test_edit_window_is_configurable(make_client, clock):
+    client = make_client(edit_window=60)
+    created = posted(client)
+    clock.advance(61)
+    assert edit(client, created, "late").status_code == 403
+
+
+def test_edit_without_the_right_token_is_refused(client, peek):
+    created = posted(client, "mine")
+    other = posted(client, "someone else's")
+    wrong = {"X-Edit-Token": other["edit_token"]}
+    comment_id = created["comment"]["id"]
+    response = client.patch(f"/api/comments/{comment_id}", json={"body": "x"}, headers=wrong)
+    assert_error(response, 403, "X-Edit-Token")
+    assert_error(
+        client.patch(f"/api/comments/{comment_id}", json={"body": "x"}), 403, "X-Edit-Token"
+    )
+    assert_error(remove(client, created, token="forged"), 403, "X-Edit-Token")
+    assert peek.scalar("SELECT count(*) FROM comments WHERE status = 'visible'") == 2
+
+
+def test_edit_is_checked_like_a_new_comment(client, peek):
+    created = posted(client, "original")
+    assert_error(edit(client, created, "   "), 400, "body")
+    assert_error(edit(client, created, "x" * 10_001), 413, "body")
+    assert_error(edit(client, created, "a\x00b"), 400, "body")
+    assert_error(edit(client, created, "ok", spoiler="yes"), 400, "spoiler")
+    assert peek.scalar("SELECT body_markdown FROM comments") == "original"
+
+
+def test_editing_or_deleting_a_missing_comment_is_404(client):
+    created = posted(client)
+    created["comment"]["id"] = 999_999
+    assert_error(edit(client, created, "x"), 404, None)
+    assert_error(remove(client, created), 404, None)
+    created["comment"]["id"] = 2**70
+    assert_error(remove(client, created), 404, None)
+
+
+def test_a_deleted_comment_cannot_be_edited_or_deleted_again(client):
+    created = posted(client)
+    assert remove(client, created).status_code == 204
+    assert_error(edit(client, created, "back from the dead"), 404, None)
+    assert_error(remove(client, created), 404, None)
+    assert page(client)["thread"]["comment_count"] == 0

@@ -1,0 +1,193 @@
+"""The ``rejoinder`` command, run as a user would: real processes, real ports."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from rejoinder.demo import reference
+
+DEMO_THREAD = reference()["article"]["slug"]
+
+
+def rejoinder(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rejoinder", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def env(database_url: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
+    return {**clean, "REJOINDER_DATABASE_URL": database_url}
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen, port: int) -> None:
+        self.process = process
+        self.url = f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        """Stop the server and every worker it started; a no-op once it has stopped."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process.stdout.close()
+
+
+def wait_until_healthy(server: Server, deadline_seconds: float = 30) -> None:
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise AssertionError(f"server exited: {server.process.stdout.read()}")
+        try:
+            if httpx.get(server.url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("server did not become healthy")
+
+
+@pytest.fixture
+def start_server(env: dict[str, str]) -> Iterator:
+    started: list[Server] = []
+
+    def start(*args: str) -> Server:
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rejoinder", *args, "--port", str(port), "--no-access-log"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        server = Server(process, port)
+        started.append(server)
+        wait_until_healthy(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def test_migrate_reports_an_up_to_date_database(env):
+    result = rejoinder("migrate", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+
+
+def test_migrate_creates_a_new_sqlite_database(tmp_path, env):
+    env["REJOINDER_DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = rejoinder("migrate", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "migrated database from empty to" in result.stdout
+    assert (tmp_path / "fresh.db").exists()
+
+
+def test_check_prints_configuration_and_what_answers(env):
+    env["REJOINDER_EDIT_WINDOW"] = "10m"
+    env["REJOINDER_SECRET"] = "do-not-print-me"
+    result = rejoinder("check", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "edit_window      600  [REJOINDER_EDIT_WINDOW]" in result.stdout
+    assert "database: answers" in result.stdout and "schema up to date" in result.stdout
+    assert "redis: not configured" in result.stdout
+    assert "do-not-print-me" not in result.stdout
+
+
+def test_check_fails_when_the_database_or_redis_does_not_answer(env):
+    env["REJOINDER_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/none"
+    env["REJOINDER_REDIS_URL"] = "redis://127.0.0.1:1/0"
+    result = rejoinder("check", env=env)
+    assert result.returncode == 1
+    assert "database: NOT answering" in result.stdout
+    assert "redis: NOT answering" in result.stdout
+
+
+def test_bad_configuration_is_a_clear_error(env):
+    env["REJOINDER_EDIT_WINDOW"] = "soon"
+    result = rejoinder("check", env=env)
+    assert result.returncode == 2
+    assert "REJOINDER_EDIT_WINDOW" in result.stderr
+
+
+def test_demo_loads_the_reference_thread_once_and_serves_it(start_server, env):
+    server = start_server("demo")
+    first = httpx.get(
+        f"{server.url}/api/comments", params={"thread": DEMO_THREAD, "sort": "oldest"}
+    ).json()
+    assert first["thread"]["comment_count"] == 2
+    assert first["thread"]["title"].startswith("EXPLAINED: Surge in Russian Deserters")
+    older, newer = first["comments"]
+    assert [older["author"]["name"], newer["author"]["name"]] == ["Mr Person", "John"]
+    assert all(c["author"]["guest"] and c["spoiler"] for c in first["comments"])
+    assert older["html"] == "<p>Transcript please.</p>"
+    assert "At this point the Russians deserters" in newer["html"]
+    # Loading again (a second `rejoinder demo`) changes nothing.
+    server.stop()
+    again = start_server("demo")
+    second = httpx.get(f"{again.url}/api/comments", params={"thread": DEMO_THREAD}).json()
+    assert second["thread"]["comment_count"] == 2
+
+
+def test_demo_comments_are_dated_one_day_and_one_week_ago(start_server):
+    from datetime import UTC, datetime
+
+    server = start_server("demo")
+    page = httpx.get(f"{server.url}/api/comments", params={"thread": DEMO_THREAD}).json()
+    ages = sorted(
+        (datetime.now(UTC) - datetime.fromisoformat(c["created_at"])).total_seconds() / 86400
+        for c in page["comments"]
+    )
+    assert ages[0] == pytest.approx(1, abs=0.01)
+    assert ages[1] == pytest.approx(7, abs=0.01)
+
+
+def test_two_workers_take_fifty_concurrent_posts_without_losing_one(start_server):
+    server = start_server("serve", "--workers", "2")
+
+    async def post_all() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        "/api/comments",
+                        json={"thread": "hot", "author_name": f"R{n}", "body": f"Post {n}"},
+                    )
+                    for n in range(50)
+                )
+            )
+
+    responses = asyncio.run(post_all())
+    assert [r.status_code for r in responses] == [201] * 50, [r.text for r in responses]
+    ids = {r.json()["comment"]["id"] for r in responses}
+    assert len(ids) == 50
+    page = httpx.get(f"{server.url}/api/comments", params={"thread": "hot", "limit": 200}).json()
+    assert page["thread"]["comment_count"] == 50
+    assert {c["id"] for c in page["comments"]} == ids

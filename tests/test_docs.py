@@ -1,0 +1,35 @@
+"""Documentation that cannot drift: every setting and every command is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rejoinder.cli import build_parser
+from rejoinder.config import SETTINGS
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGURATION = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def test_every_setting_is_in_the_configuration_docs(setting):
+    assert f"`{setting.name}`" in CONFIGURATION
+    assert f"`{setting.env}`" in CONFIGURATION
+
+
+def commands() -> list[str]:
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command")
+    return sorted(subparsers.choices)
+
+
+@pytest.mark.parametrize("command", commands())
+def test_every_command_is_documented(command):
+    assert f"rejoinder {command}" in CONFIGURATION
+    assert f"rejoinder {command}" in README
+
+
+def test_readme_quickstart_is_two_commands():
+    assert "make demo" in README and "make test" in README

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ENV_PREFIX = "REJOINDER_"
 
@@ -54,6 +55,15 @@ def _origins(value: str | list[str]) -> tuple[str, ...]:
 
 def _optional(value: str) -> str | None:
     return value or None
+
+
+def mask_password(url: str) -> str:
+    """The URL with any password replaced, so it can be printed and logged."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @dataclass(frozen=True)
@@ -177,6 +187,8 @@ class Settings:
                 shown = " ".join(value) or "(none)"
             elif value is None:
                 shown = "(none)"
+            elif f.name.endswith("_url"):
+                shown = mask_password(value)
             else:
                 shown = str(value)
             rows.append((f.name, shown, self.sources.get(f.name, "default")))

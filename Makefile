@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+CODE   := $(wildcard src tests benchmarks)
 
 .PHONY: demo test install install-test services lint format bench clean
 
@@ -28,8 +29,8 @@ demo: install
 
 ## Install test needs (system packages included), start local services, run every test
 test: install-test services
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/ruff check $(CODE)
 	$(BIN)/python -m pytest
 
 ## Start PostgreSQL and Redis when they are installed but not running
@@ -37,12 +38,12 @@ services:
 	@bash scripts/ensure-services
 
 lint:
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/ruff check $(CODE)
 
 format:
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format $(CODE)
+	$(BIN)/ruff check --fix $(CODE)
 
 ## Benchmarks against Isso (see benchmarks/README.md)
 bench: install-test

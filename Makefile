@@ -47,7 +47,7 @@ format:
 
 ## Benchmarks against Isso (see benchmarks/README.md)
 bench: install-test
-	$(BIN)/python benchmarks/thread_vs_isso.py
+	$(BIN)/python benchmarks/isso_comparison.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache .hypothesis

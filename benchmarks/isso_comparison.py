@@ -1,0 +1,380 @@
+"""Rejoinder against Isso on one machine, in one run: full-thread reads and guest posts.
+
+Both servers get the same 200-comment thread (40% replies, same bodies), then wrk loads each
+on loopback with the same settings:
+
+- read: GET of the whole thread (Rejoinder ``limit=200``; Isso returns everything);
+- post: guest comments to a second thread, every body different.
+
+Isso 0.14 runs from PyPI in a temporary virtualenv under gunicorn with 2 workers and its rate
+guard off; Rejoinder runs ``rejoinder serve --workers 2`` on a temporary SQLite database.
+Run from the repository root: ``.venv/bin/python benchmarks/isso_comparison.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_COMMENTS = 200
+REPLY_SHARE = 0.4
+WORDS = (
+    "the",
+    "kremlin",
+    "soldiers",
+    "families",
+    "report",
+    "volunteers",
+    "war",
+    "ukraine",
+    "statistics",
+    "desert",
+    "mobilised",
+    "discontent",
+    "newest",
+    "group",
+    "practices",
+    "captured",
+    "situation",
+    "moral",
+    "sanctions",
+    "recovery",
+    "civilised",
+    "international",
+    "commerce",
+    "regime",
+    "evidence",
+    "interview",
+    "frontline",
+    "village",
+    "bridge",
+    "winter",
+)
+
+
+@dataclass
+class Server:
+    """One system under test: where it listens and how its API spells reads and posts."""
+
+    name: str
+    port: int
+    read_path: str
+    post_path: str
+    post_body: Callable[[str, str, int | None, str], dict]  # (thread, author, parent, text)
+    created_id: Callable[[dict], int]
+    count_thread: Callable[[httpx.Client], int]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass
+class Result:
+    workload: str
+    server: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def paragraph(rng: random.Random) -> str:
+    sentences = []
+    for _ in range(rng.randint(2, 6)):
+        words = [rng.choice(WORDS) for _ in range(rng.randint(8, 20))]
+        sentences.append(" ".join(words).capitalize() + ".")
+    return " ".join(sentences)
+
+
+def ensure_wrk() -> str:
+    if shutil.which("wrk") is None:
+        install = ["apt-get", "install", "-y", "-q", "wrk"]
+        if subprocess.run(install, capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
+            subprocess.run(install, check=True, capture_output=True)
+    return subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[
+        0
+    ]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {seconds}s")
+
+
+@contextmanager
+def running(command: list[str], env: dict[str, str], health_url: str) -> Iterator[None]:
+    """Run a server in its own process group; stop the whole group however we leave."""
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            wait_healthy(health_url, process)
+            yield
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+
+
+def rejoinder_server(port: int) -> Server:
+    def count(client: httpx.Client) -> int:
+        return client.get(f"/api/comments?thread=bench&limit={SEED_COMMENTS}").json()["thread"][
+            "comment_count"
+        ]
+
+    return Server(
+        name="rejoinder",
+        port=port,
+        read_path=f"/api/comments?thread=bench&limit={SEED_COMMENTS}",
+        post_path="/api/comments",
+        post_body=lambda thread, author, parent, text: {
+            "thread": thread,
+            "thread_title": "Bench",
+            "author_name": author,
+            "body": text,
+            **({"parent_id": parent} if parent else {}),
+        },
+        created_id=lambda created: created["comment"]["id"],
+        count_thread=count,
+    )
+
+
+def isso_server(port: int) -> Server:
+    def count(client: httpx.Client) -> int:
+        def walk(replies: list[dict]) -> int:
+            return sum(1 + walk(reply.get("replies", [])) for reply in replies)
+
+        return walk(client.get("/?uri=%2Fbench").json()["replies"])
+
+    return Server(
+        name="isso",
+        port=port,
+        read_path="/?uri=%2Fbench",
+        post_path="/new?uri=",  # the thread's uri is appended per request
+        post_body=lambda thread, author, parent, text: {
+            "text": text,
+            "author": author,
+            "title": thread,
+            **({"parent": parent} if parent else {}),
+        },
+        created_id=lambda created: created["id"],
+        count_thread=count,
+    )
+
+
+def post_url(server: Server, thread: str) -> str:
+    return server.post_path + (quote("/" + thread, safe="") if server.name == "isso" else "")
+
+
+def seed(server: Server) -> None:
+    """The same 200-comment thread on each server: 40% replies to earlier comments."""
+    rng = random.Random(2023_12_08)
+    made: list[int] = []
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for n in range(SEED_COMMENTS):
+            parent = rng.choice(made) if made and rng.random() < REPLY_SHARE else None
+            body = server.post_body("bench", f"Reader {n}", parent, paragraph(rng))
+            response = client.post(post_url(server, "bench"), json=body)
+            response.raise_for_status()
+            client.cookies.clear()  # Isso sets one cookie per comment; readers don't pile them up
+            made.append(server.created_id(response.json()))
+        counted = server.count_thread(client)
+    if counted != SEED_COMMENTS:
+        raise RuntimeError(f"{server.name} shows {counted} comments, expected {SEED_COMMENTS}")
+
+
+POST_SCRIPT = """
+local thread_count = 0
+function setup(thread)
+  thread:set("tid", thread_count)
+  thread_count = thread_count + 1
+end
+function init(args)
+  counter = 0
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  counter = counter + 1
+  local n = tid .. "-" .. counter
+  return wrk.format(nil, PATH, nil, string.format(BODY, n, n))
+end
+"""
+
+
+def post_script(server: Server, directory: Path) -> Path:
+    body = server.post_body("bench-post", "Load %s", None, "Load test comment %s, *markdown*.")
+    lua = POST_SCRIPT.replace("PATH", json.dumps(post_url(server, "bench-post"))).replace(
+        "BODY", "[[" + json.dumps(body) + "]]"
+    )
+    path = directory / f"post_{server.name}.lua"
+    path.write_text(lua)
+    return path
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def parse_wrk(output: str) -> tuple[float, float, float, int, int]:
+    def latency(percentile: str) -> float:
+        match = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)
+        if not match:
+            raise RuntimeError(f"no {percentile}% latency in wrk output:\n{output}")
+        return float(match.group(1)) * _UNITS_MS[match.group(2)]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    errors = 0
+    for pattern in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: (.*)"):
+        match = re.search(pattern, output)
+        if match:
+            errors += sum(int(n) for n in re.findall(r"\d+", match.group(1)))
+    return rps, latency("50"), latency("99"), errors, requests
+
+
+def measure(server: Server, workload: str, args: argparse.Namespace, work: Path) -> Result:
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.seconds}s",
+        "--latency",
+    ]
+    if workload == "post":
+        command += ["-s", str(post_script(server, work)), server.url + "/"]
+    else:
+        command += [server.url + server.read_path]
+    print("  $ " + " ".join(command), flush=True)
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps, p50, p99, errors, requests = parse_wrk(output)
+    return Result(workload, server.name, rps, p50, p99, errors, requests)
+
+
+def isso_setup(work: Path, port: int) -> tuple[list[str], dict[str, str], str]:
+    """A virtualenv with Isso and gunicorn, and its configuration with the rate guard off."""
+    env_dir = work / "isso-venv"
+    venv.create(env_dir, with_pip=True)
+    subprocess.run(
+        [str(env_dir / "bin" / "pip"), "install", "-q", "isso", "gunicorn"],
+        check=True,
+        capture_output=True,
+    )
+    config = work / "isso.cfg"
+    config.write_text(
+        f"[general]\ndbpath = {work / 'isso.db'}\nhost = http://127.0.0.1:{port}/\n"
+        "[moderation]\nenabled = false\n"
+        "[guard]\nenabled = false\n"
+        f"[server]\nlisten = http://127.0.0.1:{port}/\n"
+    )
+    version = subprocess.run(
+        [str(env_dir / "bin" / "python"), "-c", "import isso; print(isso.__version__)"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    command = [str(env_dir / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}"]
+    command += ["--log-level", "warning", "isso.run"]
+    return command, {**os.environ, "ISSO_SETTINGS": str(config)}, version
+
+
+def benchmark(server: Server, args: argparse.Namespace, work: Path) -> list[Result]:
+    print(f"{server.name}: seeding {SEED_COMMENTS} comments", flush=True)
+    seed(server)
+    return [measure(server, workload, args, work) for workload in ("read", "post")]
+
+
+def report(results: list[Result]) -> None:
+    print(f"\n{'workload':<10} {'server':<10} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'errors':>7} {'requests':>9}")  # fmt: skip
+    for r in results:
+        print(
+            f"{r.workload:<10} {r.server:<10} {r.requests_per_second:>10.1f} {r.p50_ms:>8.2f} "
+            f"{r.p99_ms:>8.2f} {r.errors:>7} {r.requests:>9}"
+        )
+    by = {(r.workload, r.server): r for r in results}
+    for workload in ("read", "post"):
+        if (workload, "isso") in by and (workload, "rejoinder") in by:
+            ratio = (
+                by[workload, "rejoinder"].requests_per_second
+                / by[workload, "isso"].requests_per_second
+            )
+            print(f"ratio {workload:<5} rejoinder/isso = {ratio:.1f}x")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per workload")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-isso", action="store_true", help="measure Rejoinder only")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+
+    print(f"machine: {os.cpu_count()} cores; {ensure_wrk()}")
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="rejoinder-bench-") as tmp:
+        work = Path(tmp)
+        port = free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")},
+            "REJOINDER_DATABASE_URL": f"sqlite:///{work / 'rejoinder.db'}",
+        }
+        command = [str(ROOT / ".venv" / "bin" / "rejoinder"), "serve", "--workers", "2"]
+        command += ["--port", str(port), "--no-access-log"]
+        server = rejoinder_server(port)
+        with running(command, env, server.url + "/healthz"):
+            results += benchmark(server, args, work)
+        if not args.skip_isso:
+            port = free_port()
+            command, env, version = isso_setup(work, port)
+            print(f"isso {version} under gunicorn -w 2, guard off")
+            server = isso_server(port)
+            with running(command, env, server.url + "/info"):
+                results += benchmark(server, args, work)
+    report(results)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -80,7 +80,10 @@ def on_http_exception(_: Request, exc: HTTPException) -> Response:
     if status >= 500:
         log.error("server error: %s", exc.detail)
         return error_response(status, "internal", "Something went wrong on our side.")
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
     code = phrase.lower().replace(" ", "_").replace("-", "_")
     response = error_response(status, code, exc.detail or phrase)
     if exc.headers:

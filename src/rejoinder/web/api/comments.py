@@ -19,7 +19,7 @@ from rejoinder.domain.comments import (
     draft_comment,
 )
 from rejoinder.domain.errors import Problem, RejoinderError, invalid
-from rejoinder.domain.models import Sort, Status, StoredComment
+from rejoinder.domain.models import Sort, Status, StoredComment, ThreadInfo
 from rejoinder.domain.ranking import Cursor, decode_cursor, encode_cursor
 from rejoinder.domain.text import check_single_line
 from rejoinder.domain.threads import nest
@@ -48,7 +48,7 @@ async def list_comments(
     async with services(request).db.read() as connection:
         found = await thread_store.find_thread(connection, key)
         if found is None:
-            return ThreadPage(thread_store.ThreadRow(0, key, None, None, False, 0).info(), [], None)
+            return ThreadPage(ThreadInfo(key, None, None, 0, False), [], None)
         top = await comment_store.top_level_page(connection, found.id, sort, limit + 1, after)
         page, more = top[:limit], len(top) > limit
         replies = await comment_store.replies_under(connection, [c.id for c in page])

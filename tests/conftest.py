@@ -32,7 +32,7 @@ POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("REJOINDER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BASE_URL = "http://testserver.local"
-DATA_TABLES = ("votes", "comments", "voters", "threads", "idempotency_keys")
+DATA_TABLES = ("votes", "comments", "voters", "threads", "idempotency_keys", "articles")
 
 
 def run(coroutine: Any) -> Any:

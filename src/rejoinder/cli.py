@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from rejoinder import __version__
 from rejoinder.config import SETTINGS, ConfigError, Settings
@@ -65,6 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(demo)
     _add_server(demo)
 
+    article = commands.add_parser("article", help="add, edit or list articles")
+    article_commands = article.add_subparsers(dest="article_command", required=True)
+    for name, help_text in (
+        ("add", "add an article from a markdown file with +++ TOML front matter +++"),
+        ("edit", "replace the article with the file's slug by the file's content"),
+    ):
+        sub = article_commands.add_parser(name, help=help_text)
+        _add_common(sub)
+        sub.add_argument("file", help="the article's markdown file")
+    listing = article_commands.add_parser("list", help="list articles, newest first")
+    _add_common(listing)
+
     check = commands.add_parser(
         "check", help="print the resolved configuration and whether the database and Redis answer"
     )
@@ -79,7 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"rejoinder: {exc}", file=sys.stderr)
         return 2
-    command = {"serve": _serve, "migrate": _migrate, "demo": _demo, "check": _check}[args.command]
+    command = {
+        "serve": _serve,
+        "migrate": _migrate,
+        "demo": _demo,
+        "check": _check,
+        "article": _article,
+    }[args.command]
     try:
         return command(settings, args)
     except ValueError as exc:  # e.g. an unsupported database URL
@@ -150,6 +169,50 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     loaded = asyncio.run(load_demo(settings))
     print(loaded)
     return _run_server(settings, args.host, args.port, 1, args.access_log)
+
+
+def _article(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rejoinder.domain.articles import parse_article
+    from rejoinder.domain.errors import RejoinderError
+
+    try:
+        draft = None
+        if args.article_command != "list":
+            path = Path(args.file)
+            draft = parse_article(path.read_text(encoding="utf-8"), base=path.parent)
+        for line in asyncio.run(_article_command(settings, args.article_command, draft)):
+            print(line)
+    except OSError as exc:
+        print(f"rejoinder article: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except RejoinderError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        print(f"rejoinder article: {exc.message}{where}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _article_command(settings: Settings, command: str, draft: Any) -> list[str]:
+    from datetime import UTC, datetime
+
+    from rejoinder.store import articles
+    from rejoinder.store.database import Database
+
+    database = Database(settings.database_url)
+    try:
+        if command == "list":
+            async with database.read() as connection:
+                found = await articles.latest_articles(connection, limit=1000)
+            return [f"{a.slug}\t{a.published_at:%Y-%m-%d}\t{a.headline}" for a in found]
+        save = articles.add_article if command == "add" else articles.replace_article
+        async with database.write() as connection:
+            stored = await save(connection, draft, datetime.now(UTC))
+        verb = "added" if command == "add" else "updated"
+        return [f"{verb} article {stored.slug!r}: {stored.headline}"]
+    finally:
+        await database.dispose()
 
 
 def _check(settings: Settings, _: argparse.Namespace) -> int:

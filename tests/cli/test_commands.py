@@ -3,97 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from rejoinder.demo import reference
+from tests.cli.conftest import rejoinder
 
 DEMO_THREAD = reference()["article"]["slug"]
-
-
-def rejoinder(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "rejoinder", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def env(database_url: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
-    return {**clean, "REJOINDER_DATABASE_URL": database_url}
-
-
-class Server:
-    def __init__(self, process: subprocess.Popen, port: int) -> None:
-        self.process = process
-        self.url = f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        """Stop the server and every worker it started; a no-op once it has stopped."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.process.stdout.close()
-
-
-def wait_until_healthy(server: Server, deadline_seconds: float = 30) -> None:
-    deadline = time.monotonic() + deadline_seconds
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise AssertionError(f"server exited: {server.process.stdout.read()}")
-        try:
-            if httpx.get(server.url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("server did not become healthy")
-
-
-@pytest.fixture
-def start_server(env: dict[str, str]) -> Iterator:
-    started: list[Server] = []
-
-    def start(*args: str) -> Server:
-        port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rejoinder", *args, "--port", str(port), "--no-access-log"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        server = Server(process, port)
-        started.append(server)
-        wait_until_healthy(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def test_migrate_reports_an_up_to_date_database(env):

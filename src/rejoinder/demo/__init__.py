@@ -8,11 +8,28 @@ from importlib.resources import files
 from typing import Any
 
 from rejoinder.config import Settings
+from rejoinder.domain.articles import ArticleDraft
 from rejoinder.domain.comments import draft_comment
+from rejoinder.domain.markup import render
 from rejoinder.domain.models import Status
+from rejoinder.store.articles import add_article, find_article
 from rejoinder.store.comments import insert_comment
 from rejoinder.store.database import Database
 from rejoinder.store.threads import find_thread, thread_for_new_comment
+
+
+def reference_article(article: dict[str, Any]) -> ArticleDraft:
+    body = article["body"].strip()
+    return ArticleDraft(
+        slug=article["slug"],
+        headline=article["headline"],
+        standfirst=article["standfirst"],
+        byline=article["byline"],
+        published_at=article["published"],
+        tags=article["tags"],
+        body_markdown=body,
+        body_html=render(body),
+    )
 
 
 def reference() -> dict[str, Any]:
@@ -29,6 +46,8 @@ async def load_demo(settings: Settings, now: datetime | None = None) -> str:
         async with database.write() as connection:
             if await find_thread(connection, article["slug"]) is not None:
                 return f"demo thread {article['slug']!r} is already loaded"
+            if await find_article(connection, article["slug"]) is None:
+                await add_article(connection, reference_article(article), now)
             thread = await thread_for_new_comment(
                 connection, article["slug"], article["headline"], None, now
             )

@@ -168,3 +168,27 @@ idempotency_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "created_at"),
 )
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("site_id", Id, ForeignKey("sites.id"), nullable=False),
+    Column("slug", String(120), nullable=False),
+    Column("headline", String(300), nullable=False),
+    Column("standfirst", Text, nullable=False),
+    Column("byline", String(200), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    # JSON list of tag words; tags are few and only ever read with their article.
+    Column("tags", Text, nullable=False, server_default=text("'[]'")),
+    Column("body_markdown", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("video_src", String(2048)),
+    Column("video_poster", String(2048)),
+    Column("captions", Text),
+    Column("captions_format", String(8)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("site_id", "slug"),
+    Index(None, "site_id", "published_at"),
+)

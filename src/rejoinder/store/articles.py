@@ -1,0 +1,105 @@
+"""Articles: stored once per slug per site; a thread with the same key holds the discussion."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rejoinder.domain.articles import ArticleDraft
+from rejoinder.domain.errors import Problem, RejoinderError
+from rejoinder.store.schema import articles as a
+from rejoinder.store.threads import DEFAULT_SITE_ID
+
+
+class Article(ArticleDraft, kw_only=True):
+    """A stored article."""
+
+    id: int
+    updated_at: datetime
+
+
+_COLUMNS = (
+    a.c.id,
+    a.c.slug,
+    a.c.headline,
+    a.c.standfirst,
+    a.c.byline,
+    a.c.published_at,
+    a.c.tags,
+    a.c.body_markdown,
+    a.c.body_html,
+    a.c.video_src,
+    a.c.video_poster,
+    a.c.captions,
+    a.c.captions_format,
+    a.c.updated_at,
+)
+
+
+def _article(row) -> Article:  # type: ignore[no-untyped-def]
+    values = dict(row._mapping)
+    values["tags"] = msgspec.json.decode(values["tags"])
+    return Article(**values)
+
+
+def _values(draft: ArticleDraft) -> dict[str, object]:
+    values = msgspec.structs.asdict(draft)
+    values["tags"] = msgspec.json.encode(draft.tags).decode()
+    return values
+
+
+async def find_article(
+    connection: AsyncConnection, slug: str, site_id: int = DEFAULT_SITE_ID
+) -> Article | None:
+    row = (
+        await connection.execute(select(*_COLUMNS).where(a.c.site_id == site_id, a.c.slug == slug))
+    ).first()
+    return _article(row) if row else None
+
+
+async def add_article(
+    connection: AsyncConnection, draft: ArticleDraft, now: datetime, site_id: int = DEFAULT_SITE_ID
+) -> Article:
+    if await find_article(connection, draft.slug, site_id) is not None:
+        raise RejoinderError(
+            Problem.CONFLICT, "slug_taken", f"An article {draft.slug!r} exists already.", "slug"
+        )
+    await connection.execute(
+        insert(a).values(site_id=site_id, created_at=now, updated_at=now, **_values(draft))
+    )
+    stored = await find_article(connection, draft.slug, site_id)
+    assert stored is not None
+    return stored
+
+
+async def replace_article(
+    connection: AsyncConnection, draft: ArticleDraft, now: datetime, site_id: int = DEFAULT_SITE_ID
+) -> Article:
+    """Overwrite the article with this slug; editing never changes its address."""
+    result = await connection.execute(
+        update(a)
+        .where(a.c.site_id == site_id, a.c.slug == draft.slug)
+        .values(updated_at=now, **_values(draft))
+    )
+    if result.rowcount == 0:
+        raise RejoinderError(
+            Problem.NOT_FOUND, "not_found", f"There is no article {draft.slug!r}.", "slug"
+        )
+    stored = await find_article(connection, draft.slug, site_id)
+    assert stored is not None
+    return stored
+
+
+async def latest_articles(
+    connection: AsyncConnection, limit: int = 50, site_id: int = DEFAULT_SITE_ID
+) -> list[Article]:
+    rows = await connection.execute(
+        select(*_COLUMNS)
+        .where(a.c.site_id == site_id)
+        .order_by(a.c.published_at.desc(), a.c.id.desc())
+        .limit(limit)
+    )
+    return [_article(row) for row in rows]

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CODE   := $(wildcard src tests benchmarks)
 
-.PHONY: demo test install install-test services lint format bench clean
+.PHONY: demo test install install-test services browser-deps lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Rejoinder needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -28,10 +28,14 @@ demo: install
 	$(BIN)/rejoinder demo --host 127.0.0.1 --port 8080
 
 ## Install test needs (system packages included), start local services, run every test
-test: install-test services
+test: install-test services browser-deps
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/python -m pytest
+
+## Debian's Chromium and axe-core (npm) for the browser tests
+browser-deps:
+	@bash scripts/ensure-browser
 
 ## Start PostgreSQL and Redis when they are installed but not running
 services:
@@ -50,4 +54,4 @@ bench: install-test
 	$(BIN)/python benchmarks/isso_comparison.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .cache build *.egg-info src/*.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -17,9 +17,11 @@ from rejoinder.domain.errors import RejoinderError
 from rejoinder.store.database import Database
 from rejoinder.store.meta import stored_secret
 from rejoinder.store.migrate import current_revision, head_revision
-from rejoinder.web.api import comments, counts, health, votes
+from rejoinder.web.api import comments, counts, events, health, votes
 from rejoinder.web.context import Services
 from rejoinder.web.errors import on_http_exception, on_rejoinder_error, on_unexpected
+from rejoinder.web.live import channels_plugin
+from rejoinder.web.pages import assets, media, site
 from rejoinder.web.security import Signer
 
 # Big enough for a 10,000-character comment of escaped emoji; anything larger is refused early.
@@ -78,8 +80,16 @@ def create_app(settings: Settings) -> Litestar:
             votes.vote,
             counts.counts,
             health.healthz,
+            events.thread_events,
+            site.home,
+            site.article_page,
+            site.search_page,
+            media.article_media,
+            assets.embed_script,
+            assets.static_files(),
         ],
         lifespan=[lifespan],
+        plugins=[channels_plugin(settings)],
         cors_config=cors,
         exception_handlers={
             RejoinderError: on_rejoinder_error,

@@ -166,7 +166,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from rejoinder.demo import load_demo
 
     _migrate(settings, args)
-    loaded = asyncio.run(load_demo(settings))
+    loaded = asyncio.run(load_demo(settings, site_url=f"http://{args.host}:{args.port}"))
     print(loaded)
     return _run_server(settings, args.host, args.port, 1, args.access_log)
 

@@ -7,10 +7,10 @@ import asyncio
 import httpx
 import pytest
 
-from rejoinder.demo import reference
+from rejoinder.demo import reference_article
 from tests.cli.conftest import rejoinder
 
-DEMO_THREAD = reference()["article"]["slug"]
+DEMO_THREAD = reference_article().slug
 
 
 def test_migrate_reports_an_up_to_date_database(env):
@@ -61,6 +61,7 @@ def test_demo_loads_the_reference_thread_once_and_serves_it(start_server, env):
     ).json()
     assert first["thread"]["comment_count"] == 2
     assert first["thread"]["title"].startswith("EXPLAINED: Surge in Russian Deserters")
+    assert first["thread"]["url"] == f"{server.url}/articles/{DEMO_THREAD}"
     older, newer = first["comments"]
     assert [older["author"]["name"], newer["author"]["name"]] == ["Mr Person", "John"]
     assert all(c["author"]["guest"] and c["spoiler"] for c in first["comments"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from rejoinder.domain.errors import RejoinderError
@@ -27,6 +27,8 @@ def test_known_value():
 
 
 @given(st.integers(0, 10_000), st.integers(0, 10_000))
+@example(up=0, down=47)
+@example(up=0, down=2)
 def test_property_score_is_a_proportion_and_more_ups_never_hurt(up, down):
     score = wilson_lower_bound(up, down)
     assert 0.0 <= score <= 1.0

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import msgspec
 
+from rejoinder.domain.captions import parse_captions
 from rejoinder.domain.errors import invalid
 from rejoinder.domain.markup import render
 from rejoinder.domain.text import check_single_line
@@ -133,6 +134,7 @@ def parse_article(text: str, base: Path | None = None) -> ArticleDraft:
                 "invalid", "captions must be a .vtt or .srt file beside the article.", "captions"
             )
         captions = Path(captions_path).read_text(encoding="utf-8")
+        parse_captions(captions)
     return ArticleDraft(
         slug=check_slug(meta.get("slug", "")),
         headline=_text(meta, "headline", 300),

@@ -23,13 +23,15 @@ Z_95 = 1.959963984540054
 
 def wilson_lower_bound(up: int, down: int, z: float = Z_95) -> float:
     n = up + down
-    if n <= 0:
+    if up <= 0:
+        # The formula gives about 0 here, off by float rounding on either side (-6e-18 for
+        # 0 up / 47 down), which would break ties between unvoted and disliked comments.
         return 0.0
     phat = up / n
     z2 = z * z
     centre = phat + z2 / (2 * n)
     margin = z * math.sqrt((phat * (1 - phat) + z2 / (4 * n)) / n)
-    return (centre - margin) / (1 + z2 / n)
+    return min(max((centre - margin) / (1 + z2 / n), 0.0), 1.0)
 
 
 class Cursor(msgspec.Struct, array_like=True, forbid_unknown_fields=True):

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from rejoinder.domain.articles import ArticleDraft
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.store.schema import articles as a
+from rejoinder.store.search import index_article
 from rejoinder.store.threads import DEFAULT_SITE_ID
 
 
@@ -72,6 +73,7 @@ async def add_article(
     )
     stored = await find_article(connection, draft.slug, site_id)
     assert stored is not None
+    await index_article(connection, stored.id, draft)
     return stored
 
 
@@ -90,6 +92,7 @@ async def replace_article(
         )
     stored = await find_article(connection, draft.slug, site_id)
     assert stored is not None
+    await index_article(connection, stored.id, draft)
     return stored
 
 

@@ -96,3 +96,11 @@ async def counts_for(
         )
         counts.update({key: count for key, count in rows})
     return counts
+
+
+async def visible_count(connection: AsyncConnection, thread_id: int) -> int:
+    """The thread's count of comments on show, as readers see it in "Comments (N)"."""
+    count = await connection.scalar(
+        select(threads.c.comment_count).where(threads.c.id == thread_id)
+    )
+    return int(count or 0)

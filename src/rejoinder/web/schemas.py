@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 import msgspec
@@ -38,6 +39,8 @@ class ThreadPage(msgspec.Struct):
 class CreatedComment(msgspec.Struct):
     comment: Comment
     edit_token: str
+    # Until when the edit token works, so the widget can offer Edit and Delete only then.
+    editable_until: datetime
 
 
 class EditedComment(msgspec.Struct):

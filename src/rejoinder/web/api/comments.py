@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Annotated
 
 import msgspec
@@ -19,6 +20,7 @@ from rejoinder.domain.comments import (
     draft_comment,
 )
 from rejoinder.domain.errors import Problem, RejoinderError, invalid
+from rejoinder.domain.events import CommentCreated, CommentDeleted, CommentEdited
 from rejoinder.domain.models import Sort, Status, StoredComment, ThreadInfo
 from rejoinder.domain.ranking import Cursor, decode_cursor, encode_cursor
 from rejoinder.domain.text import check_single_line
@@ -28,6 +30,7 @@ from rejoinder.store import idempotency
 from rejoinder.store import threads as thread_store
 from rejoinder.store.votes import voter_id
 from rejoinder.web.context import services
+from rejoinder.web.live import publish
 from rejoinder.web.schemas import CommentEdit, CreatedComment, EditedComment, NewComment, ThreadPage
 from rejoinder.web.security import client_address, guard_write
 from rejoinder.web.voters import guest_voter
@@ -121,10 +124,22 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
             now=now,
         )
         body = msgspec.json.encode(
-            CreatedComment(stored.for_readers(), app.signer.edit_token(stored.id))
+            CreatedComment(
+                stored.for_readers(),
+                app.signer.edit_token(stored.id),
+                stored.created_at + timedelta(seconds=app.settings.edit_window),
+            )
         )
         if key is not None:
             await idempotency.remember(connection, key, HTTP_201_CREATED, body)
+        count = await thread_store.visible_count(connection, thread.id)
+    if stored.status is Status.VISIBLE:
+        publish(
+            request,
+            CommentCreated(
+                thread=draft.thread_key, comment=stored.for_readers(), comment_count=count
+            ),
+        )
     response = Response(body, status_code=HTTP_201_CREATED, media_type="application/json")
     if cookie is not None:
         response.set_cookie(cookie)
@@ -195,6 +210,8 @@ async def edit_comment(
             spoiler=spoiler,
             now=app.clock(),
         )
+        key = await thread_store.thread_key(connection, comment.thread_id)
+    publish(request, CommentEdited(thread=key, comment=updated.for_readers()))
     return EditedComment(updated.for_readers())
 
 
@@ -209,3 +226,6 @@ async def delete_comment(request: Request, comment_id: FromPath[int]) -> None:
     async with app.db.write() as connection:
         comment = await _editable(request, comment_id, connection)
         await comment_store.mark_deleted(connection, comment, app.clock())
+        key = await thread_store.thread_key(connection, comment.thread_id)
+        count = await thread_store.visible_count(connection, comment.thread_id)
+    publish(request, CommentDeleted(thread=key, id=comment_id, comment_count=count))

@@ -1,0 +1,31 @@
+// Rejoinder's one-line embed. Paste where the discussion should appear:
+//   <div data-rejoinder-thread="KEY"></div>
+//   <script src="https://HOST/embed.js" async></script>
+// Optional on the div: data-rejoinder-title, data-rejoinder-url, data-rejoinder-lang.
+// This classic script only finds the placeholders and loads the widget's ES modules
+// from the same server; it works with `async` because it reads its own address first.
+(() => {
+  const script = document.currentScript;
+  const base = new URL(script ? script.src : "/embed.js", document.baseURI).origin;
+
+  function mount() {
+    const places = document.querySelectorAll("[data-rejoinder-thread]:not([data-rejoinder-mounted])");
+    if (!places.length) return;
+    import(`${base}/static/widget/element.js`).then(() => {
+      for (const place of places) {
+        place.setAttribute("data-rejoinder-mounted", "");
+        const widget = document.createElement("rejoinder-comments");
+        widget.setAttribute("base", base);
+        const names = { thread: "thread", title: "thread-title", url: "thread-url", lang: "lang" };
+        for (const [data, name] of Object.entries(names)) {
+          const value = place.getAttribute(`data-rejoinder-${data}`);
+          if (value) widget.setAttribute(name, value);
+        }
+        place.replaceChildren(widget);
+      }
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
+  else mount();
+})();

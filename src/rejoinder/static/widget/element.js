@@ -1,0 +1,379 @@
+// <rejoinder-comments thread="KEY" base="https://HOST" thread-title thread-url lang>: the discussion under an article.
+// State lives here; render.js builds the DOM, api.js talks to the server, i18n.js and time.js
+// hold words and dates. Comments are fetched only when the reader asks to see them.
+
+import { Api } from "./api.js";
+import { pickLanguage, translator } from "./i18n.js";
+import { commentItem, composeForm, h, refreshTimes } from "./render.js";
+
+const SORTS = ["best", "oldest", "newest"];
+const TICK_MS = 30_000;
+// Follow a #comment-ID link through at most this many pages before giving up.
+const MAX_PAGES_FOR_LINK = 10;
+
+const saved = {
+  get(key, fallback = null) {
+    try {
+      const value = localStorage.getItem(`rejoinder:${key}`);
+      return value === null ? fallback : JSON.parse(value);
+    } catch {
+      return fallback;
+    }
+  },
+  set(key, value) {
+    try {
+      localStorage.setItem(`rejoinder:${key}`, JSON.stringify(value));
+    } catch {
+      // Storage can be full or off (private windows); remembering is a convenience only.
+    }
+  },
+};
+
+function randomKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+class RejoinderComments extends HTMLElement {
+  connectedCallback() {
+    if (this.shadowRoot) return;
+    this.base = this.getAttribute("base") || location.origin;
+    this.thread = this.getAttribute("thread");
+    this.lang = pickLanguage(this.getAttribute("lang"));
+    this.t = translator(this.lang);
+    this.api = new Api(this.base);
+    this.sort = SORTS.includes(saved.get("sort")) ? saved.get("sort") : "best";
+    this.count = 0;
+    this.shown = false;
+    this.closed = false;
+    this.cursor = null;
+    this.pending = [];
+    this.loads = 0;
+    this.visibleReplies = 3;
+    this.own = saved.get("own", {});
+    this.votes = saved.get("votes", {});
+    this.build();
+    this.api.count(this.thread).then((n) => this.setCount(n), () => {});
+    this.listen();
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.onHash = () => this.followLink();
+    window.addEventListener("hashchange", this.onHash);
+    this.followLink();
+  }
+
+  disconnectedCallback() {
+    clearInterval(this.timer);
+    window.removeEventListener("hashchange", this.onHash);
+    if (this.events) this.events.close();
+  }
+
+  build() {
+    const t = this.t;
+    const root = this.attachShadow({ mode: "open" });
+    this.heading = h("h2", { id: "heading", text: t("comments", { n: this.count }) });
+    this.toggle = h("button", { type: "button", class: "show", "aria-expanded": "false", "aria-controls": "panel", text: t("show"), onclick: () => (this.shown ? this.hideComments() : this.showComments()) });
+    this.sortButtons = SORTS.map((sort) => h("button", { type: "button", "data-sort": sort, "aria-pressed": String(sort === this.sort), text: t(sort), onclick: () => this.changeSort(sort) }));
+    this.liveSlot = h("div", { class: "live", "aria-live": "polite" });
+    this.list = h("ol", { class: "comments" });
+    this.status = h("p", { class: "status", role: "status" });
+    this.more = h("button", { type: "button", class: "load-more", hidden: true, text: t("loadMore"), onclick: () => this.load() });
+    this.formSlot = h("div", { class: "form-slot" });
+    this.panel = h(
+      "div",
+      { id: "panel", hidden: true },
+      h("div", { class: "sorts", role: "group", "aria-label": t("sortLabel") }, this.sortButtons),
+      this.formSlot,
+      this.liveSlot,
+      this.list,
+      this.status,
+      this.more,
+    );
+    root.append(
+      h("link", { rel: "stylesheet", href: `${this.base}/static/widget/widget.css` }),
+      h("section", { class: "rejoinder", lang: this.lang, "aria-labelledby": "heading" }, h("div", { class: "bar" }, this.heading, this.toggle), this.panel),
+    );
+  }
+
+  setCount(n) {
+    this.count = Math.max(0, n);
+    this.heading.textContent = this.t("comments", { n: this.count });
+  }
+
+  async showComments() {
+    this.shown = true;
+    this.panel.hidden = false;
+    this.toggle.setAttribute("aria-expanded", "true");
+    this.toggle.textContent = this.t("hide");
+    if (!this.loaded) {
+      this.loaded = true;
+      await this.load(true);
+    }
+  }
+
+  hideComments() {
+    this.shown = false;
+    this.panel.hidden = true;
+    this.toggle.setAttribute("aria-expanded", "false");
+    this.toggle.textContent = this.t("show");
+  }
+
+  changeSort(sort) {
+    if (sort === this.sort) return;
+    this.sort = sort;
+    saved.set("sort", sort);
+    for (const button of this.sortButtons) button.setAttribute("aria-pressed", String(button.dataset.sort === sort));
+    this.load(true);
+  }
+
+  async load(reset = false) {
+    const load = ++this.loads;
+    if (reset) this.cursor = null;
+    this.status.textContent = this.t("loading");
+    this.more.hidden = true;
+    try {
+      const page = await this.api.page(this.thread, this.sort, this.cursor);
+      if (load !== this.loads) return;
+      if (reset) {
+        this.list.replaceChildren();
+        this.pending = [];
+        this.liveSlot.replaceChildren();
+      }
+      this.closed = page.thread.closed;
+      this.setCount(page.thread.comment_count);
+      for (const comment of page.comments) {
+        if (!this.find(comment.id)) this.list.append(commentItem(comment, this));
+      }
+      this.cursor = page.next_cursor;
+      this.more.hidden = !this.cursor;
+      this.status.textContent = this.list.children.length ? "" : this.t("empty");
+      this.formSlot.replaceChildren(this.closed ? h("p", { class: "closed", text: this.t("closed") }) : composeForm(this));
+    } catch (error) {
+      if (load === this.loads) this.status.textContent = error.message || this.t(error.code === "network" ? "network" : "failed");
+    }
+  }
+
+  find(id) {
+    return this.shadowRoot.getElementById(`comment-${id}`);
+  }
+
+  insert(comment) {
+    if (this.find(comment.id)) return null;
+    const parent = comment.parent_id ? this.find(comment.parent_id) : null;
+    if (comment.parent_id && !parent) return null;
+    const depth = parent ? this.depthOf(parent) + 1 : 0;
+    const item = commentItem(comment, this, depth);
+    if (parent) parent.querySelector(":scope > ol.replies").append(item);
+    else if (this.sort === "oldest" && !this.cursor) this.list.append(item);
+    else this.list.prepend(item);
+    this.status.textContent = "";
+    return item;
+  }
+
+  depthOf(item) {
+    let depth = 0;
+    for (let node = item.parentElement; node && node !== this.list; node = node.parentElement) {
+      if (node.matches("ol.replies")) depth += 1;
+    }
+    return depth;
+  }
+
+  // Posting, editing, deleting and voting; render.js calls these.
+
+  rememberedName() {
+    return saved.get("name", "");
+  }
+
+  async post(fields) {
+    const created = await this.api.post(
+      {
+        thread: this.thread,
+        thread_title: this.getAttribute("thread-title") || document.title || null,
+        thread_url: this.getAttribute("thread-url") || location.href.split("#")[0],
+        ...fields,
+      },
+      randomKey(),
+    );
+    saved.set("name", fields.author_name.trim());
+    this.own[created.comment.id] = { token: created.edit_token, until: created.editable_until, body: fields.body };
+    saved.set("own", this.own);
+    const item = this.insert(created.comment);
+    this.setCount(this.count + 1);
+    if (item) this.flash(item);
+    return created;
+  }
+
+  canEdit(id) {
+    const mine = this.own[id];
+    return Boolean(mine && Date.parse(mine.until) > Date.now());
+  }
+
+  myVote(id) {
+    return this.votes[id] || 0;
+  }
+
+  async vote(comment, value) {
+    const next = this.myVote(comment.id) === value ? 0 : value;
+    try {
+      const votes = await this.api.vote(comment.id, next);
+      if (next) this.votes[comment.id] = next;
+      else delete this.votes[comment.id];
+      saved.set("votes", this.votes);
+      comment.votes = votes;
+      const footer = this.find(comment.id).querySelector(":scope > article .actions");
+      for (const kind of ["up", "down"]) {
+        const button = footer.querySelector(`.vote.${kind}`);
+        button.setAttribute("aria-pressed", String(next === (kind === "up" ? 1 : -1)));
+        button.querySelector(".count").textContent = votes[kind];
+      }
+    } catch (error) {
+      this.status.textContent = error.message || this.t("failed");
+    }
+  }
+
+  openReply(comment, button) {
+    const slot = this.find(comment.id).querySelector(":scope > article .reply-slot");
+    if (slot.firstChild) {
+      slot.replaceChildren();
+      button.setAttribute("aria-expanded", "false");
+      return;
+    }
+    const form = composeForm(this, {
+      parent: comment,
+      onDone: () => {
+        slot.replaceChildren();
+        button.setAttribute("aria-expanded", "false");
+        button.focus();
+      },
+    });
+    slot.append(form);
+    button.setAttribute("aria-expanded", "true");
+    (form.querySelector("[name=author_name]").value ? form.querySelector("textarea") : form.querySelector("input")).focus();
+  }
+
+  openEdit(comment, item) {
+    const body = item.querySelector(":scope > article .body");
+    if (body.querySelector("form")) return;
+    const mine = this.own[comment.id];
+    const text = h("textarea", { rows: "4", "aria-label": this.t("body") });
+    text.value = mine.body || "";
+    const error = h("p", { class: "error", role: "alert" });
+    const original = [...body.childNodes];
+    const form = h(
+      "form",
+      { class: "edit-form" },
+      text,
+      error,
+      h("div", { class: "form-actions" }, h("button", { type: "button", class: "link", text: this.t("cancel"), onclick: () => body.replaceChildren(...original) }), h("button", { type: "submit", class: "primary", text: this.t("save") })),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        const { comment: updated } = await this.api.edit(comment.id, mine.token, text.value, comment.spoiler);
+        mine.body = text.value;
+        saved.set("own", this.own);
+        this.replace(updated);
+      } catch (failure) {
+        error.textContent = failure.message || this.t("failed");
+      }
+    });
+    body.replaceChildren(form);
+    text.focus();
+  }
+
+  async remove(comment, item) {
+    if (!window.confirm(this.t("confirmDelete"))) return;
+    try {
+      await this.api.remove(comment.id, this.own[comment.id].token);
+      delete this.own[comment.id];
+      saved.set("own", this.own);
+      this.markDeleted(comment.id);
+      this.setCount(this.count - 1);
+    } catch (error) {
+      this.status.textContent = error.message || this.t("failed");
+    }
+    return item;
+  }
+
+  replace(comment) {
+    const old = this.find(comment.id);
+    if (!old) return;
+    const fresh = commentItem({ ...comment, replies: [] }, this, this.depthOf(old));
+    old.querySelector(":scope > article").replaceWith(fresh.querySelector(":scope > article"));
+  }
+
+  markDeleted(id) {
+    const old = this.find(id);
+    const article = old && old.querySelector(":scope > article");
+    if (article) article.replaceWith(h("p", { class: "deleted", text: this.t("deleted") }));
+  }
+
+  // Live updates: counts change at once; new comments wait behind a button, so the page
+  // never moves under the reader.
+
+  listen() {
+    if (!window.EventSource) return;
+    this.events = this.api.events(this.thread);
+    this.events.addEventListener("comment_created", (event) => {
+      const data = JSON.parse(event.data);
+      if (this.find(data.comment.id) || this.pending.some((c) => c.id === data.comment.id)) return;
+      this.setCount(data.comment_count);
+      if (!this.loaded) return;
+      this.pending.push(data.comment);
+      this.showPending();
+    });
+    this.events.addEventListener("comment_edited", (event) => this.replace(JSON.parse(event.data).comment));
+    this.events.addEventListener("comment_deleted", (event) => {
+      const data = JSON.parse(event.data);
+      this.markDeleted(data.id);
+      this.setCount(data.comment_count);
+    });
+  }
+
+  showPending() {
+    const n = this.pending.length;
+    const button = h("button", { type: "button", class: "new-comments", text: this.t("newComments", { n }) });
+    button.addEventListener("click", () => {
+      const items = this.pending.map((comment) => this.insert(comment)).filter(Boolean);
+      this.pending = [];
+      this.liveSlot.replaceChildren();
+      for (const item of items) this.flash(item);
+      if (items[0]) items[0].focus();
+    });
+    this.liveSlot.replaceChildren(button);
+  }
+
+  flash(item) {
+    item.classList.add("fresh");
+    setTimeout(() => item.classList.remove("fresh"), 4000);
+  }
+
+  tick() {
+    refreshTimes(this.shadowRoot, this.lang);
+    for (const id of Object.keys(this.own)) {
+      if (this.canEdit(id)) continue;
+      const item = this.find(id);
+      if (item) for (const button of item.querySelectorAll(":scope > article .edit, :scope > article .delete")) button.remove();
+    }
+  }
+
+  async followLink() {
+    const match = location.hash.match(/^#comment-(\d+)$/);
+    if (!match) return;
+    if (!this.shown) await this.showComments();
+    let item = this.find(match[1]);
+    for (let page = 0; !item && this.cursor && page < MAX_PAGES_FOR_LINK; page++) {
+      await this.load();
+      item = this.find(match[1]);
+    }
+    if (!item) return;
+    for (let node = item; node && node !== this.list; node = node.parentElement) {
+      if (node.matches("li.comment")) node.hidden = false;
+    }
+    for (const old of this.shadowRoot.querySelectorAll(".target")) old.classList.remove("target");
+    item.classList.add("target");
+    item.scrollIntoView({ block: "center" });
+    item.focus({ preventScroll: true });
+  }
+}
+
+if (!customElements.get("rejoinder-comments")) customElements.define("rejoinder-comments", RejoinderComments);

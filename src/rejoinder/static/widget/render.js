@@ -1,0 +1,206 @@
+// DOM builders for the widget. Text from readers goes in with textContent; the one use of
+// innerHTML is a comment's body, which the server rendered and sanitised when it was posted.
+
+import { exactTime, relativeTime } from "./time.js";
+
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "class") element.className = value;
+    else if (name === "text") element.textContent = value;
+    else if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+export function timeElement(iso, lang) {
+  const date = new Date(iso);
+  return h("time", {
+    datetime: iso,
+    title: exactTime(date, lang),
+    "data-relative": "",
+    text: relativeTime(date, lang),
+  });
+}
+
+export function refreshTimes(root, lang) {
+  for (const element of root.querySelectorAll("time[data-relative]")) {
+    element.textContent = relativeTime(new Date(element.getAttribute("datetime")), lang);
+  }
+}
+
+function badges(author, t) {
+  const found = [];
+  if (author.guest) found.push(h("span", { class: "badge guest", text: t("guest") }));
+  if (author.badge) found.push(h("span", { class: "badge staff", text: author.badge === "staff" ? t("staff") : author.badge }));
+  return found;
+}
+
+function body(comment, t) {
+  const text = h("div", { class: "text" });
+  text.innerHTML = comment.html;
+  if (!comment.spoiler) return text;
+  text.hidden = true;
+  const cover = h("button", { type: "button", class: "spoiler-cover", "aria-expanded": "false", text: t("spoiler") });
+  cover.addEventListener("click", () => {
+    text.hidden = false;
+    cover.remove();
+    text.setAttribute("tabindex", "-1");
+    text.focus();
+  });
+  return h("div", { class: "spoiler" }, cover, text);
+}
+
+function voteButton(kind, comment, view) {
+  const count = comment.votes[kind];
+  const mine = view.myVote(comment.id) === (kind === "up" ? 1 : -1);
+  return h(
+    "button",
+    {
+      type: "button",
+      class: `vote ${kind}`,
+      "aria-pressed": String(mine),
+      onclick: () => view.vote(comment, kind === "up" ? 1 : -1),
+    },
+    h("span", { class: "arrow", "aria-hidden": "true", text: kind === "up" ? "▲" : "▼" }),
+    h("span", { class: "visually-hidden", text: view.t(kind) }),
+    h("span", { class: "count", text: count }),
+  );
+}
+
+export function commentItem(comment, view, depth = 0) {
+  const { t, lang } = view;
+  const item = h("li", { class: "comment", id: `comment-${comment.id}`, "data-id": comment.id, tabindex: "-1" });
+  if (comment.deleted) {
+    item.append(h("p", { class: "deleted", text: t("deleted") }));
+  } else {
+    const authorId = `author-${comment.id}`;
+    const name = comment.author.name;
+    item.append(
+      h(
+        "article",
+        { "aria-labelledby": authorId },
+        h(
+          "header",
+          { class: "meta" },
+          h("span", { class: "avatar", "aria-hidden": "true", text: (name || "?").trim().charAt(0).toUpperCase() }),
+          h("span", { class: "author", id: authorId, text: name }),
+          badges(comment.author, t),
+          h("a", { class: "permalink", href: `#comment-${comment.id}` }, timeElement(comment.created_at, lang)),
+          comment.edited_at ? h("span", { class: "edited", text: `(${t("edited")})` }) : null,
+        ),
+        h("div", { class: "body" }, body(comment, t)),
+        h(
+          "footer",
+          { class: "actions" },
+          voteButton("up", comment, view),
+          voteButton("down", comment, view),
+          view.closed ? null : h("button", { type: "button", class: "link reply", "aria-expanded": "false", text: t("reply"), onclick: (event) => view.openReply(comment, event.currentTarget) }),
+          view.canEdit(comment.id) ? h("button", { type: "button", class: "link edit", text: t("edit"), onclick: () => view.openEdit(comment, item) }) : null,
+          view.canEdit(comment.id) ? h("button", { type: "button", class: "link delete", text: t("delete"), onclick: () => view.remove(comment, item) }) : null,
+        ),
+        h("div", { class: "reply-slot" }),
+      ),
+    );
+  }
+  const replies = h("ol", { class: depth < 3 ? "replies" : "replies flat" });
+  const visible = view.visibleReplies;
+  comment.replies.forEach((reply, index) => {
+    const child = commentItem(reply, view, depth + 1);
+    if (index >= visible) child.hidden = true;
+    replies.append(child);
+  });
+  item.append(replies);
+  const hidden = comment.replies.length - visible;
+  if (hidden > 0) {
+    const more = h("button", { type: "button", class: "link more-replies", text: t("moreReplies", { n: hidden }) });
+    more.addEventListener("click", () => {
+      for (const child of replies.children) child.hidden = false;
+      more.remove();
+    });
+    item.append(more);
+  }
+  return item;
+}
+
+let formCount = 0;
+
+export function composeForm(view, { parent = null, onDone = null } = {}) {
+  const { t } = view;
+  const id = `f${++formCount}`;
+  const field = (name, label, control) => {
+    control.id = `${id}-${name}`;
+    control.name = name;
+    control.setAttribute("aria-describedby", `${id}-${name}-error`);
+    return h(
+      "div",
+      { class: `field ${name}` },
+      h("label", { for: control.id, text: label }),
+      control,
+      h("p", { class: "error", id: `${id}-${name}-error`, "aria-live": "polite" }),
+    );
+  };
+  const name = h("input", { type: "text", autocomplete: "nickname", maxlength: "80", required: true });
+  name.value = view.rememberedName();
+  const email = h("input", { type: "email", autocomplete: "email", maxlength: "254" });
+  const text = h("textarea", { rows: parent ? "3" : "4", required: true });
+  const spoiler = h("input", { type: "checkbox", id: `${id}-spoiler`, name: "spoiler" });
+  const submit = h("button", { type: "submit", class: "primary", text: t("post") });
+  const status = h("p", { class: "error form-error", role: "alert" });
+  const title = parent ? t("replyTitle", { name: parent.author.name }) : t("formTitle");
+  const form = h(
+    "form",
+    { class: parent ? "compose reply-form" : "compose", novalidate: true, "aria-label": title },
+    parent ? null : h("h3", { class: "form-title", text: title }),
+    h("div", { class: "who" }, field("author_name", t("name"), name), field("author_email", t("email"), email)),
+    field("body", t("body"), text),
+    h(
+      "div",
+      { class: "form-actions" },
+      h("label", { class: "check", for: spoiler.id }, spoiler, ` ${t("markSpoiler")}`),
+      parent ? h("button", { type: "button", class: "link", text: t("cancel"), onclick: () => onDone && onDone(null) }) : null,
+      submit,
+    ),
+    status,
+  );
+  const controls = { author_name: name, author_email: email, body: text };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    for (const control of Object.values(controls)) control.removeAttribute("aria-invalid");
+    for (const error of form.querySelectorAll(".error")) error.textContent = "";
+    submit.disabled = true;
+    submit.textContent = t("posting");
+    try {
+      const created = await view.post({
+        author_name: name.value,
+        author_email: email.value.trim() || null,
+        body: text.value,
+        spoiler: spoiler.checked,
+        parent_id: parent ? parent.id : null,
+      });
+      text.value = "";
+      spoiler.checked = false;
+      if (onDone) onDone(created);
+    } catch (error) {
+      const control = controls[error.field];
+      const message = error.message || t(error.code === "network" ? "network" : "failed");
+      if (control) {
+        control.setAttribute("aria-invalid", "true");
+        form.querySelector(`#${control.id}-error`).textContent = message;
+        control.focus();
+      } else {
+        status.textContent = message;
+      }
+    } finally {
+      submit.disabled = false;
+      submit.textContent = t("post");
+    }
+  });
+  return form;
+}

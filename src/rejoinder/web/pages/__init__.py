@@ -1,0 +1,1 @@
+"""Server-rendered pages: the site (home, article, search) and, later, the admin screens."""

@@ -1,0 +1,38 @@
+"""The widget's files: ``/embed.js`` at a fixed address, and its modules under ``/static``.
+
+Publishers embed the widget from other origins, and module scripts loaded across origins
+must carry CORS headers, so static files allow any origin. They are public and never read
+cookies, so this lets no site read anything it could not fetch itself.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from litestar import Response, Router, get
+from litestar.static_files import create_static_files_router
+
+STATIC = files("rejoinder").joinpath("static")
+# Short: publishers cannot add a version to the one snippet they paste, so fixes must reach
+# readers soon after an upgrade.
+CACHE_CONTROL = "public, max-age=300"
+
+
+async def _allow_any_origin(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@get("/embed.js", include_in_schema=False, after_request=_allow_any_origin)
+async def embed_script() -> Response[bytes]:
+    return Response(
+        STATIC.joinpath("embed.js").read_bytes(), media_type="text/javascript; charset=utf-8"
+    )
+
+
+def static_files() -> Router:
+    return create_static_files_router(
+        path="/static", directories=[str(STATIC)], after_request=_allow_any_origin
+    )

@@ -1,0 +1,137 @@
+"""Browser fixtures: `rejoinder demo` on a real port, a publisher's page on another origin,
+and Debian's Chromium driven by Playwright.
+
+Chromium comes from Debian (`make test` installs it) because Playwright cannot download its
+own browser here; without it these tests skip and say so. Screenshots go to
+``artifacts/screenshots`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.conftest import Server, free_port, wait_until_healthy
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / ".cache/node/node_modules/axe-core/axe.min.js"
+SCREENSHOTS = ROOT / "artifacts/screenshots"
+DEMO_SLUG = "explained-surge-in-russian-deserters"
+# Playwright's own waits; a test waits on conditions, and this only bounds a broken one.
+TIMEOUT_MS = 15_000
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Chromium for one test module. Playwright's sync API keeps an event loop running while
+    it is open, which would stop later tests' ``asyncio.run``, so it closes after each module."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+class PublisherSite:
+    """A plain static site on its own origin, for the embed snippet."""
+
+    def __init__(self, folder: Path) -> None:
+        handler = partial(QuietHandler, directory=str(folder))
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.folder = folder
+        # `localhost` rather than 127.0.0.1: another origin and another site, as a real
+        # publisher's would be.
+        self.origin = f"http://localhost:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def page(self, name: str, html: str) -> str:
+        (self.folder / name).write_text(html, encoding="utf-8")
+        return f"{self.origin}/{name}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def publisher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublisherSite]:
+    site = PublisherSite(tmp_path_factory.mktemp("publisher"))
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, publisher: PublisherSite) -> Iterator[Server]:
+    """`rejoinder demo` as a new user runs it, on a fresh SQLite file and a free port."""
+    folder = tmp_path_factory.mktemp("demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
+    env["REJOINDER_DATABASE_URL"] = f"sqlite:///{folder / 'rejoinder.db'}"
+    env["REJOINDER_ALLOWED_ORIGINS"] = publisher.origin
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rejoinder", "demo", "--port", str(port), "--no-access-log"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    server = Server(process, port)
+    try:
+        wait_until_healthy(server)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def context(browser) -> Iterator:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+def post_comment(server: Server, body: str, **fields: object) -> dict:
+    response = httpx.post(
+        f"{server.url}/api/comments",
+        json={"thread": DEMO_SLUG, "author_name": "Olena", "body": body, **fields},
+        headers={"Origin": server.url},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -1,0 +1,113 @@
+"""The widget on a publisher's own page, its accessibility, and how the article page looks."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from rejoinder.web.pages import assets
+from tests.browser.conftest import AXE, DEMO_SLUG, SCREENSHOTS
+
+WIDGET_FILES = ("embed.js", "widget/element.js", "widget/render.js", "widget/api.js",
+                "widget/i18n.js", "widget/time.js", "widget/widget.css")  # fmt: skip
+SNIPPET = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>A publisher's story</title></head>
+<body><h1>A publisher's story</h1>
+<div data-rejoinder-thread="{thread}"{extra}></div>
+<script src="{server}/embed.js" async></script>
+</body></html>"""
+
+
+def test_the_snippet_on_another_origin_renders_the_same_thread(demo, publisher, page):
+    url = publisher.page(
+        "story.html", SNIPPET.format(lang="en", thread=DEMO_SLUG, extra="", server=demo.url)
+    )
+    page.goto(url)
+    widget = page.locator("rejoinder-comments")
+    expect(widget.get_by_role("heading", name="Comments (2)")).to_be_visible()
+    widget.get_by_role("button", name="Show comments").click()
+    expect(widget.locator(".author")).to_have_text(["John", "Mr Person"])
+    expect(widget.locator(".badge.guest")).to_have_count(2)
+
+
+def test_the_widget_speaks_ukrainian_when_asked(demo, publisher, page):
+    url = publisher.page(
+        "uk.html",
+        SNIPPET.format(
+            lang="uk", thread=DEMO_SLUG, extra=' data-rejoinder-lang="uk"', server=demo.url
+        ),
+    )
+    page.goto(url)
+    widget = page.locator("rejoinder-comments")
+    expect(widget.get_by_role("heading", name="Коментарі (2)")).to_be_visible()
+    widget.get_by_role("button", name="Показати коментарі").click()
+    expect(widget.locator(".badge.guest").first).to_have_text("Гість")
+    expect(widget.locator("time").first).to_have_text("1 день тому")
+    expect(widget.get_by_role("button", name="Найновіші")).to_be_visible()
+
+
+def test_the_widget_is_at_most_25_kb_gzipped():
+    total = sum(
+        len(gzip.compress(assets.STATIC.joinpath(name).read_bytes(), 9)) for name in WIDGET_FILES
+    )
+    assert total <= 25 * 1024, f"widget is {total} bytes gzipped"
+
+
+def _axe(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => JSON.stringify(await axe.run(document, {resultTypes: ['violations']}))"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in json.loads(result)["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_article_page_has_no_serious_accessibility_problems(demo, browser, scheme):
+    if not AXE.exists():
+        pytest.skip(f"axe-core is not installed at {AXE} (make test installs it from npm)")
+    # The page's CSP rightly refuses the injected axe script, so this context bypasses it.
+    context = browser.new_context(bypass_csp=True, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
+        widget = page.locator("rejoinder-comments")
+        expect(widget.get_by_role("heading", name="Comments (2)")).to_be_visible()
+        assert _axe(page) == []
+        widget.get_by_role("button", name="Show comments").click()
+        widget.locator(".spoiler-cover").first.click()
+        page.get_by_text("Transcript", exact=True).click()
+        expect(widget.locator("li.comment")).to_have_count(2)
+        assert _axe(page) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_screenshots_of_the_article_page(demo, browser, width, scheme):
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, color_scheme=scheme, device_scale_factor=1
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
+        widget = page.locator("rejoinder-comments")
+        widget.get_by_role("button", name="Show comments").click()
+        expect(widget.locator("li.comment")).to_have_count(2)
+        page.wait_for_function("document.fonts.ready.then(() => true)")
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width, f"the page scrolls sideways at {width} px ({overflow} px wide)"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = Path(SCREENSHOTS / f"article-{width}-{scheme}.png")
+        page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 10_000
+    finally:
+        context.close()

@@ -1,0 +1,156 @@
+"""What a reader does on the demo article, in a real Chromium against `rejoinder demo`."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DEMO_SLUG, post_comment
+
+
+def comments_of(page):
+    return page.locator("rejoinder-comments li.comment")
+
+
+def test_reader_follows_the_front_page_to_the_article_and_its_discussion(demo, page):
+    page.goto(demo.url + "/")
+    expect(page.get_by_role("link", name=re.compile("Comments \\(2\\)"))).to_be_visible()
+    page.get_by_role("link", name=re.compile("EXPLAINED: Surge in Russian Deserters")).click()
+    expect(page).to_have_url(f"{demo.url}/articles/{DEMO_SLUG}")
+    expect(page).to_have_title(re.compile("^EXPLAINED: Surge in Russian Deserters"))
+
+    today = datetime.now(UTC).date().isoformat()
+    expect(page.locator(f"header time[datetime='{today}']")).to_be_visible()
+    expect(page.get_by_role("searchbox", name="Search")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "EXPLAINED: Surge in Russian Deserters, Kremlin Tries to Crack Down"
+    )
+    expect(page.locator(".byline")).to_contain_text("By Anya Korzun")
+    expect(page.locator("video#story-video")).to_be_visible()
+
+    page.get_by_text("Transcript", exact=True).click()
+    cues = page.locator(".transcript button.cue")
+    expect(cues.first).to_be_visible()
+    assert cues.count() >= 5
+    third = float(cues.nth(2).get_attribute("data-start"))
+    cues.nth(2).click()
+    page.wait_for_function(
+        f"Math.abs(document.getElementById('story-video').currentTime - {third}) < 1.5"
+    )
+
+    widget = page.locator("rejoinder-comments")
+    expect(widget.get_by_role("heading", name="Comments (2)")).to_be_visible()
+    expect(comments_of(page)).to_have_count(0)
+    widget.get_by_role("button", name="Show comments").click()
+    expect(comments_of(page)).to_have_count(2)
+    expect(widget.locator(".badge.guest")).to_have_text(["Guest", "Guest"])
+    expect(widget.locator("time")).to_have_text(["1 day ago", "1 week ago"])
+    assert widget.locator("time").first.get_attribute("title")
+    covers = widget.get_by_role(
+        "button", name="This comment contains spoilers. Click here if you want to read."
+    )
+    expect(covers).to_have_count(2)
+    expect(widget.get_by_text("Transcript please.")).to_be_hidden()
+
+    covers.last.click()
+    expect(widget.get_by_text("Transcript please.")).to_be_visible()
+    expect(covers).to_have_count(1)
+
+    widget.get_by_role("button", name="Oldest").click()
+    expect(widget.locator(".author")).to_have_text(["Mr Person", "John"])
+    widget.get_by_role("button", name="Newest").click()
+    expect(widget.locator(".author")).to_have_text(["John", "Mr Person"])
+
+    page.reload()
+    page.locator("rejoinder-comments").get_by_role("button", name="Show comments").click()
+    expect(page.locator("rejoinder-comments .author")).to_have_text(["John", "Mr Person"])
+    expect(
+        page.locator("rejoinder-comments").get_by_role("button", name="Newest")
+    ).to_have_attribute("aria-pressed", "true")
+
+    widget = page.locator("rejoinder-comments")
+    first = comments_of(page).first
+    first.get_by_role("button", name="Reply").click()
+    form = first.locator("form.reply-form")
+    form.get_by_label("Name").fill("Olena")
+    form.get_by_label("Comment").fill("Here is the transcript, under the video.")
+    form.get_by_role("button", name="Post").click()
+    expect(widget.get_by_role("heading", name="Comments (3)")).to_be_visible()
+    reply = first.locator("ol.replies li.comment")
+    expect(reply).to_have_count(1)
+    expect(reply.locator(".author")).to_have_text("Olena")
+    expect(reply.locator("time")).to_have_text(re.compile("now|second"))
+    expect(reply.get_by_role("button", name="Edit")).to_be_visible()
+
+
+def test_a_second_reader_sees_a_new_comment_arrive_without_reloading(demo, context):
+    first, second = context.new_page(), context.new_page()
+    for reader in (first, second):
+        reader.goto(f"{demo.url}/articles/{DEMO_SLUG}")
+        reader.locator("rejoinder-comments").get_by_role("button", name="Show comments").click()
+        expect(reader.locator("rejoinder-comments li.comment").first).to_be_visible()
+    before = second.locator("rejoinder-comments li.comment").count()
+
+    form = first.locator("rejoinder-comments form.compose").first
+    form.get_by_label("Name").fill("Taras")
+    form.get_by_label("Comment").fill("Live from the first tab.")
+    form.get_by_role("button", name="Post").click()
+    expect(
+        first.locator("rejoinder-comments").get_by_text("Live from the first tab.")
+    ).to_be_visible()
+
+    widget = second.locator("rejoinder-comments")
+    new = widget.get_by_role("button", name="1 new comment")
+    expect(new).to_be_visible()
+    expect(widget.locator("li.comment")).to_have_count(before)
+    new.click()
+    expect(widget.get_by_text("Live from the first tab.")).to_be_visible()
+    expect(widget.locator("li.comment")).to_have_count(before + 1)
+
+
+def test_a_comment_link_opens_the_discussion_and_highlights_it(demo, page):
+    created = post_comment(demo, "Linked comment, to share.")
+    page.goto(f"{demo.url}/articles/{DEMO_SLUG}#comment-{created['comment']['id']}")
+    target = page.locator(f"rejoinder-comments #comment-{created['comment']['id']}")
+    expect(target).to_have_class(re.compile("target"))
+    expect(target).to_be_in_viewport()
+
+
+def test_long_threads_load_more(demo, page):
+    for number in range(25):
+        post_comment(demo, f"Numbered comment {number}.")
+    page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
+    widget = page.locator("rejoinder-comments")
+    widget.get_by_role("button", name="Show comments").click()
+    top_level = widget.locator("ol.comments > li.comment")
+    expect(top_level).to_have_count(20)
+    widget.get_by_role("button", name="Load more").click()
+    expect(top_level.nth(20)).to_be_visible()
+    assert top_level.count() > 20
+
+
+def test_field_errors_from_the_api_show_next_to_the_field(demo, page):
+    page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
+    widget = page.locator("rejoinder-comments")
+    widget.get_by_role("button", name="Show comments").click()
+    form = widget.locator("form.compose").first
+    form.get_by_label("Name").fill("Olena")
+    form.get_by_label("Comment").fill("   ")
+    form.get_by_role("button", name="Post").click()
+    body = form.get_by_label("Comment")
+    expect(body).to_have_attribute("aria-invalid", "true")
+    expect(form.locator(".field.body .error")).to_have_text(re.compile("write something"))
+
+
+def test_search_from_the_header_finds_the_article(demo, page):
+    page.goto(demo.url + "/")
+    page.get_by_role("searchbox", name="Search").fill("deserters")
+    page.get_by_role("searchbox", name="Search").press("Enter")
+    expect(page).to_have_url(re.compile("/search\\?q=deserters"))
+    result = page.locator(".result").first
+    expect(result.get_by_role("link")).to_have_text(re.compile("Russian Deserters"))
+    expect(result.locator("mark").first).to_be_visible()
+    result.get_by_role("link").click()
+    expect(page).to_have_url(f"{demo.url}/articles/{DEMO_SLUG}")

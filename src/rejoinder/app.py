@@ -17,7 +17,7 @@ from rejoinder.domain.errors import RejoinderError
 from rejoinder.store.database import Database
 from rejoinder.store.meta import stored_secret
 from rejoinder.store.migrate import current_revision, head_revision
-from rejoinder.web.api import comments, counts, events, health, votes
+from rejoinder.web.api import articles, comments, counts, events, health, votes
 from rejoinder.web.context import Services
 from rejoinder.web.errors import on_http_exception, on_rejoinder_error, on_unexpected
 from rejoinder.web.live import channels_plugin
@@ -81,6 +81,10 @@ def create_app(settings: Settings) -> Litestar:
             counts.counts,
             health.healthz,
             events.thread_events,
+            articles.list_articles,
+            articles.get_article,
+            articles.create_article,
+            articles.replace_article,
             site.home,
             site.article_page,
             site.search_page,

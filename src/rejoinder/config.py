@@ -113,6 +113,13 @@ SETTINGS: tuple[Setting, ...] = (
         _optional,
     ),
     Setting(
+        "admin_token",
+        None,
+        "Bearer token that lets a newsroom's tools create and edit articles through "
+        "/api/articles. Unset, those writes are refused.",
+        _optional,
+    ),
+    Setting(
         "edit_window",
         900,
         "How long an author may edit or delete their comment: seconds, or 30s, 15m, 1h.",
@@ -130,6 +137,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
     secret: str | None = None
+    admin_token: str | None = None
     edit_window: int = 900
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -183,6 +191,8 @@ class Settings:
                 shown = "(set)"
             elif f.name == "secret":
                 shown = "(stored in database)"
+            elif f.name == "admin_token":
+                shown = "(set)" if value else "(none: the articles API is read-only)"
             elif isinstance(value, tuple):
                 shown = " ".join(value) or "(none)"
             elif value is None:

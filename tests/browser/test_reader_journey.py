@@ -154,3 +154,26 @@ def test_search_from_the_header_finds_the_article(demo, page):
     expect(result.locator("mark").first).to_be_visible()
     result.get_by_role("link").click()
     expect(page).to_have_url(f"{demo.url}/articles/{DEMO_SLUG}")
+
+
+def test_an_author_edits_and_deletes_their_comment_inside_the_window(demo, page):
+    page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
+    widget = page.locator("rejoinder-comments")
+    widget.get_by_role("button", name="Show comments").click()
+    form = widget.locator("form.compose").first
+    form.get_by_label("Name").fill("Olena")
+    form.get_by_label("Comment").fill("A typo hree.")
+    form.get_by_role("button", name="Post").click()
+    posted = widget.locator("li.comment", has_text="A typo hree.")
+    mine = widget.locator(f"#{posted.get_attribute('id')}")
+    mine.get_by_role("button", name="Edit").click()
+    mine.get_by_role("textbox").fill("A typo here, fixed.")
+    mine.get_by_role("button", name="Save").click()
+    expect(mine.get_by_text("A typo here, fixed.")).to_be_visible()
+    expect(mine.locator(".edited")).to_be_visible()
+    count = widget.get_by_role("heading", name=re.compile(r"Comments \(\d+\)")).inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    mine.get_by_role("button", name="Delete").click()
+    expect(widget.get_by_text("This comment was deleted.")).to_be_visible()
+    before = int(re.search(r"\d+", count).group())
+    expect(widget.get_by_role("heading", level=2)).to_have_text(f"Comments ({before - 1})")

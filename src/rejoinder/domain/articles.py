@@ -28,13 +28,14 @@ from pathlib import Path
 import msgspec
 
 from rejoinder.domain.captions import parse_captions
-from rejoinder.domain.errors import invalid
+from rejoinder.domain.errors import Problem, RejoinderError, invalid
 from rejoinder.domain.markup import render
 from rejoinder.domain.text import check_single_line
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG_LENGTH = 120
 MAX_STANDFIRST_LENGTH = 1000
+MAX_BODY_LENGTH = 100_000
 CAPTION_FORMATS = {".vtt": "vtt", ".srt": "srt"}
 _FRONT_MATTER = re.compile(r"\A\+\+\+[ \t]*\n(.*?)\n\+\+\+[ \t]*\n?(.*)\Z", re.DOTALL)
 _KNOWN_KEYS = {
@@ -120,10 +121,6 @@ def parse_article(text: str, base: Path | None = None) -> ArticleDraft:
     unknown = sorted(set(meta) - _KNOWN_KEYS)
     if unknown:
         raise invalid("unknown_key", f"Unknown front matter key: {unknown[0]}.", unknown[0])
-    tags = meta.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-        raise invalid("invalid", "tags must be a list of words.", "tags")
-    body = match.group(2).strip()
     captions_path = _media(meta.get("captions"), "captions", base)
     captions_format = None
     captions = None
@@ -134,18 +131,62 @@ def parse_article(text: str, base: Path | None = None) -> ArticleDraft:
                 "invalid", "captions must be a .vtt or .srt file beside the article.", "captions"
             )
         captions = Path(captions_path).read_text(encoding="utf-8")
+    return draft_article(
+        slug=meta.get("slug", ""),
+        headline=meta.get("headline", ""),
+        standfirst=meta.get("standfirst", ""),
+        byline=meta.get("byline", ""),
+        published=meta.get("published"),
+        tags=meta.get("tags", []),
+        body=match.group(2),
+        video=_media(meta.get("video"), "video", base),
+        poster=_media(meta.get("poster"), "poster", base),
+        captions=captions,
+        captions_format=captions_format,
+    )
+
+
+def draft_article(
+    *,
+    slug: object,
+    headline: object,
+    standfirst: object,
+    byline: object,
+    published: object,
+    tags: object,
+    body: str,
+    video: str | None = None,
+    poster: str | None = None,
+    captions: str | None = None,
+    captions_format: str | None = None,
+) -> ArticleDraft:
+    """Check every field of an article, from a file or the API, and render its body."""
+    meta = {"headline": headline, "standfirst": standfirst, "byline": byline}
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+        raise invalid("invalid", "tags must be a list of words.", "tags")
+    if len(body) > MAX_BODY_LENGTH:
+        raise RejoinderError(
+            Problem.TOO_LARGE,
+            "too_long",
+            f"An article body is at most {MAX_BODY_LENGTH:,} characters.",
+            "body",
+        )
+    body = body.strip()
+    if captions is not None:
+        if captions_format not in CAPTION_FORMATS.values():
+            raise invalid("invalid", "captions_format is vtt or srt.", "captions_format")
         parse_captions(captions)
     return ArticleDraft(
-        slug=check_slug(meta.get("slug", "")),
+        slug=check_slug(slug),  # type: ignore[arg-type]
         headline=_text(meta, "headline", 300),
         standfirst=_text(meta, "standfirst", MAX_STANDFIRST_LENGTH, required=False),
         byline=_text(meta, "byline", 200),
-        published_at=_published(meta.get("published")),
+        published_at=_published(published),
         tags=[t.strip() for t in tags],
         body_markdown=body,
         body_html=render(body),
-        video_src=_media(meta.get("video"), "video", base),
-        video_poster=_media(meta.get("poster"), "poster", base),
+        video_src=video,
+        video_poster=poster,
         captions=captions,
-        captions_format=captions_format,
+        captions_format=captions_format if captions is not None else None,
     )

@@ -54,3 +54,46 @@ class Counts(msgspec.Struct):
 class Health(msgspec.Struct):
     status: str
     database: str
+
+
+class ArticleInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """An article as a newsroom's tools send it; media are http(s) URLs."""
+
+    headline: str
+    byline: str
+    published_at: datetime
+    body: str
+    slug: str | None = None
+    standfirst: str = ""
+    tags: list[str] = []
+    video: str | None = None
+    poster: str | None = None
+    captions: str | None = None
+    captions_format: Literal["vtt", "srt"] | None = None
+
+
+class ArticleSummary(msgspec.Struct):
+    slug: str
+    url: str
+    headline: str
+    standfirst: str
+    byline: str
+    published_at: datetime
+    tags: list[str]
+    has_video: bool
+
+
+class ArticleList(msgspec.Struct):
+    articles: list[ArticleSummary]
+
+
+class ArticleOut(ArticleSummary, kw_only=True):
+    """An article in full: the summary, its text and its media's addresses."""
+
+    body_markdown: str
+    body_html: str
+    video: str | None
+    poster: str | None
+    captions: str | None
+    captions_format: str | None
+    updated_at: datetime

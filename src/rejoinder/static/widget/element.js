@@ -48,6 +48,7 @@ class RejoinderComments extends HTMLElement {
     this.closed = false;
     this.cursor = null;
     this.pending = [];
+    this.deletedSeen = new Set();
     this.loads = 0;
     this.visibleReplies = 3;
     this.own = saved.get("own", {});
@@ -197,7 +198,15 @@ class RejoinderComments extends HTMLElement {
     this.own[created.comment.id] = { token: created.edit_token, until: created.editable_until, body: fields.body };
     saved.set("own", this.own);
     const item = this.insert(created.comment);
-    this.setCount(this.count + 1);
+    // The live event for this comment may have come before this response: then it is
+    // waiting in `pending` and the count already includes it.
+    const early = this.pending.findIndex((comment) => comment.id === created.comment.id);
+    if (early >= 0) {
+      this.pending.splice(early, 1);
+      this.showPending();
+    } else {
+      this.setCount(this.count + 1);
+    }
     if (item) this.flash(item);
     return created;
   }
@@ -287,7 +296,8 @@ class RejoinderComments extends HTMLElement {
       delete this.own[comment.id];
       saved.set("own", this.own);
       this.markDeleted(comment.id);
-      this.setCount(this.count - 1);
+      // If the live event came first, the count already went down.
+      if (!this.deletedSeen.has(comment.id)) this.setCount(this.count - 1);
     } catch (error) {
       this.status.textContent = error.message || this.t("failed");
     }
@@ -324,6 +334,7 @@ class RejoinderComments extends HTMLElement {
     this.events.addEventListener("comment_edited", (event) => this.replace(JSON.parse(event.data).comment));
     this.events.addEventListener("comment_deleted", (event) => {
       const data = JSON.parse(event.data);
+      this.deletedSeen.add(data.id);
       this.markDeleted(data.id);
       this.setCount(data.comment_count);
     });
@@ -331,6 +342,10 @@ class RejoinderComments extends HTMLElement {
 
   showPending() {
     const n = this.pending.length;
+    if (!n) {
+      this.liveSlot.replaceChildren();
+      return;
+    }
     const button = h("button", { type: "button", class: "new-comments", text: this.t("newComments", { n }) });
     button.addEventListener("click", () => {
       const items = this.pending.map((comment) => this.insert(comment)).filter(Boolean);

@@ -357,6 +357,8 @@ def main() -> int:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")},
             "REJOINDER_DATABASE_URL": f"sqlite:///{work / 'rejoinder.db'}",
+            # One load generator posts for every reader; measure throughput, not the limiter.
+            "REJOINDER_RATE_POSTS_PER_ADDRESS": "1000000/1m",
         }
         command = [str(ROOT / ".venv" / "bin" / "rejoinder"), "serve", "--workers", "2"]
         command += ["--port", str(port), "--no-access-log"]

@@ -32,7 +32,20 @@ POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("REJOINDER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BASE_URL = "http://testserver.local"
-DATA_TABLES = ("votes", "comments", "voters", "threads", "idempotency_keys", "articles")
+DATA_TABLES = (
+    "votes",
+    "comments",
+    "voters",
+    "threads",
+    "idempotency_keys",
+    "articles",
+    "users",
+    "sessions",
+    "bans",
+    "reports",
+    "audit_log",
+    "campaign_bands",
+)
 
 
 def run(coroutine: Any) -> Any:
@@ -94,6 +107,9 @@ def _empty_postgres(url: str) -> None:
                 await connection.execute(
                     text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
                 )
+                await connection.execute(
+                    text("UPDATE sites SET moderation_mode = 'post', auto_close_days = NULL")
+                )
         finally:
             await database.dispose()
 
@@ -114,7 +130,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 @pytest.fixture
 def make_settings(database_url: str) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"database_url": database_url, "secret": "test-secret"}
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "secret": "test-secret",
+            # Most tests post far faster than a person; the rate-limit tests set their own.
+            "rate_posts_per_address": (10_000, 60),
+            "rate_posts_per_user": (10_000, 60),
+        }
         values.update(overrides)
         return Settings(**values)
 

@@ -48,3 +48,67 @@ def assert_error(response: Response, status: int, field: str | None) -> dict:
     assert error["code"] and error["message"]
     assert error["field"] == field
     return error
+
+
+# Moderators
+
+
+MODERATOR_PASSWORD = "correct horse battery staple"
+
+
+def add_moderator(database_url: str, username: str = "ana", role: str = "moderator") -> None:
+    """A moderator stored as `rejoinder user add` stores one."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from rejoinder.domain.identity import Role
+    from rejoinder.domain.passwords import hash_password
+    from rejoinder.store.database import Database
+    from rejoinder.store.users import add_user
+
+    async def add() -> None:
+        database = Database(database_url)
+        try:
+            async with database.write() as connection:
+                await add_user(
+                    connection,
+                    username=username,
+                    display_name=username.capitalize(),
+                    roles=frozenset({Role(role), Role.STAFF}),
+                    password_hash=hash_password(MODERATOR_PASSWORD),
+                    now=datetime.now(UTC),
+                )
+        finally:
+            await database.dispose()
+
+    asyncio.run(add())
+
+
+def form_token(html: str) -> str:
+    import re
+
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, username: str = "ana", password: str = MODERATOR_PASSWORD) -> str:
+    """Sign in through the form, as a moderator's browser does; returns the session's CSRF."""
+    login = client.get("/admin/login")
+    response = client.post(
+        "/admin/login",
+        data={"username": username, "password": password, "csrf": form_token(login.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return form_token(client.get("/admin").text)
+
+
+def moderate(
+    client: TestClient, csrf: str, comment_id: int, action: str, **fields: Any
+) -> Response:
+    return client.post(
+        f"/admin/comments/{comment_id}",
+        data={"csrf": csrf, "action": action, **fields},
+        follow_redirects=False,
+    )

@@ -14,14 +14,17 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from rejoinder import __version__
 from rejoinder.config import Settings
 from rejoinder.domain.errors import RejoinderError
+from rejoinder.scoring import HttpScorer, LocalModelScorer, Scorer
 from rejoinder.store.database import Database
 from rejoinder.store.meta import stored_secret
 from rejoinder.store.migrate import current_revision, head_revision
-from rejoinder.web.api import articles, comments, counts, events, health, votes
+from rejoinder.web.api import articles, comments, counts, events, health, me, reports, votes
 from rejoinder.web.context import Services
 from rejoinder.web.errors import on_http_exception, on_rejoinder_error, on_unexpected
+from rejoinder.web.identity import sso_config
 from rejoinder.web.live import channels_plugin
-from rejoinder.web.pages import assets, media, site
+from rejoinder.web.pages import admin, admin_manage, assets, media, site
+from rejoinder.web.ratelimit import MemoryCounter, RedisCounter
 from rejoinder.web.security import Signer
 
 # Big enough for a 10,000-character comment of escaped emoji; anything larger is refused early.
@@ -33,7 +36,12 @@ class NotMigrated(RuntimeError):
 
 
 async def open_services(settings: Settings) -> Services:
-    """Connect to the database and load the signing secret; the database must be migrated."""
+    """Connect to the database and load the signing secret; the database must be migrated.
+
+    The SSO keys are loaded first, so a key that cannot work stops the server at startup
+    instead of failing every reader's sign-in.
+    """
+    sso_config(settings)
     database = Database(settings.database_url)
     try:
         revision = await current_revision(database)
@@ -49,7 +57,30 @@ async def open_services(settings: Settings) -> Services:
     except BaseException:
         await database.dispose()
         raise
-    return Services(settings=settings, db=database, signer=Signer(secret))
+    counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    return Services(
+        settings=settings,
+        db=database,
+        signer=Signer(secret),
+        scorer=make_scorer(settings),
+        counter=counter,
+        sso=sso_config(settings),
+    )
+
+
+def make_scorer(settings: Settings) -> Scorer:
+    """The external API when one is configured, else the model shipped with the package."""
+    if settings.toxicity_url:
+        return HttpScorer(settings.toxicity_url, timeout=settings.toxicity_timeout)
+    return LocalModelScorer()
+
+
+async def close_services(services: Services) -> None:
+    await services.db.dispose()
+    if isinstance(services.counter, RedisCounter):
+        await services.counter.close()
+    if isinstance(services.scorer, HttpScorer):
+        await services.scorer.aclose()
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -59,7 +90,7 @@ def create_app(settings: Settings) -> Litestar:
         try:
             yield
         finally:
-            await app.state.services.db.dispose()
+            await close_services(app.state.services)
 
     cors = None
     if settings.allowed_origins:
@@ -78,6 +109,9 @@ def create_app(settings: Settings) -> Litestar:
             comments.edit_comment,
             comments.delete_comment,
             votes.vote,
+            reports.report_comment,
+            me.my_data,
+            me.erase_me,
             counts.counts,
             health.healthz,
             events.thread_events,
@@ -90,6 +124,24 @@ def create_app(settings: Settings) -> Litestar:
             site.search_page,
             media.article_media,
             assets.embed_script,
+            admin.queue_page,
+            admin.queue_counts,
+            admin.item_fragment,
+            admin.comment_page,
+            admin.act_on_comment,
+            admin.bulk_action,
+            admin.search_page,
+            admin.moderation_events,
+            admin_manage.login_page,
+            admin_manage.login,
+            admin_manage.logout,
+            admin_manage.bans_page,
+            admin_manage.lift_ban,
+            admin_manage.audit_page,
+            admin_manage.audit_json,
+            admin_manage.audit_csv,
+            admin_manage.settings_page,
+            admin_manage.save_settings,
             assets.static_files(),
         ],
         lifespan=[lifespan],

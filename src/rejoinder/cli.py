@@ -78,6 +78,27 @@ def build_parser() -> argparse.ArgumentParser:
     listing = article_commands.add_parser("list", help="list articles, newest first")
     _add_common(listing)
 
+    user = commands.add_parser("user", help="add moderators and admins, list users")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add_user = user_commands.add_parser(
+        "add", help="add an admin or moderator who signs in to /admin with a password"
+    )
+    _add_common(add_user)
+    add_user.add_argument("username")
+    add_user.add_argument(
+        "--role", choices=["admin", "moderator"], default="moderator", help="default moderator"
+    )
+    add_user.add_argument("--name", help="the name shown for them (default: the username)")
+    add_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    password = user_commands.add_parser("password", help="set a user's password")
+    _add_common(password)
+    password.add_argument("username")
+    password.add_argument("--password-stdin", action="store_true")
+    users_list = user_commands.add_parser("list", help="list users and their roles")
+    _add_common(users_list)
+
     check = commands.add_parser(
         "check", help="print the resolved configuration and whether the database and Redis answer"
     )
@@ -98,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _demo,
         "check": _check,
         "article": _article,
+        "user": _user,
     }[args.command]
     try:
         return command(settings, args)
@@ -157,8 +179,9 @@ def worker_app():  # type: ignore[no-untyped-def]
     from rejoinder.app import create_app
 
     values = json.loads(os.environ[_RESOLVED_ENV])
-    for name in ("allowed_origins", "trusted_proxies"):
-        values[name] = tuple(values[name])
+    for name, value in values.items():
+        if isinstance(value, list):
+            values[name] = tuple(value)
     return create_app(Settings(**values))
 
 
@@ -211,6 +234,82 @@ async def _article_command(settings: Settings, command: str, draft: Any) -> list
             stored = await save(connection, draft, datetime.now(UTC))
         verb = "added" if command == "add" else "updated"
         return [f"{verb} article {stored.slug!r}: {stored.headline}"]
+    finally:
+        await database.dispose()
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _user(settings: Settings, args: argparse.Namespace) -> int:
+    from rejoinder.domain.errors import RejoinderError
+
+    try:
+        secret = None
+        if args.user_command in ("add", "password"):
+            from rejoinder.domain.passwords import check_new_password
+
+            secret = _read_password(args.password_stdin)
+            check_new_password(secret)
+        for line in asyncio.run(_user_command(settings, args, secret)):
+            print(line)
+    except RejoinderError as exc:
+        print(f"rejoinder user: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _user_command(
+    settings: Settings, args: argparse.Namespace, secret: str | None
+) -> list[str]:
+    from datetime import UTC, datetime
+
+    from rejoinder.domain.errors import Problem, RejoinderError
+    from rejoinder.domain.identity import Role, format_roles
+    from rejoinder.domain.names import clean_author_name
+    from rejoinder.domain.passwords import hash_password
+    from rejoinder.store import users
+    from rejoinder.store.database import Database
+
+    database = Database(settings.database_url)
+    try:
+        if args.user_command == "list":
+            async with database.read() as connection:
+                found = await users.list_users(connection)
+            return [
+                f"{u.id}\t{u.username or '(sso) ' + (u.sso_subject or '')}\t{u.display_name}"
+                f"\t{format_roles(u.roles)}"
+                for u in found
+            ]
+        assert secret is not None
+        async with database.write() as connection:
+            if args.user_command == "password":
+                found_user = await users.credentials(connection, args.username)
+                if found_user is None:
+                    raise RejoinderError(
+                        Problem.NOT_FOUND, "not_found", f"There is no user {args.username!r}."
+                    )
+                await users.set_password(connection, found_user.user.id, hash_password(secret))
+                return [f"password changed for {args.username!r}"]
+            username = clean_author_name(args.username, "username")
+            roles = frozenset({Role(args.role), Role.STAFF})
+            added = await users.add_user(
+                connection,
+                username=username,
+                display_name=clean_author_name(args.name or username, "name"),
+                roles=roles,
+                password_hash=hash_password(secret),
+                now=datetime.now(UTC),
+            )
+        return [f"added {args.role} {added.username!r} (user {added.id})"]
     finally:
         await database.dispose()
 

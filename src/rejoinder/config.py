@@ -57,6 +57,63 @@ def _optional(value: str) -> str | None:
     return value or None
 
 
+def _phrases(value: str | list[str]) -> tuple[str, ...]:
+    """Comma-separated words or phrases (or a TOML list), blanks dropped."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    return tuple(item.strip() for item in items if str(item).strip())
+
+
+def _fraction(value: str | float) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"must be between 0 and 1, got {value!r}")
+    return number
+
+
+def _positive(value: str | int) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"must be at least 1, got {value!r}")
+    return number
+
+
+def _boolean(value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not true or false: {value!r}")
+
+
+def parse_rate(value: str | tuple[int, int]) -> tuple[int, int]:
+    """``"5/1m"`` → (5 requests, per 60 seconds)."""
+    if isinstance(value, tuple):
+        return value
+    count, _, period = str(value).partition("/")
+    try:
+        limit = int(count)
+    except ValueError:
+        raise ValueError(f"not a rate: {value!r} (use COUNT/PERIOD, like 5/1m)") from None
+    if limit < 1 or not period:
+        raise ValueError(f"not a rate: {value!r} (use COUNT/PERIOD, like 5/1m)")
+    return limit, parse_duration(period)
+
+
+def _key_text(value: str) -> str | None:
+    """A PEM key given inline, or the path of a file holding one."""
+    if not value:
+        return None
+    if "-----BEGIN" in value:
+        return value
+    try:
+        return Path(value).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read key file {value}: {exc}") from exc
+
+
 def mask_password(url: str) -> str:
     """The URL with any password replaced, so it can be printed and logged."""
     parts = urlsplit(url)
@@ -125,6 +182,88 @@ SETTINGS: tuple[Setting, ...] = (
         "How long an author may edit or delete their comment: seconds, or 30s, 15m, 1h.",
         parse_duration,
     ),
+    Setting(
+        "sso_secret",
+        None,
+        "Shared secret for publisher single sign-on tokens signed with HS256.",
+        _optional,
+    ),
+    Setting(
+        "sso_public_key",
+        None,
+        "PEM public key (inline or a file path) for SSO tokens signed with RS256, ES256 or EdDSA.",
+        _key_text,
+    ),
+    Setting("sso_audience", None, "Required `aud` claim of SSO tokens, when set.", _optional),
+    Setting("sso_issuer", None, "Required `iss` claim of SSO tokens, when set.", _optional),
+    Setting(
+        "banned_words",
+        (),
+        "Comma-separated words or phrases that get a comment rejected.",
+        _phrases,
+    ),
+    Setting(
+        "suspect_words",
+        (),
+        "Comma-separated words or phrases that send a comment to the moderation queue.",
+        _phrases,
+    ),
+    Setting("max_links", 2, "Comments with more links than this are queued.", int),
+    Setting(
+        "toxicity_threshold",
+        0.9,
+        "Toxicity score (0 to 1) at or above which a comment is queued.",
+        _fraction,
+    ),
+    Setting(
+        "toxicity_url",
+        None,
+        "A Perspective-style scoring API to use instead of the built-in offline model.",
+        _optional,
+    ),
+    Setting("toxicity_timeout", 2, "Seconds to wait for the external scorer.", parse_duration),
+    Setting(
+        "toxicity_fail_open",
+        True,
+        "When the external scorer fails: true publishes (fail open), false queues.",
+        _boolean,
+    ),
+    Setting(
+        "campaign_window",
+        3600,
+        "How far back near-identical comments from other names count as a campaign.",
+        parse_duration,
+    ),
+    Setting(
+        "campaign_authors",
+        3,
+        "Distinct names posting near-identical text within the window that make a campaign.",
+        _positive,
+    ),
+    Setting(
+        "report_threshold",
+        3,
+        "Reports from different readers that hide a comment until a moderator reviews it.",
+        _positive,
+    ),
+    Setting(
+        "rate_posts_per_address",
+        (10, 60),
+        "Comments one address may post: COUNT/PERIOD, like 10/1m.",
+        parse_rate,
+    ),
+    Setting(
+        "rate_posts_per_user",
+        (10, 60),
+        "Comments one signed-in user may post: COUNT/PERIOD.",
+        parse_rate,
+    ),
+    Setting(
+        "rate_logins",
+        (5, 900),
+        "Admin login attempts per address and per username: COUNT/PERIOD.",
+        parse_rate,
+    ),
 )
 
 
@@ -139,6 +278,23 @@ class Settings:
     secret: str | None = None
     admin_token: str | None = None
     edit_window: int = 900
+    sso_secret: str | None = None
+    sso_public_key: str | None = None
+    sso_audience: str | None = None
+    sso_issuer: str | None = None
+    banned_words: tuple[str, ...] = ()
+    suspect_words: tuple[str, ...] = ()
+    max_links: int = 2
+    toxicity_threshold: float = 0.9
+    toxicity_url: str | None = None
+    toxicity_timeout: int = 2
+    toxicity_fail_open: bool = True
+    campaign_window: int = 3600
+    campaign_authors: int = 3
+    report_threshold: int = 3
+    rate_posts_per_address: tuple[int, int] = (10, 60)
+    rate_posts_per_user: tuple[int, int] = (10, 60)
+    rate_logins: tuple[int, int] = (5, 900)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -187,7 +343,11 @@ class Settings:
             if f.name == "sources":
                 continue
             value = getattr(self, f.name)
-            if f.name == "secret" and value:
+            if f.name.startswith("rate_"):
+                shown = f"{value[0]}/{value[1]}s"
+            elif f.name in ("sso_secret", "sso_public_key"):
+                shown = "(set)" if value else "(none)"
+            elif f.name == "secret" and value:
                 shown = "(set)"
             elif f.name == "secret":
                 shown = "(stored in database)"

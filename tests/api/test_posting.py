@@ -15,6 +15,7 @@ def test_first_comment_creates_the_thread_with_its_title_and_url(client):
         "url": "https://news.example/9",
         "comment_count": 2,
         "closed": False,
+        "message": None,
     }
 
 

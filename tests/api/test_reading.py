@@ -28,9 +28,11 @@ def test_unknown_thread_is_an_empty_thread_not_a_404(client):
             "url": None,
             "comment_count": 0,
             "closed": False,
+            "message": None,
         },
         "comments": [],
         "next_cursor": None,
+        "featured": [],
     }
 
 

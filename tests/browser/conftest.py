@@ -9,8 +9,6 @@ own browser here; without it these tests skip and say so. Screenshots go to
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -20,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.conftest import Server, free_port, wait_until_healthy
+from tests.cli.conftest import Server, launch
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -97,18 +95,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory, publisher: PublisherSite) -> 
     env = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
     env["REJOINDER_DATABASE_URL"] = f"sqlite:///{folder / 'rejoinder.db'}"
     env["REJOINDER_ALLOWED_ORIGINS"] = publisher.origin
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rejoinder", "demo", "--port", str(port), "--no-access-log"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    server = Server(process, port)
+    # The tests post for many readers from one address, far faster than one person would.
+    env["REJOINDER_RATE_POSTS_PER_ADDRESS"] = "1000/1m"
+    server = launch(["demo"], env)
     try:
-        wait_until_healthy(server)
         yield server
     finally:
         server.stop()

@@ -67,23 +67,36 @@ def wait_until_healthy(server: Server, deadline_seconds: float = 30) -> None:
     raise AssertionError("server did not become healthy")
 
 
+def launch(args: list[str], env: dict[str, str]) -> Server:
+    """``rejoinder <args>`` serving on a free port, returned once it answers /healthz.
+
+    The caller stops it (``Server.stop``), also when it never became healthy.
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rejoinder", *args, "--port", str(port), "--no-access-log"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    server = Server(process, port)
+    try:
+        wait_until_healthy(server)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
 @pytest.fixture
 def start_server(env: dict[str, str]) -> Iterator:
     started: list[Server] = []
 
     def start(*args: str) -> Server:
-        port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rejoinder", *args, "--port", str(port), "--no-access-log"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        server = Server(process, port)
+        server = launch(list(args), env)
         started.append(server)
-        wait_until_healthy(server)
         return server
 
     yield start

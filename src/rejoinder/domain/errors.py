@@ -20,17 +20,27 @@ class Problem(Enum):
     CONFLICT = "conflict"  # 409: clashes with what is stored
     UNSUPPORTED_MEDIA = "unsupported_media"  # 415
     UNPROCESSABLE = "unprocessable"  # 422: well-formed but cannot be applied
+    RATE_LIMITED = "rate_limited"  # 429: too many requests; retry later
 
 
 class RejoinderError(Exception):
     """A refusal with a stable machine ``code``, a human ``message`` and the ``field`` at fault."""
 
-    def __init__(self, problem: Problem, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        code: str,
+        message: str,
+        field: str | None = None,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.problem = problem
         self.code = code
         self.message = message
         self.field = field
+        self.retry_after = retry_after
 
     def __repr__(self) -> str:
         return f"RejoinderError({self.problem.value}, {self.code!r}, field={self.field!r})"

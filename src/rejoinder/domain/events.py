@@ -31,7 +31,26 @@ class CommentDeleted(msgspec.Struct, tag="comment_deleted", tag_field="type", kw
     comment_count: int
 
 
-ThreadEvent = CommentCreated | CommentEdited | CommentDeleted
+class CommentHidden(msgspec.Struct, tag="comment_hidden", tag_field="type", kw_only=True):
+    """Taken off the page by moderation (queued, rejected): readers drop it, no placeholder."""
+
+    thread: str
+    id: int
+    comment_count: int
+
+
+ThreadEvent = CommentCreated | CommentEdited | CommentDeleted | CommentHidden
+
+MODERATION_CHANNEL = "moderation"
+
+
+class QueueChanged(msgspec.Struct, tag="queue_changed", tag_field="type", kw_only=True):
+    """Something moderators should look at arrived or was dealt with; their open queue pages
+    fetch the item and refresh the counts."""
+
+    comment_id: int
+    status: str
+    reason: str
 
 
 def channel_for(thread_key: str) -> str:

@@ -12,12 +12,17 @@ import msgspec
 
 
 class Status(StrEnum):
-    """Where a comment stands. Only VISIBLE comments are counted and shown in full."""
+    """Where a comment stands. Only VISIBLE comments are counted and shown to everyone.
+
+    SHADOW comments come from shadow-banned authors: shown to their author alone, so the
+    author sees nothing change and has no reason to come back under another name.
+    """
 
     VISIBLE = "visible"
     PENDING = "pending"
     REJECTED = "rejected"
     DELETED = "deleted"
+    SHADOW = "shadow"
 
 
 class Sort(StrEnum):
@@ -51,6 +56,8 @@ class Comment(msgspec.Struct, kw_only=True):
     reply_count: int
     replies: list[Comment] = []
     deleted: bool = False
+    # An editor's pick: the widget shows these first, with a badge.
+    featured: bool = False
 
 
 class ThreadInfo(msgspec.Struct):
@@ -59,6 +66,8 @@ class ThreadInfo(msgspec.Struct):
     url: str | None
     comment_count: int
     closed: bool
+    # The newsroom's note shown above the comments (house rules, why it closed...).
+    message: str | None = None
 
 
 class StoredComment(msgspec.Struct, kw_only=True):
@@ -83,6 +92,15 @@ class StoredComment(msgspec.Struct, kw_only=True):
     votes_down: int
     score: float
     reply_count: int
+    user_id: int | None = None
+    author_ip_hash: str | None = None
+    featured: bool = False
+    moderation: str | None = None
+    toxicity: float | None = None
+    campaign_id: int | None = None
+    report_count: int = 0
+    moderated_at: datetime | None = None
+    moderated_by: str | None = None
 
     def for_readers(self) -> Comment:
         """The public view: a deleted comment keeps its place but loses its words and name."""
@@ -101,6 +119,7 @@ class StoredComment(msgspec.Struct, kw_only=True):
             reply_count=self.reply_count,
             replies=[],
             deleted=deleted,
+            featured=self.featured and not deleted,
         )
 
 

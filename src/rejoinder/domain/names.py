@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
+from rejoinder.domain.confusables import imitates
 from rejoinder.domain.errors import invalid
 from rejoinder.domain.text import has_control, is_invisible_trickery, reject_nul
 
 MAX_NAME_LENGTH = 64
+
+# Names that speak for the site itself. A guest using one, or anything that looks like one,
+# could pass off their words as the newsroom's.
+RESERVED_NAMES: tuple[str, ...] = (
+    "admin",
+    "administrator",
+    "moderator",
+    "mod",
+    "staff",
+    "editor",
+    "rejoinder",
+    "system",
+    "support",
+    "newsroom",
+)
 
 
 def clean_author_name(raw: str, field: str = "author_name") -> str:
@@ -36,3 +53,18 @@ def clean_author_name(raw: str, field: str = "author_name") -> str:
             field,
         )
     return name
+
+
+def check_guest_name(name: str, protected: Iterable[str]) -> None:
+    """Refuse a guest name that looks like a reserved name or one of ``protected``.
+
+    ``protected`` is the names of staff and registered members. Names are compared by
+    confusable skeleton, so "Ed Itor", "ЕDITOR" (Cyrillic Е) and "EDlTOR" are refused alike.
+    The message does not say whose name it resembles: that would list members' names.
+    """
+    if imitates(name, [*RESERVED_NAMES, *protected]) is not None:
+        raise invalid(
+            "name_reserved",
+            "This name belongs to a member of staff or is reserved; please choose another.",
+            "author_name",
+        )

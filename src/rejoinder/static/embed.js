@@ -1,7 +1,8 @@
 // Rejoinder's one-line embed. Paste where the discussion should appear:
 //   <div data-rejoinder-thread="KEY"></div>
 //   <script src="https://HOST/embed.js" async></script>
-// Optional on the div: data-rejoinder-title, data-rejoinder-url, data-rejoinder-lang.
+// Optional on the div: data-rejoinder-title, data-rejoinder-url, data-rejoinder-lang, and
+// data-rejoinder-sso (the publisher's sign-on JWT for a signed-in reader).
 // This classic script only finds the placeholders and loads the widget's ES modules
 // from the same server; it works with `async` because it reads its own address first.
 (() => {
@@ -16,7 +17,7 @@
         place.setAttribute("data-rejoinder-mounted", "");
         const widget = document.createElement("rejoinder-comments");
         widget.setAttribute("base", base);
-        const names = { thread: "thread", title: "thread-title", url: "thread-url", lang: "lang" };
+        const names = { thread: "thread", title: "thread-title", url: "thread-url", lang: "lang", sso: "sso-token" };
         for (const [data, name] of Object.entries(names)) {
           const value = place.getAttribute(`data-rejoinder-${data}`);
           if (value) widget.setAttribute(name, value);

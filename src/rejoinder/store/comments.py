@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from rejoinder.domain.comments import is_possible_id
+from rejoinder.domain.identity import Viewer
 from rejoinder.domain.models import CommentDraft, Sort, Status, StoredComment
 from rejoinder.domain.ranking import Cursor
 from rejoinder.store._sql import locks_rows
@@ -40,6 +41,15 @@ _COLUMNS = (
     c.c.votes_down,
     c.c.score,
     c.c.reply_count,
+    c.c.user_id,
+    c.c.author_ip_hash,
+    c.c.featured,
+    c.c.moderation,
+    c.c.toxicity,
+    c.c.campaign_id,
+    c.c.report_count,
+    c.c.moderated_at,
+    c.c.moderated_by,
 )
 
 # What readers get to see: visible comments, and deleted ones kept as placeholders because
@@ -48,6 +58,18 @@ _SHOWN: ColumnElement[bool] = or_(
     c.c.status == Status.VISIBLE.value,
     and_(c.c.status == Status.DELETED.value, c.c.reply_count > 0),
 )
+
+
+def _shown_to(viewer: Viewer | None) -> ColumnElement[bool]:
+    """What one reader sees: everything on show, plus their own shadow-banned comments."""
+    if viewer is None or not viewer.known:
+        return _SHOWN
+    own = []
+    if viewer.user_id is not None:
+        own.append(c.c.user_id == viewer.user_id)
+    if viewer.voter_id is not None:
+        own.append(c.c.voter_id == viewer.voter_id)
+    return or_(_SHOWN, and_(c.c.status == Status.SHADOW.value, or_(*own)))
 
 
 def _stored(row: Sequence[object]) -> StoredComment:
@@ -68,11 +90,42 @@ async def get_comment(
     return _stored(row) if row else None
 
 
-async def top_level_page(
-    connection: AsyncConnection, thread_id: int, sort: Sort, limit: int, after: Cursor | None
+async def featured(
+    connection: AsyncConnection, thread_id: int, viewer: Viewer | None = None, limit: int = 10
 ) -> list[StoredComment]:
-    """Up to ``limit`` top-level comments in ``sort`` order, starting after ``after``."""
-    query = select(*_COLUMNS).where(c.c.thread_id == thread_id, c.c.parent_id.is_(None), _SHOWN)
+    """The editors' picks among top-level comments, newest pick first."""
+    rows = await connection.execute(
+        select(*_COLUMNS)
+        .where(
+            c.c.thread_id == thread_id,
+            c.c.parent_id.is_(None),
+            c.c.featured.is_(True),
+            _shown_to(viewer),
+        )
+        .order_by(c.c.moderated_at.desc(), c.c.id.desc())
+        .limit(limit)
+    )
+    return [_stored(row) for row in rows]
+
+
+async def top_level_page(
+    connection: AsyncConnection,
+    thread_id: int,
+    sort: Sort,
+    limit: int,
+    after: Cursor | None,
+    viewer: Viewer | None = None,
+) -> list[StoredComment]:
+    """Up to ``limit`` top-level comments in ``sort`` order, starting after ``after``.
+
+    Editors' picks are left out: the first page carries them separately, above the rest.
+    """
+    query = select(*_COLUMNS).where(
+        c.c.thread_id == thread_id,
+        c.c.parent_id.is_(None),
+        c.c.featured.is_(False),
+        _shown_to(viewer),
+    )
     if sort is Sort.OLDEST:
         query = query.order_by(c.c.created_at, c.c.id)
         if after:
@@ -93,13 +146,15 @@ async def top_level_page(
 
 
 async def replies_under(
-    connection: AsyncConnection, root_ids: Sequence[int]
+    connection: AsyncConnection, root_ids: Sequence[int], viewer: Viewer | None = None
 ) -> list[StoredComment]:
     """Every shown reply, at any depth, under the given top-level comments, oldest first."""
     if not root_ids:
         return []
     rows = await connection.execute(
-        select(*_COLUMNS).where(c.c.root_id.in_(root_ids), _SHOWN).order_by(c.c.created_at, c.c.id)
+        select(*_COLUMNS)
+        .where(c.c.root_id.in_(root_ids), _shown_to(viewer))
+        .order_by(c.c.created_at, c.c.id)
     )
     return [_stored(row) for row in rows]
 
@@ -116,6 +171,7 @@ async def insert_comment(
     ip_hash: str | None,
     status: Status,
     now: datetime,
+    user_id: int | None = None,
 ) -> StoredComment:
     """Store a comment and, if readers will see it, count it in its thread and under its parent."""
     new_id = await connection.scalar(
@@ -130,6 +186,7 @@ async def insert_comment(
             author_badge=author_badge,
             author_ip_hash=ip_hash,
             voter_id=voter_id,
+            user_id=user_id,
             body_markdown=draft.body_markdown,
             body_html=draft.body_html,
             spoiler=draft.spoiler,

@@ -87,6 +87,10 @@ sites = Table(
     Column("slug", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # "post" (publish, then moderate), "pre", "pre_guests" or "pre_links"; threads may override.
+    Column("moderation_mode", String(16), nullable=False, server_default=text("'post'")),
+    # Threads stop taking comments this many days after publication; NULL keeps them open.
+    Column("auto_close_days", Integer),
 )
 
 threads = Table(
@@ -101,6 +105,11 @@ threads = Table(
     Column("comment_count", Integer, nullable=False, server_default=text("0")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_comment_at", UTCDateTime),
+    Column("moderation_mode", String(16)),
+    # Shown above the comments: house rules for a sensitive story, or why it was closed.
+    Column("message", Text),
+    # When the story went out; auto-close counts from here (or from the thread's creation).
+    Column("published_at", UTCDateTime),
     UniqueConstraint("site_id", "key"),
 )
 
@@ -143,7 +152,23 @@ comments = Table(
     # Direct replies that readers see: visible ones and deleted placeholders that still
     # have replies of their own.
     Column("reply_count", Integer, nullable=False, server_default=text("0")),
+    # A signed-in (SSO) author; guests are known by their browser's voter id instead.
+    Column("user_id", Id),
+    Column("featured", Boolean, nullable=False, server_default=text("false")),
+    # JSON list of what the moderation pipeline and moderators decided, with their reasons.
+    Column("moderation", Text),
+    Column("toxicity", Float(53)),
+    # The first comment of a coordinated campaign this one belongs to.
+    Column("campaign_id", Id),
+    Column("report_count", Integer, nullable=False, server_default=text("0")),
+    Column("moderated_at", UTCDateTime),
+    Column("moderated_by", String(64)),
     Index(None, "thread_id", "parent_id", "created_at", "id"),
+    Index(None, "status", "created_at"),
+    Index(None, "user_id"),
+    Index(None, "voter_id"),
+    Index(None, "author_ip_hash"),
+    Index(None, "campaign_id"),
     Index(None, "thread_id", "parent_id", "score", "created_at", "id"),
     Index(None, "root_id", "created_at", "id"),
 )
@@ -191,4 +216,88 @@ articles = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("site_id", "slug"),
     Index(None, "site_id", "published_at"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True),
+    # Staff who sign in to /admin with a password have a username; SSO readers a subject.
+    Column("username", String(64), unique=True),
+    Column("sso_subject", String(300), unique=True),
+    Column("display_name", String(64), nullable=False),
+    Column("email", String(254)),
+    Column("password_hash", String(255)),
+    # Space-separated: admin, moderator, staff, commenter.
+    Column("roles", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # SHA-256 of the cookie's token, so a leaked database does not leak live sessions.
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "user_id"),
+)
+
+bans = Table(
+    "bans",
+    metadata,
+    Column("id", Id, primary_key=True),
+    # "user" (a user id), "voter" (a guest browser), "email" or "address" (a keyed hash).
+    Column("kind", String(16), nullable=False),
+    Column("value", String(254), nullable=False),
+    Column("shadow", Boolean, nullable=False, server_default=text("false")),
+    Column("reason", Text),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("lifted_at", UTCDateTime),
+    Index(None, "kind", "value"),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("comment_id", Id, ForeignKey("comments.id"), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("note", Text),
+    # "voter:<id>" or "user:<id>": one report per reader per comment.
+    Column("reporter", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    UniqueConstraint("comment_id", "reporter"),
+    Index(None, "resolved_at", "comment_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target", String(80), nullable=False),
+    # JSON snapshots of what the action changed.
+    Column("before", Text),
+    Column("after", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "created_at"),
+)
+
+campaign_bands = Table(
+    "campaign_bands",
+    metadata,
+    # Locality-sensitive hash bands of a comment's text: near-identical texts share a band,
+    # so finding a campaign is an indexed lookup, not a comparison with every recent comment.
+    Column("band", String(24), primary_key=True),
+    Column("comment_id", Id, ForeignKey("comments.id"), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "band", "created_at"),
 )

@@ -3,29 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.models import ThreadInfo
+from rejoinder.domain.moderation.pipeline import Mode
 from rejoinder.store._sql import insert_ignoring_conflicts
-from rejoinder.store.schema import threads
+from rejoinder.store.schema import sites, threads
 
 DEFAULT_SITE_ID = 1
 
 
-class ThreadRow(msgspec.Struct):
+class ThreadRow(msgspec.Struct, kw_only=True):
+    """A thread with the moderation rules that apply to it (its own, else its site's)."""
+
     id: int
     key: str
     title: str | None
     url: str | None
     closed: bool
     comment_count: int
+    message: str | None
+    mode: Mode
+    own_mode: Mode | None
+    opened_at: datetime
+    auto_close_days: int | None
 
-    def info(self) -> ThreadInfo:
-        return ThreadInfo(self.key, self.title, self.url, self.comment_count, self.closed)
+    def closes_at(self) -> datetime | None:
+        if self.auto_close_days is None:
+            return None
+        return self.opened_at + timedelta(days=self.auto_close_days)
+
+    def is_closed(self, now: datetime) -> bool:
+        closes_at = self.closes_at()
+        return self.closed or (closes_at is not None and now >= closes_at)
+
+    def info(self, now: datetime) -> ThreadInfo:
+        return ThreadInfo(
+            self.key,
+            self.title,
+            self.url,
+            self.comment_count,
+            self.is_closed(now),
+            self.message,
+        )
 
 
 _COLUMNS = (
@@ -35,7 +59,30 @@ _COLUMNS = (
     threads.c.url,
     threads.c.closed,
     threads.c.comment_count,
+    threads.c.message,
+    threads.c.moderation_mode,
+    threads.c.published_at,
+    threads.c.created_at,
+    sites.c.moderation_mode,
+    sites.c.auto_close_days,
 )
+
+
+def _row(row) -> ThreadRow:  # type: ignore[no-untyped-def]
+    own = Mode(row[7]) if row[7] else None
+    return ThreadRow(
+        id=row[0],
+        key=row[1],
+        title=row[2],
+        url=row[3],
+        closed=row[4],
+        comment_count=row[5],
+        message=row[6],
+        mode=own or Mode(row[10]),
+        own_mode=own,
+        opened_at=row[8] or row[9],
+        auto_close_days=row[11],
+    )
 
 
 async def find_thread(
@@ -43,10 +90,74 @@ async def find_thread(
 ) -> ThreadRow | None:
     row = (
         await connection.execute(
-            select(*_COLUMNS).where(threads.c.site_id == site_id, threads.c.key == key)
+            select(*_COLUMNS)
+            .join(sites, sites.c.id == threads.c.site_id)
+            .where(threads.c.site_id == site_id, threads.c.key == key)
         )
     ).first()
-    return ThreadRow(*row) if row else None
+    return _row(row) if row else None
+
+
+async def thread_by_id(connection: AsyncConnection, thread_id: int) -> ThreadRow | None:
+    row = (
+        await connection.execute(
+            select(*_COLUMNS)
+            .join(sites, sites.c.id == threads.c.site_id)
+            .where(threads.c.id == thread_id)
+        )
+    ).first()
+    return _row(row) if row else None
+
+
+async def update_thread_rules(
+    connection: AsyncConnection,
+    thread_id: int,
+    *,
+    mode: Mode | None,
+    closed: bool,
+    message: str | None,
+) -> None:
+    await connection.execute(
+        update(threads)
+        .where(threads.c.id == thread_id)
+        .values(moderation_mode=mode.value if mode else None, closed=closed, message=message)
+    )
+
+
+async def set_published_at(
+    connection: AsyncConnection, thread_id: int, published_at: datetime
+) -> None:
+    await connection.execute(
+        update(threads).where(threads.c.id == thread_id).values(published_at=published_at)
+    )
+
+
+class SiteRules(msgspec.Struct, frozen=True):
+    mode: Mode
+    auto_close_days: int | None
+
+
+async def site_rules(connection: AsyncConnection, site_id: int = DEFAULT_SITE_ID) -> SiteRules:
+    row = (
+        await connection.execute(
+            select(sites.c.moderation_mode, sites.c.auto_close_days).where(sites.c.id == site_id)
+        )
+    ).one()
+    return SiteRules(Mode(row[0]), row[1])
+
+
+async def update_site_rules(
+    connection: AsyncConnection,
+    *,
+    mode: Mode,
+    auto_close_days: int | None,
+    site_id: int = DEFAULT_SITE_ID,
+) -> None:
+    await connection.execute(
+        update(sites)
+        .where(sites.c.id == site_id)
+        .values(moderation_mode=mode.value, auto_close_days=auto_close_days)
+    )
 
 
 async def thread_for_new_comment(

@@ -25,6 +25,13 @@ async def voter_id(connection: AsyncConnection, kind: str, key: str, now: dateti
     return found
 
 
+async def find_voter(connection: AsyncConnection, kind: str, key: str) -> int | None:
+    """The voter row's id if this browser or user has one; reading never creates it."""
+    return await connection.scalar(
+        select(voters.c.id).where(voters.c.kind == kind, voters.c.key == key)
+    )
+
+
 async def cast_vote(
     connection: AsyncConnection, comment_id: int, voter: int, value: int, now: datetime
 ) -> Votes:

@@ -13,6 +13,9 @@ from rejoinder.config import Settings
 from rejoinder.store.database import Database
 
 if TYPE_CHECKING:
+    from rejoinder.domain.sso import SsoConfig
+    from rejoinder.scoring import Scorer
+    from rejoinder.web.ratelimit import Counter
     from rejoinder.web.security import Signer
 
 
@@ -25,6 +28,9 @@ class Services:
     settings: Settings
     db: Database
     signer: Signer
+    scorer: Scorer
+    counter: Counter
+    sso: SsoConfig
     # Replaceable so tests can move time past the edit window without sleeping.
     clock: Callable[[], datetime] = field(default=utc_now)
 

@@ -26,6 +26,7 @@ STATUS_FOR = {
     Problem.TOO_LARGE: 413,
     Problem.UNSUPPORTED_MEDIA: 415,
     Problem.UNPROCESSABLE: 422,
+    Problem.RATE_LIMITED: 429,
 }
 
 _BACKTICKED = re.compile(r"`([^`]+)`")
@@ -43,7 +44,10 @@ def error_response(
 
 
 def on_rejoinder_error(_: Request, exc: RejoinderError) -> Response:
-    return error_response(STATUS_FOR[exc.problem], exc.code, exc.message, exc.field)
+    response = error_response(STATUS_FOR[exc.problem], exc.code, exc.message, exc.field)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _validation_field(exc: ValidationException) -> tuple[str | None, str]:

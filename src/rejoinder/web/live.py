@@ -16,7 +16,7 @@ from litestar.connection import ASGIConnection
 from litestar.response import ServerSentEventMessage
 
 from rejoinder.config import Settings
-from rejoinder.domain.events import ThreadEvent, channel_for
+from rejoinder.domain.events import MODERATION_CHANNEL, QueueChanged, ThreadEvent, channel_for
 
 # Proxies drop idle connections after a minute or so; a comment line every 20 s keeps it open.
 HEARTBEAT_SECONDS = 20.0
@@ -30,7 +30,19 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
         from litestar.channels.backends.redis import RedisChannelsPubSubBackend
         from redis.asyncio import Redis
 
-        backend = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+        class ClosingBackend(RedisChannelsPubSubBackend):
+            """Litestar's backend resets its subscription at shutdown but leaves the client
+            (and its pooled connections) open; this one closes what it was given."""
+
+            def __init__(self, client: Redis) -> None:
+                super().__init__(redis=client)
+                self.client = client
+
+            async def on_shutdown(self) -> None:
+                await super().on_shutdown()
+                await self.client.aclose()
+
+        backend = ClosingBackend(Redis.from_url(settings.redis_url))
     else:
         backend = MemoryChannelsBackend()
     return ChannelsPlugin(
@@ -47,10 +59,24 @@ def publish(connection: ASGIConnection, event: ThreadEvent) -> None:
     channels.publish(msgspec.json.encode(event), channel_for(event.thread))
 
 
+def publish_moderation(connection: ASGIConnection, event: QueueChanged) -> None:
+    """Tell moderators' open queue pages; call only after the commit."""
+    channels = connection.app.plugins.get(ChannelsPlugin)
+    channels.publish(msgspec.json.encode(event), MODERATION_CHANNEL)
+
+
 async def thread_stream(
     connection: ASGIConnection, thread_key: str
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     """Each event of the thread as one SSE message, with heartbeats in between."""
+    async for message in channel_stream(connection, channel_for(thread_key)):
+        yield message
+
+
+async def channel_stream(
+    connection: ASGIConnection, channel: str
+) -> AsyncGenerator[ServerSentEventMessage, None]:
+    """Each event of one broker channel as an SSE message, with heartbeats in between."""
     channels = connection.app.plugins.get(ChannelsPlugin)
     queue: asyncio.Queue[bytes] = asyncio.Queue()
 
@@ -58,7 +84,7 @@ async def thread_stream(
         queue.put_nowait(data)
 
     async with (
-        channels.start_subscription(channel_for(thread_key)) as subscriber,
+        channels.start_subscription(channel) as subscriber,
         subscriber.run_in_background(enqueue, join=False),
     ):
         yield ServerSentEventMessage(data=None, comment="listening", retry=RECONNECT_MILLISECONDS)

@@ -12,8 +12,9 @@ from rejoinder.domain.models import Comment, ThreadInfo
 
 class NewComment(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     thread: str
-    author_name: str
     body: str
+    # Required of guests; a signed-in reader's name comes from their sign-on token.
+    author_name: str | None = None
     thread_title: str | None = None
     thread_url: str | None = None
     parent_id: int | None = None
@@ -34,6 +35,8 @@ class ThreadPage(msgspec.Struct):
     thread: ThreadInfo
     comments: list[Comment]
     next_cursor: str | None
+    # Editors' picks, on the first page only, shown above the rest with a badge.
+    featured: list[Comment] = []
 
 
 class CreatedComment(msgspec.Struct):
@@ -41,10 +44,15 @@ class CreatedComment(msgspec.Struct):
     edit_token: str
     # Until when the edit token works, so the widget can offer Edit and Delete only then.
     editable_until: datetime
+    # "visible", or "pending" while it waits for a moderator, or "rejected".
+    status: str = "visible"
+    notice: str | None = None
 
 
 class EditedComment(msgspec.Struct):
     comment: Comment
+    status: str = "visible"
+    notice: str | None = None
 
 
 class Counts(msgspec.Struct):

@@ -11,12 +11,15 @@ export class ApiError extends Error {
 }
 
 export class Api {
-  constructor(base) {
+  constructor(base, token = null) {
     this.base = base;
+    // The publisher's sign-on token (a JWT), sent with every call when the reader is signed in.
+    this.token = token;
   }
 
   async request(method, path, { body, headers = {} } = {}) {
     const init = { method, credentials: "include", headers: { Accept: "application/json", ...headers } };
+    if (this.token) init.headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       init.headers["Content-Type"] = "application/json";
@@ -62,6 +65,10 @@ export class Api {
 
   vote(id, value) {
     return this.request("POST", `/api/comments/${id}/vote`, { body: { value } });
+  }
+
+  report(id, reason) {
+    return this.request("POST", `/api/comments/${id}/reports`, { body: { reason } });
   }
 
   events(thread) {

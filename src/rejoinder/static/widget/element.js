@@ -29,6 +29,17 @@ const saved = {
   },
 };
 
+// Only to greet a signed-in reader by name; the server checks the token's signature.
+function nameInToken(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const json = decodeURIComponent(escape(atob(part)));
+    return JSON.parse(json).name || null;
+  } catch {
+    return null;
+  }
+}
+
 function randomKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -41,7 +52,9 @@ class RejoinderComments extends HTMLElement {
     this.thread = this.getAttribute("thread");
     this.lang = pickLanguage(this.getAttribute("lang"));
     this.t = translator(this.lang);
-    this.api = new Api(this.base);
+    this.token = this.getAttribute("sso-token");
+    this.user = this.token ? nameInToken(this.token) : null;
+    this.api = new Api(this.base, this.token);
     this.sort = SORTS.includes(saved.get("sort")) ? saved.get("sort") : "best";
     this.count = 0;
     this.shown = false;
@@ -75,6 +88,8 @@ class RejoinderComments extends HTMLElement {
     this.toggle = h("button", { type: "button", class: "show", "aria-expanded": "false", "aria-controls": "panel", text: t("show"), onclick: () => (this.shown ? this.hideComments() : this.showComments()) });
     this.sortButtons = SORTS.map((sort) => h("button", { type: "button", "data-sort": sort, "aria-pressed": String(sort === this.sort), text: t(sort), onclick: () => this.changeSort(sort) }));
     this.liveSlot = h("div", { class: "live", "aria-live": "polite" });
+    this.message = h("p", { class: "thread-message", hidden: true });
+    this.picks = h("ol", { class: "comments picks", "aria-label": t("picks") });
     this.list = h("ol", { class: "comments" });
     this.status = h("p", { class: "status", role: "status" });
     this.more = h("button", { type: "button", class: "load-more", hidden: true, text: t("loadMore"), onclick: () => this.load() });
@@ -83,8 +98,10 @@ class RejoinderComments extends HTMLElement {
       "div",
       { id: "panel", hidden: true },
       h("div", { class: "sorts", role: "group", "aria-label": t("sortLabel") }, this.sortButtons),
+      this.message,
       this.formSlot,
       this.liveSlot,
+      this.picks,
       this.list,
       this.status,
       this.more,
@@ -136,17 +153,23 @@ class RejoinderComments extends HTMLElement {
       if (load !== this.loads) return;
       if (reset) {
         this.list.replaceChildren();
+        this.picks.replaceChildren();
         this.pending = [];
         this.liveSlot.replaceChildren();
       }
       this.closed = page.thread.closed;
+      this.message.textContent = page.thread.message || "";
+      this.message.hidden = !page.thread.message;
+      for (const comment of page.featured || []) {
+        if (!this.find(comment.id)) this.picks.append(commentItem(comment, this));
+      }
       this.setCount(page.thread.comment_count);
       for (const comment of page.comments) {
         if (!this.find(comment.id)) this.list.append(commentItem(comment, this));
       }
       this.cursor = page.next_cursor;
       this.more.hidden = !this.cursor;
-      this.status.textContent = this.list.children.length ? "" : this.t("empty");
+      this.status.textContent = this.list.children.length || this.picks.children.length ? "" : this.t("empty");
       this.formSlot.replaceChildren(this.closed ? h("p", { class: "closed", text: this.t("closed") }) : composeForm(this));
     } catch (error) {
       if (load === this.loads) this.status.textContent = error.message || this.t(error.code === "network" ? "network" : "failed");
@@ -172,7 +195,7 @@ class RejoinderComments extends HTMLElement {
 
   depthOf(item) {
     let depth = 0;
-    for (let node = item.parentElement; node && node !== this.list; node = node.parentElement) {
+    for (let node = item.parentElement; node && node !== this.list && node !== this.picks; node = node.parentElement) {
       if (node.matches("ol.replies")) depth += 1;
     }
     return depth;
@@ -194,7 +217,8 @@ class RejoinderComments extends HTMLElement {
       },
       randomKey(),
     );
-    saved.set("name", fields.author_name.trim());
+    if (fields.author_name) saved.set("name", fields.author_name.trim());
+    if (created.status !== "visible") return created;
     this.own[created.comment.id] = { token: created.edit_token, until: created.editable_until, body: fields.body };
     saved.set("own", this.own);
     const item = this.insert(created.comment);
@@ -332,6 +356,14 @@ class RejoinderComments extends HTMLElement {
       this.showPending();
     });
     this.events.addEventListener("comment_edited", (event) => this.replace(JSON.parse(event.data).comment));
+    this.events.addEventListener("comment_hidden", (event) => {
+      const data = JSON.parse(event.data);
+      this.pending = this.pending.filter((comment) => comment.id !== data.id);
+      this.showPending();
+      const item = this.find(data.id);
+      if (item) item.remove();
+      this.setCount(data.comment_count);
+    });
     this.events.addEventListener("comment_deleted", (event) => {
       const data = JSON.parse(event.data);
       this.deletedSeen.add(data.id);
@@ -381,7 +413,7 @@ class RejoinderComments extends HTMLElement {
       item = this.find(match[1]);
     }
     if (!item) return;
-    for (let node = item; node && node !== this.list; node = node.parentElement) {
+    for (let node = item; node && node !== this.list && node !== this.picks; node = node.parentElement) {
       if (node.matches("li.comment")) node.hidden = false;
     }
     for (const old of this.shadowRoot.querySelectorAll(".target")) old.classList.remove("target");

@@ -35,8 +35,9 @@ export function refreshTimes(root, lang) {
   }
 }
 
-function badges(author, t) {
+function badges(author, t, featured) {
   const found = [];
+  if (featured) found.push(h("span", { class: "badge pick", text: t("pick") }));
   if (author.guest) found.push(h("span", { class: "badge guest", text: t("guest") }));
   if (author.badge) found.push(h("span", { class: "badge staff", text: author.badge === "staff" ? t("staff") : author.badge }));
   return found;
@@ -91,7 +92,7 @@ export function commentItem(comment, view, depth = 0) {
           { class: "meta" },
           h("span", { class: "avatar", "aria-hidden": "true", text: (name || "?").trim().charAt(0).toUpperCase() }),
           h("span", { class: "author", id: authorId, text: name }),
-          badges(comment.author, t),
+          badges(comment.author, t, comment.featured),
           h("a", { class: "permalink", href: `#comment-${comment.id}` }, timeElement(comment.created_at, lang)),
           comment.edited_at ? h("span", { class: "edited", text: `(${t("edited")})` }) : null,
         ),
@@ -104,6 +105,7 @@ export function commentItem(comment, view, depth = 0) {
           view.closed ? null : h("button", { type: "button", class: "link reply", "aria-expanded": "false", text: t("reply"), onclick: (event) => view.openReply(comment, event.currentTarget) }),
           view.canEdit(comment.id) ? h("button", { type: "button", class: "link edit", text: t("edit"), onclick: () => view.openEdit(comment, item) }) : null,
           view.canEdit(comment.id) ? h("button", { type: "button", class: "link delete", text: t("delete"), onclick: () => view.remove(comment, item) }) : null,
+          view.own[comment.id] ? null : h("button", { type: "button", class: "link report", "aria-expanded": "false", text: t("report"), onclick: (event) => reportForm(comment, view, item, event.currentTarget) }),
         ),
         h("div", { class: "reply-slot" }),
       ),
@@ -127,6 +129,47 @@ export function commentItem(comment, view, depth = 0) {
     item.append(more);
   }
   return item;
+}
+
+const REASONS = [["spam", "spam"], ["abuse", "abuse"], ["off_topic", "off_topic"], ["misinformation", "misinformation"], ["spoiler", "spoilerReason"]];
+
+function reportForm(comment, view, item, button) {
+  const slot = item.querySelector(":scope > article .reply-slot");
+  if (slot.querySelector(".report-form")) {
+    slot.replaceChildren();
+    button.setAttribute("aria-expanded", "false");
+    return;
+  }
+  const { t } = view;
+  const name = `r${comment.id}`;
+  const note = h("p", { class: "error", role: "status" });
+  const form = h(
+    "form",
+    { class: "report-form" },
+    h(
+      "fieldset",
+      {},
+      h("legend", { text: t("reportTitle") }),
+      REASONS.map(([value, label], index) =>
+        h("label", { class: "check" }, h("input", { type: "radio", name, value, checked: index === 0 }), ` ${t(label)}`),
+      ),
+    ),
+    h("div", { class: "form-actions" }, h("button", { type: "submit", class: "primary", text: t("send") })),
+    note,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const reason = form.querySelector("input:checked").value;
+    try {
+      await view.api.report(comment.id, reason);
+      form.replaceChildren(h("p", { class: "notice", role: "status", text: t("reported") }));
+    } catch (error) {
+      note.textContent = error.message || t("failed");
+    }
+  });
+  slot.replaceChildren(form);
+  button.setAttribute("aria-expanded", "true");
+  form.querySelector("input").focus();
 }
 
 let formCount = 0;
@@ -158,7 +201,9 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
     "form",
     { class: parent ? "compose reply-form" : "compose", novalidate: true, "aria-label": title },
     parent ? null : h("h3", { class: "form-title", text: title }),
-    h("div", { class: "who" }, field("author_name", t("name"), name), field("author_email", t("email"), email)),
+    view.user
+      ? h("p", { class: "who signed-in", text: t("signedIn", { name: view.user }) })
+      : h("div", { class: "who" }, field("author_name", t("name"), name), field("author_email", t("email"), email)),
     field("body", t("body"), text),
     h(
       "div",
@@ -178,15 +223,16 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
     submit.textContent = t("posting");
     try {
       const created = await view.post({
-        author_name: name.value,
-        author_email: email.value.trim() || null,
+        author_name: view.user ? null : name.value,
+        author_email: view.user ? null : email.value.trim() || null,
         body: text.value,
         spoiler: spoiler.checked,
         parent_id: parent ? parent.id : null,
       });
       text.value = "";
       spoiler.checked = false;
-      if (onDone) onDone(created);
+      if (created.status !== "visible") status.textContent = t(created.status === "pending" ? "awaiting" : "refused");
+      if (onDone && created.status === "visible") onDone(created);
     } catch (error) {
       const control = controls[error.field];
       const message = error.message || t(error.code === "network" ? "network" : "failed");

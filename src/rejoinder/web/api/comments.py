@@ -20,17 +20,32 @@ from rejoinder.domain.comments import (
     draft_comment,
 )
 from rejoinder.domain.errors import Problem, RejoinderError, invalid
-from rejoinder.domain.events import CommentCreated, CommentDeleted, CommentEdited
+from rejoinder.domain.events import (
+    CommentCreated,
+    CommentDeleted,
+    CommentEdited,
+    CommentHidden,
+    QueueChanged,
+)
+from rejoinder.domain.identity import badge_for
 from rejoinder.domain.models import Sort, Status, StoredComment, ThreadInfo
+from rejoinder.domain.names import check_guest_name
 from rejoinder.domain.ranking import Cursor, decode_cursor, encode_cursor
+from rejoinder.domain.sso import SsoUser
 from rejoinder.domain.text import check_single_line
 from rejoinder.domain.threads import nest
 from rejoinder.store import comments as comment_store
 from rejoinder.store import idempotency
+from rejoinder.store import moderation as moderation_store
 from rejoinder.store import threads as thread_store
+from rejoinder.store import users as user_store
+from rejoinder.store.users import User
 from rejoinder.store.votes import voter_id
 from rejoinder.web.context import services
-from rejoinder.web.live import publish
+from rejoinder.web.identity import signed_in, stored_user, user_voter, viewer
+from rejoinder.web.live import publish, publish_moderation
+from rejoinder.web.pipeline import prescreen, record, screen, stricter
+from rejoinder.web.ratelimit import enforce
 from rejoinder.web.schemas import CommentEdit, CreatedComment, EditedComment, NewComment, ThreadPage
 from rejoinder.web.security import client_address, guard_write
 from rejoinder.web.voters import guest_voter
@@ -48,15 +63,29 @@ async def list_comments(
 ) -> ThreadPage:
     key = check_thread_key(thread)
     after = decode_cursor(cursor, sort) if cursor else None
-    async with services(request).db.read() as connection:
+    app = services(request)
+    async with app.db.read() as connection:
         found = await thread_store.find_thread(connection, key)
         if found is None:
             return ThreadPage(ThreadInfo(key, None, None, 0, False), [], None)
-        top = await comment_store.top_level_page(connection, found.id, sort, limit + 1, after)
+        reader = await viewer(request, connection)
+        top = await comment_store.top_level_page(
+            connection, found.id, sort, limit + 1, after, reader
+        )
         page, more = top[:limit], len(top) > limit
-        replies = await comment_store.replies_under(connection, [c.id for c in page])
+        picks = [] if after else await comment_store.featured(connection, found.id, reader)
+        replies = await comment_store.replies_under(
+            connection, [c.id for c in [*picks, *page]], reader
+        )
     next_cursor = encode_cursor(_cursor_after(page[-1], sort)) if more else None
-    return ThreadPage(found.info(), nest(page, replies), next_cursor)
+    nested = nest([*picks, *page], replies)
+    pick_ids = {c.id for c in picks}
+    return ThreadPage(
+        found.info(app.clock()),
+        [c for c in nested if c.id not in pick_ids],
+        next_cursor,
+        featured=[c for c in nested if c.id in pick_ids],
+    )
 
 
 def _cursor_after(last: StoredComment, sort: Sort) -> Cursor:
@@ -78,23 +107,30 @@ def _idempotency_key(request: Request) -> str | None:
     opt={"body": NewComment},
     status_code=HTTP_201_CREATED,
     summary="Post a comment or a reply",
-    description="An Idempotency-Key header makes a retry return the first result.",
+    description="An Idempotency-Key header makes a retry return the first result. Readers "
+    "signed in through the publisher send their token as `Authorization: Bearer <JWT>`.",
 )
 async def create_comment(request: Request, data: JSONBody[NewComment]) -> Response[CreatedComment]:
+    app = services(request)
+    now = app.clock()
+    sso = signed_in(request, now)
+    if sso is None and data.author_name is None:
+        raise invalid("required", "Please give a name.", "author_name")
     draft = draft_comment(
         thread=data.thread,
         thread_title=data.thread_title,
         thread_url=data.thread_url,
         parent_id=data.parent_id,
-        author_name=data.author_name,
-        author_email=data.author_email,
+        author_name=sso.name if sso else data.author_name or "",
+        author_email=(sso.email if sso else data.author_email),
         body=data.body,
         spoiler=data.spoiler,
     )
     key = _idempotency_key(request)
-    app = services(request)
-    voter_key, cookie = guest_voter(request)
-    now = app.clock()
+    address_hash = app.signer.address_hash(client_address(request))
+    await _check_rate(request, address_hash, sso)
+    pre = await prescreen(app, draft.body_markdown)
+    voter_key, cookie = (None, None) if sso else guest_voter(request)
     async with app.db.write() as connection:
         if key is not None:
             request_hash = hashlib.sha256(await request.body()).hexdigest()
@@ -103,47 +139,127 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
                 return Response(
                     replay.body, status_code=replay.status_code, media_type="application/json"
                 )
+        if sso is None:
+            check_guest_name(draft.author_name, await user_store.staff_names(connection))
+            user = None
+            voter = await voter_id(connection, "guest", voter_key or "", now)
+        else:
+            user = await stored_user(connection, sso, now)
+            voter = await user_voter(connection, user, now)
         thread = await thread_store.thread_for_new_comment(
             connection, draft.thread_key, draft.thread_title, draft.thread_url, now
         )
-        if thread.closed:
+        if thread.is_closed(now):
             raise RejoinderError(
                 Problem.FORBIDDEN, "thread_closed", "This discussion is closed.", "thread"
             )
         root_id = await _root_for_reply(connection, draft.parent_id, thread.id)
+        screening = await screen(
+            connection,
+            app,
+            pre,
+            text=draft.body_markdown,
+            thread=thread,
+            guest=user is None,
+            author_name=draft.author_name,
+            identities=_identities(user, voter, draft.author_email, address_hash),
+            now=now,
+        )
         stored = await comment_store.insert_comment(
             connection,
             thread_id=thread.id,
             draft=draft,
             root_id=root_id,
-            author_guest=True,
-            author_badge=None,
-            voter_id=await voter_id(connection, "guest", voter_key, now),
-            ip_hash=app.signer.address_hash(client_address(request)),
-            status=Status.VISIBLE,
+            author_guest=user is None,
+            author_badge=badge_for(user.roles) if user else None,
+            voter_id=voter,
+            user_id=user.id if user else None,
+            ip_hash=address_hash,
+            status=screening.status,
             now=now,
         )
+        hidden = await record(connection, app, stored, screening, now)
         body = msgspec.json.encode(
             CreatedComment(
                 stored.for_readers(),
                 app.signer.edit_token(stored.id),
                 stored.created_at + timedelta(seconds=app.settings.edit_window),
+                status=_status_for_author(stored.status),
+                notice=_notice_for(stored.status),
             )
         )
         if key is not None:
             await idempotency.remember(connection, key, HTTP_201_CREATED, body)
         count = await thread_store.visible_count(connection, thread.id)
-    if stored.status is Status.VISIBLE:
-        publish(
-            request,
-            CommentCreated(
-                thread=draft.thread_key, comment=stored.for_readers(), comment_count=count
-            ),
-        )
+    _announce(request, draft.thread_key, stored, screening.findings, count)
+    for other in hidden:
+        _announce_hidden(request, draft.thread_key, other, count)
     response = Response(body, status_code=HTTP_201_CREATED, media_type="application/json")
     if cookie is not None:
         response.set_cookie(cookie)
     return response
+
+
+def _identities(
+    user: User | None, voter: int, email: str | None, address_hash: str
+) -> list[tuple[str, str]]:
+    """Every handle a ban can hold this author by."""
+    found = [("voter", str(voter)), ("address", address_hash)]
+    if user is not None:
+        found.append(("user", str(user.id)))
+    if email:
+        found.append(("email", email.casefold()))
+    return found
+
+
+async def _check_rate(request: Request, address_hash: str, sso: SsoUser | None) -> None:
+    app = services(request)
+    await enforce(
+        app.counter, f"post:address:{address_hash}", app.settings.rate_posts_per_address, "comments"
+    )
+    if sso is not None:
+        await enforce(
+            app.counter,
+            f"post:user:{sso.issuer}|{sso.id}",
+            app.settings.rate_posts_per_user,
+            "comments",
+        )
+
+
+def _status_for_author(status: Status) -> str:
+    """A shadow-banned author is told their comment is up, which for them it is."""
+    return Status.VISIBLE.value if status is Status.SHADOW else status.value
+
+
+def _notice_for(status: Status) -> str | None:
+    if status is Status.PENDING:
+        return "Thanks! Your comment will appear once a moderator has read it."
+    if status is Status.REJECTED:
+        return "Your comment was not published because it breaks this site's rules."
+    return None
+
+
+def _announce(
+    request: Request, thread_key: str, stored: StoredComment, findings: list, count: int
+) -> None:
+    if stored.status is Status.VISIBLE:
+        publish(
+            request,
+            CommentCreated(thread=thread_key, comment=stored.for_readers(), comment_count=count),
+        )
+    if stored.status in (Status.PENDING, Status.REJECTED) or findings:
+        reasons = "; ".join(f.reason for f in findings) or "published"
+        publish_moderation(
+            request, QueueChanged(comment_id=stored.id, status=stored.status.value, reason=reasons)
+        )
+
+
+def _announce_hidden(request: Request, thread_key: str, stored: StoredComment, count: int) -> None:
+    publish(request, CommentHidden(thread=thread_key, id=stored.id, comment_count=count))
+    publish_moderation(
+        request,
+        QueueChanged(comment_id=stored.id, status=stored.status.value, reason="campaign"),
+    )
 
 
 async def _root_for_reply(
@@ -153,7 +269,7 @@ async def _root_for_reply(
     if parent_id is None:
         return None
     parent = await comment_store.get_comment(connection, parent_id, for_update=True)
-    if parent is None or parent.status in (Status.PENDING, Status.REJECTED):
+    if parent is None or parent.status in (Status.PENDING, Status.REJECTED, Status.SHADOW):
         raise invalid(
             "parent_not_found", f"There is no comment {parent_id} to reply to.", "parent_id"
         )
@@ -199,8 +315,24 @@ async def edit_comment(
 ) -> EditedComment:
     text = check_body(data.body)
     app = services(request)
+    now = app.clock()
+    pre = await prescreen(app, text)
     async with app.db.write() as connection:
         comment = await _editable(request, comment_id, connection)
+        thread = await thread_store.thread_by_id(connection, comment.thread_id)
+        assert thread is not None
+        screening = await screen(
+            connection,
+            app,
+            pre,
+            text=text,
+            thread=thread,
+            guest=comment.author_guest,
+            author_name=comment.author_name,
+            identities=_stored_identities(comment),
+            now=now,
+            exclude_id=comment.id,
+        )
         spoiler = comment.spoiler if data.spoiler is None else data.spoiler
         updated = await comment_store.update_text(
             connection,
@@ -208,11 +340,39 @@ async def edit_comment(
             markdown=text,
             html=markup.render(text),
             spoiler=spoiler,
-            now=app.clock(),
+            now=now,
         )
-        key = await thread_store.thread_key(connection, comment.thread_id)
-    publish(request, CommentEdited(thread=key, comment=updated.for_readers()))
-    return EditedComment(updated.for_readers())
+        status = stricter(updated.status, screening.status)
+        if status is not updated.status:
+            updated = await moderation_store.set_status(
+                connection, updated, status, now=now, by=None
+            )
+        hidden = await record(connection, app, updated, screening, now)
+        count = await thread_store.visible_count(connection, comment.thread_id)
+    if updated.status is Status.VISIBLE:
+        publish(request, CommentEdited(thread=thread.key, comment=updated.for_readers()))
+    elif comment.status is Status.VISIBLE:
+        _announce_hidden(request, thread.key, updated, count)
+    for other in hidden:
+        _announce_hidden(request, thread.key, other, count)
+    return EditedComment(
+        updated.for_readers(),
+        status=_status_for_author(updated.status),
+        notice=_notice_for(updated.status),
+    )
+
+
+def _stored_identities(comment: StoredComment) -> list[tuple[str, str]]:
+    found = []
+    if comment.voter_id is not None:
+        found.append(("voter", str(comment.voter_id)))
+    if comment.author_ip_hash:
+        found.append(("address", comment.author_ip_hash))
+    if comment.user_id is not None:
+        found.append(("user", str(comment.user_id)))
+    if comment.author_email:
+        found.append(("email", comment.author_email.casefold()))
+    return found
 
 
 @delete(

@@ -46,8 +46,16 @@ def _clock(seconds: float) -> str:
     return f"{minutes}:{second:02d}"
 
 
+def _stamp(value: datetime | None) -> str:
+    return "" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
+
+
 _templates.filters.update(
-    long_date=_long_date, short_date=_short_date, clock=_clock, highlight=_highlight
+    long_date=_long_date,
+    short_date=_short_date,
+    clock=_clock,
+    highlight=_highlight,
+    stamp=_stamp,
 )
 _templates.globals.update(site_name=SITE_NAME, version=__version__)
 
@@ -77,6 +85,11 @@ def content_security_policy(media_origins: tuple[str, ...] = ()) -> str:
             "object-src 'none'",
         )
     )
+
+
+def render_fragment(template: str, context: dict[str, object]) -> str:
+    """A piece of a page (one queue item), for scripts that insert it into the page."""
+    return _templates.get_template(template).render(**context)
 
 
 def page(

@@ -1,0 +1,74 @@
+"""The audit log: every moderator action, who did it, when, and what it changed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rejoinder.store.schema import audit_log
+
+
+class AuditEntry(msgspec.Struct, frozen=True):
+    id: int
+    actor: str
+    action: str
+    target: str
+    before: Any
+    after: Any
+    created_at: datetime
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else msgspec.json.encode(value).decode()
+
+
+async def record(
+    connection: AsyncConnection,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    before: Any,
+    after: Any,
+    now: datetime,
+) -> None:
+    """Write the entry in the caller's transaction, so an action and its record land together."""
+    await connection.execute(
+        insert(audit_log).values(
+            actor=actor,
+            action=action,
+            target=target,
+            before=_json(before),
+            after=_json(after),
+            created_at=now,
+        )
+    )
+
+
+def _entry(row) -> AuditEntry:  # type: ignore[no-untyped-def]
+    return AuditEntry(
+        id=row.id,
+        actor=row.actor,
+        action=row.action,
+        target=row.target,
+        before=msgspec.json.decode(row.before) if row.before else None,
+        after=msgspec.json.decode(row.after) if row.after else None,
+        created_at=row.created_at,
+    )
+
+
+async def entries(
+    connection: AsyncConnection, *, limit: int | None = 100, offset: int = 0
+) -> list[AuditEntry]:
+    query = select(audit_log).order_by(audit_log.c.id.desc()).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_entry(row) for row in await connection.execute(query)]
+
+
+async def entry_count(connection: AsyncConnection) -> int:
+    return int(await connection.scalar(select(func.count()).select_from(audit_log)) or 0)

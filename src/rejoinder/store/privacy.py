@@ -1,0 +1,125 @@
+"""Everything stored about one commenter, to hand over or to erase (GDPR articles 15 and 17).
+
+A commenter is a signed-in user (their user id and its voter row) or a guest browser (its
+voter row). Erasing keeps the shape of threads others answered: a comment with replies stays
+as a "deleted" placeholder with no words and no name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rejoinder.domain.models import Status
+from rejoinder.store.comments import _COLUMNS, _stored, get_comment, mark_deleted
+from rejoinder.store.schema import comments, reports, threads, users, votes
+
+
+def _authored(user_id: int | None, voter_id: int | None):  # type: ignore[no-untyped-def]
+    conditions = []
+    if user_id is not None:
+        conditions.append(comments.c.user_id == user_id)
+    if voter_id is not None:
+        conditions.append(comments.c.voter_id == voter_id)
+    return or_(*conditions) if conditions else None
+
+
+async def author_data(
+    connection: AsyncConnection, *, user_id: int | None, voter_id: int | None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"user": None, "comments": [], "votes": [], "reports": []}
+    if user_id is not None:
+        row = (await connection.execute(select(users).where(users.c.id == user_id))).first()
+        if row is not None:
+            record = dict(row._mapping)
+            record.pop("password_hash", None)
+            data["user"] = record
+    authored = _authored(user_id, voter_id)
+    if authored is not None:
+        rows = await connection.execute(
+            select(*_COLUMNS, threads.c.key)
+            .join(threads, threads.c.id == comments.c.thread_id)
+            .where(authored)
+            .order_by(comments.c.id)
+        )
+        for row in rows:
+            comment = _stored(row[:-1])
+            data["comments"].append(
+                {
+                    "id": comment.id,
+                    "thread": row[-1],
+                    "parent_id": comment.parent_id,
+                    "author_name": comment.author_name,
+                    "author_email": comment.author_email,
+                    "address_hash": comment.author_ip_hash,
+                    "body": comment.body_markdown,
+                    "spoiler": comment.spoiler,
+                    "status": comment.status.value,
+                    "created_at": comment.created_at,
+                    "edited_at": comment.edited_at,
+                    "votes_up": comment.votes_up,
+                    "votes_down": comment.votes_down,
+                }
+            )
+    if voter_id is not None:
+        rows = await connection.execute(
+            select(votes.c.comment_id, votes.c.value, votes.c.updated_at).where(
+                votes.c.voter_id == voter_id
+            )
+        )
+        data["votes"] = [
+            {"comment_id": r.comment_id, "value": r.value, "at": r.updated_at} for r in rows
+        ]
+    reporters = [f"voter:{voter_id}"] if voter_id is not None else []
+    if user_id is not None:
+        reporters.append(f"user:{user_id}")
+    if reporters:
+        rows = await connection.execute(
+            select(reports.c.comment_id, reports.c.reason, reports.c.note, reports.c.created_at)
+            .where(reports.c.reporter.in_(reporters))
+            .order_by(reports.c.id)
+        )
+        data["reports"] = [dict(r._mapping) for r in rows]
+    return data
+
+
+async def erase_author(
+    connection: AsyncConnection, *, user_id: int | None, voter_id: int | None, now: datetime
+) -> list[tuple[int, int]]:
+    """Delete the commenter's comments (placeholders where others replied), wipe their words,
+    names, emails and address hashes, and drop the user record; returns (comment id, thread id)
+    of each comment that left the page."""
+    authored = _authored(user_id, voter_id)
+    removed: list[tuple[int, int]] = []
+    if authored is not None:
+        ids = [row[0] for row in await connection.execute(select(comments.c.id).where(authored))]
+        for comment_id in ids:
+            comment = await get_comment(connection, comment_id, for_update=True)
+            if comment is None:
+                continue
+            if comment.status is not Status.DELETED:
+                await mark_deleted(connection, comment, now)
+                if comment.status is Status.VISIBLE:
+                    removed.append((comment.id, comment.thread_id))
+        if ids:
+            await connection.execute(
+                update(comments)
+                .where(comments.c.id.in_(ids))
+                .values(
+                    body_markdown="",
+                    body_html="",
+                    author_name="",
+                    author_email=None,
+                    author_ip_hash=None,
+                    user_id=None,
+                    featured=False,
+                )
+            )
+    if user_id is not None:
+        from rejoinder.store.users import delete_user
+
+        await delete_user(connection, user_id)
+    return removed

@@ -1,0 +1,180 @@
+"""Running the moderation pipeline for one new or edited comment.
+
+The slow, database-free steps (word lists, links, the toxicity model or API) run before the
+write transaction opens, so a slow scorer never holds SQLite's single writer. The steps that
+need the database (the thread's mode, bans, campaigns) run inside it, so two posts racing
+cannot both slip past a ban or a campaign.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rejoinder.domain.errors import Problem, RejoinderError
+from rejoinder.domain.models import Status, StoredComment
+from rejoinder.domain.moderation import campaigns, links, words
+from rejoinder.domain.moderation.pipeline import (
+    Action,
+    Finding,
+    decide,
+    link_findings,
+    mode_findings,
+    word_findings,
+)
+from rejoinder.scoring import toxicity_verdict
+from rejoinder.store import bans as ban_store
+from rejoinder.store import campaigns as campaign_store
+from rejoinder.store import moderation as moderation_store
+from rejoinder.store.campaigns import Candidate
+from rejoinder.store.threads import ThreadRow
+from rejoinder.web.context import Services
+
+
+class Prescreen(msgspec.Struct, frozen=True):
+    findings: list[Finding]
+    toxicity: float | None
+    link_count: int
+    bands: list[str]
+
+
+class Screening(msgspec.Struct, frozen=True):
+    status: Status
+    findings: list[Finding]
+    toxicity: float | None
+    bands: list[str]
+    campaign: list[Candidate]
+
+
+async def prescreen(app: Services, text: str) -> Prescreen:
+    settings = app.settings
+    link_count = links.count_links(text)
+    findings = word_findings(
+        words.find_words(text, settings.banned_words),
+        words.find_words(text, settings.suspect_words),
+    )
+    findings += link_findings(link_count, settings.max_links)
+    score = await app.scorer.score(text)
+    queue, reason = toxicity_verdict(
+        score, settings.toxicity_threshold, settings.toxicity_fail_open
+    )
+    if reason is not None:
+        findings.append(Finding("toxicity", Action.QUEUE if queue else Action.NOTE, reason))
+    return Prescreen(findings, score.value, link_count, campaigns.band_keys(text))
+
+
+def stricter(current: Status, decided: Status) -> Status:
+    """An edit may take a comment off the page, never put it back: a comment waiting for a
+    moderator (after reports, say) stays waiting however its text changes."""
+    if decided is Status.REJECTED:
+        return Status.REJECTED
+    if current is Status.VISIBLE and decided in (Status.PENDING, Status.SHADOW):
+        return decided
+    return current
+
+
+async def screen(
+    connection: AsyncConnection,
+    app: Services,
+    pre: Prescreen,
+    *,
+    text: str,
+    thread: ThreadRow,
+    guest: bool,
+    author_name: str,
+    identities: list[tuple[str, str]],
+    now: datetime,
+    exclude_id: int | None = None,
+) -> Screening:
+    """The comment's status and every reason for it; a loud ban refuses the write (403)."""
+    findings = [*pre.findings, *mode_findings(thread.mode, guest=guest, link_count=pre.link_count)]
+    for ban in await ban_store.bans_matching(connection, identities, now):
+        if not ban.shadow:
+            until = f" until {ban.expires_at:%d %B %Y %H:%M} UTC" if ban.expires_at else ""
+            raise RejoinderError(
+                Problem.FORBIDDEN,
+                "banned",
+                f"You cannot comment here{until}. Reason: {ban.reason or 'not given'}.",
+            )
+        findings.append(
+            Finding("ban", Action.SHADOW, f"shadow-banned by {ban.created_by} ({ban.kind})")
+        )
+    campaign = await _campaign(connection, app, pre, text, author_name, now, exclude_id)
+    if campaign:
+        findings.append(_campaign_finding(campaign, app))
+    return Screening(decide(findings), findings, pre.toxicity, pre.bands, campaign)
+
+
+def _campaign_finding(campaign: list[Candidate], app: Services) -> Finding:
+    names = len({c.author_name.casefold() for c in campaign}) + 1
+    minutes = app.settings.campaign_window // 60
+    return Finding(
+        "campaign",
+        Action.QUEUE,
+        f"near-identical text from {names} names within {minutes} minutes "
+        f"(with #{', #'.join(str(c.id) for c in campaign[:10])})",
+    )
+
+
+async def _campaign(
+    connection: AsyncConnection,
+    app: Services,
+    pre: Prescreen,
+    text: str,
+    author_name: str,
+    now: datetime,
+    exclude_id: int | None,
+) -> list[Candidate]:
+    """Recent near-identical comments under other names, when enough names make a campaign."""
+    since = now - timedelta(seconds=app.settings.campaign_window)
+    found = await campaign_store.similar_recent(connection, pre.bands, since)
+    name = author_name.casefold()
+    alike = [
+        c
+        for c in found
+        if c.id != exclude_id
+        and c.author_name.casefold() != name
+        and campaigns.is_near_duplicate(text, c.body_markdown)
+    ]
+    names = {c.author_name.casefold() for c in alike} | {name}
+    return alike if len(names) >= app.settings.campaign_authors else []
+
+
+async def record(
+    connection: AsyncConnection,
+    app: Services,
+    comment: StoredComment,
+    screening: Screening,
+    now: datetime,
+) -> list[StoredComment]:
+    """Store the pipeline's findings on the comment, index its text for campaign search, and
+    queue the rest of a campaign it completes; returns the comments taken off the page."""
+    campaign_id = None
+    if screening.campaign:
+        ids = [c.id for c in screening.campaign] + [comment.id]
+        campaign_id = min([c.campaign_id for c in screening.campaign if c.campaign_id] + ids)
+        await moderation_store.link_campaign(connection, ids, campaign_id)
+    await moderation_store.set_pipeline_result(
+        connection,
+        comment.id,
+        findings=screening.findings,
+        toxicity=screening.toxicity,
+        campaign_id=campaign_id,
+    )
+    await campaign_store.forget_bands(connection, comment.id)
+    await campaign_store.add_bands(connection, comment.id, screening.bands, now)
+    hidden = []
+    finding = _campaign_finding(screening.campaign, app) if screening.campaign else None
+    for candidate in screening.campaign:
+        if candidate.status is not Status.VISIBLE:
+            continue
+        stored = await moderation_store.get_for_update(connection, candidate.id)
+        if stored is not None and stored.status is Status.VISIBLE:
+            hidden.append(
+                await moderation_store.set_status(
+                    connection, stored, Status.PENDING, now=now, by=None, finding=finding
+                )
+            )
+    return hidden

@@ -1,0 +1,82 @@
+"""Rate limits: fixed-window counters, in memory for one process or in Redis for many.
+
+A fixed window is coarse (a burst at a window's edge may pass twice the limit) but costs one
+atomic increment per request, and the limits here are about abuse, not accounting.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from rejoinder.domain.errors import Problem, RejoinderError
+
+
+class Counter(Protocol):
+    async def increment(self, key: str, period: int) -> tuple[int, int]:
+        """Count one hit; return (hits so far in this window, seconds until it ends)."""
+
+
+class MemoryCounter:
+    """Counters in this process's memory; old windows are swept as new ones start."""
+
+    def __init__(self) -> None:
+        self._hits: dict[str, int] = {}
+        self._sweep_at = 0.0
+
+    async def increment(self, key: str, period: int) -> tuple[int, int]:
+        now = time.time()
+        window = int(now // period)
+        if now >= self._sweep_at:
+            self._sweep(now)
+        slot = f"{key}|{period}|{window}"
+        self._hits[slot] = self._hits.get(slot, 0) + 1
+        return self._hits[slot], max(1, int((window + 1) * period - now + 0.999))
+
+    def _sweep(self, now: float) -> None:
+        keep = {}
+        for slot, hits in self._hits.items():
+            _, period, window = slot.rsplit("|", 2)
+            if (int(window) + 1) * int(period) > now:
+                keep[slot] = hits
+        self._hits = keep
+        self._sweep_at = now + 60
+
+
+class RedisCounter:
+    """Counters shared by every process through Redis: INCR, with the key expiring with its
+    window."""
+
+    def __init__(self, url: str) -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(url)
+
+    async def increment(self, key: str, period: int) -> tuple[int, int]:
+        now = time.time()
+        window = int(now // period)
+        slot = f"rejoinder:rate:{key}:{period}:{window}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(slot)
+            pipe.expire(slot, period + 1)
+            hits, _ = await pipe.execute()
+        return int(hits), max(1, int((window + 1) * period - now + 0.999))
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+async def enforce(
+    counter: Counter, key: str, rate: tuple[int, int], what: str, field: str | None = None
+) -> None:
+    """Refuse with 429 and Retry-After once ``key`` has used up ``rate`` in this window."""
+    limit, period = rate
+    hits, retry_after = await counter.increment(key, period)
+    if hits > limit:
+        raise RejoinderError(
+            Problem.RATE_LIMITED,
+            "rate_limited",
+            f"Too many {what}. Please wait {retry_after} seconds and try again.",
+            field,
+            retry_after=retry_after,
+        )

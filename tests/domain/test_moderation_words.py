@@ -103,3 +103,9 @@ def test_a_word_is_never_found_inside_a_longer_word(word, before, after):
 @given(word=st.text(alphabet=_LETTERS, min_size=1, max_size=8), padding=st.sampled_from(" .,!?"))
 def test_a_listed_word_standing_alone_is_always_found(word, padding):
     assert find_words(f"say{padding} {word.upper()}{padding} now", [word]) == [word]
+
+
+def test_one_word_of_a_phrase_spelled_out_still_matches_the_phrase():
+    assert find_words("you should k i l l yourself", ["kill yourself"]) == ["kill yourself"]
+    assert find_words("k.i.l.l   y o u r s e l f", ["kill yourself"]) == ["kill yourself"]
+    assert find_words("what a skill yourselfish lot", ["kill yourself"]) == []

@@ -14,6 +14,7 @@ finds where some word starts, and per-word patterns that name which ones start t
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -68,6 +69,8 @@ def _unit(ch: str) -> str:
 
 
 _PHRASE_GAP = r"[\W_]+"
+# Phrases up to this many words get every mix of tight and spaced words (2**n spellings).
+MAX_MIXED_TOKENS = 3
 _END = ""  # trie key marking that a listed word ends here
 
 
@@ -80,12 +83,18 @@ def _spellings(tokens: list[str]) -> list[list[str]]:
     """Each spelling of a listing as a sequence of pattern pieces: letters and gaps.
 
     A word is written tight ("i.diot", punctuation at most) or spaced out in every gap
-    ("i d i o t"), never a mix; the words of a phrase may be apart by anything.
+    ("i d i o t"), never a mix; the words of a phrase may be apart by anything, and each word
+    of a short phrase is tight or spaced on its own ("k i l l yourself").
     """
+    gaps = (f"{_PUNCT}*", _SPACED)
+    if len(tokens) <= MAX_MIXED_TOKENS:
+        choices = list(itertools.product(gaps, repeat=len(tokens)))
+    else:
+        choices = [(gap,) * len(tokens) for gap in gaps]
     spellings = []
-    for gap in (f"{_PUNCT}*", _SPACED):
+    for chosen in choices:
         pieces: list[str] = []
-        for number, token in enumerate(tokens):
+        for number, (token, gap) in enumerate(zip(tokens, chosen, strict=True)):
             if number:
                 pieces.append(_PHRASE_GAP)
             for position, ch in enumerate(token):

@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / ".cache/node/node_modules/axe-core/axe.min.js"
 SCREENSHOTS = ROOT / "artifacts/screenshots"
 DEMO_SLUG = "explained-surge-in-russian-deserters"
+# The publisher's single sign-on secret in the demo the browser tests run.
+SSO_SECRET = "browser-tests-publisher-secret-32-bytes"
 # Playwright's own waits; a test waits on conditions, and this only bounds a broken one.
 TIMEOUT_MS = 15_000
 
@@ -97,6 +99,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, publisher: PublisherSite) -> 
     env["REJOINDER_ALLOWED_ORIGINS"] = publisher.origin
     # The tests post for many readers from one address, far faster than one person would.
     env["REJOINDER_RATE_POSTS_PER_ADDRESS"] = "1000/1m"
+    env["REJOINDER_SSO_SECRET"] = SSO_SECRET
     server = launch(["demo"], env)
     try:
         yield server

@@ -52,6 +52,7 @@ def site(request, tmp_path_factory) -> Iterator[Server]:
         REJOINDER_DATABASE_URL=url,
         REJOINDER_SUSPECT_WORDS="propaganda",
         REJOINDER_RATE_POSTS_PER_ADDRESS="1000/1m",
+        REJOINDER_RATE_LOGINS="100/15m",  # every test signs in afresh
     )
     command = [sys.executable, "-m", "rejoinder"]
     try:
@@ -174,3 +175,43 @@ def test_new_comments_arrive_in_the_open_queue_without_reloading(moderator, site
     expect(page.locator(f"#item-{comment_id}")).to_be_visible()
     expect(page.locator('[data-count="pending"]')).not_to_have_text("0")
     page.keyboard.press("r")  # tidy up for the next test
+
+
+def test_the_queue_page_is_written_as_screenshots_for_review(moderator, site, request):
+    from tests.browser.conftest import SCREENSHOTS
+
+    page = moderator
+    ids = [queued(site, "Review screenshot", name=f"Shot{n}") for n in range(2)]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    kind = request.node.callspec.params["site"]
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        page.reload()
+        page.screenshot(path=SCREENSHOTS / f"admin-queue-{kind}-{scheme}.png", full_page=True)
+    for _ in ids:
+        page.keyboard.press("r")
+    expect(page.locator("#empty")).to_be_visible()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_queue_has_no_serious_accessibility_problems(site, browser, scheme):
+    from tests.browser.conftest import AXE
+    from tests.browser.test_embed_and_look import _axe
+
+    if not AXE.exists():
+        pytest.skip(f"axe-core is not installed at {AXE} (make test installs it from npm)")
+    comment_id = queued(site, "Accessibility check", name="Axe")
+    # The page's CSP rightly refuses the injected axe script, so this context bypasses it.
+    context = browser.new_context(bypass_csp=True, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(f"{site.url}/admin")
+        page.get_by_label("Username").fill("ana")
+        page.get_by_label("Password").fill(MODERATOR_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(f"#item-{comment_id}")).to_be_visible()
+        assert _axe(page) == []
+        page.keyboard.press("r")
+        expect(page.locator(f"#item-{comment_id}")).to_have_count(0)
+    finally:
+        context.close()

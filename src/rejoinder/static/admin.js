@@ -70,6 +70,8 @@ async function replaceItem(id) {
     old.replaceWith(fresh);
   } else {
     items.append(fresh);
+    // An empty queue that gets its first item: that item is the one to work on.
+    if (!current()) select(fresh);
   }
   emptyCheck();
   return fresh;

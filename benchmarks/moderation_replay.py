@@ -298,7 +298,7 @@ async def replay(database_url: str, items: list[dict]) -> dict:
         rate_posts_per_address=(10**9, 60),
     )
     timer = Timer()
-    for name in ("prescreen", "screen", "record"):
+    for name in ("prescreen", "look_up", "record"):
         setattr(comments_api, name, timer.wrap(getattr(comments_api, name)))
     app = create_app(settings)
     added: list[float] = []

@@ -18,7 +18,18 @@ from rejoinder.scoring import HttpScorer, LocalModelScorer, Scorer
 from rejoinder.store.database import Database
 from rejoinder.store.meta import stored_secret
 from rejoinder.store.migrate import current_revision, head_revision
-from rejoinder.web.api import articles, comments, counts, events, health, me, reports, votes
+from rejoinder.web.api import (
+    articles,
+    comments,
+    counts,
+    events,
+    health,
+    me,
+    reports,
+    thread_pages,
+    votes,
+)
+from rejoinder.web.cache import PageCache
 from rejoinder.web.context import Services
 from rejoinder.web.errors import on_http_exception, on_rejoinder_error, on_unexpected
 from rejoinder.web.identity import sso_config
@@ -65,6 +76,7 @@ async def open_services(settings: Settings) -> Services:
         scorer=make_scorer(settings),
         counter=counter,
         sso=sso_config(settings),
+        pages=PageCache(),
     )
 
 
@@ -104,7 +116,7 @@ def create_app(settings: Settings) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            comments.list_comments,
+            thread_pages.list_comments,
             comments.create_comment,
             comments.edit_comment,
             comments.delete_comment,

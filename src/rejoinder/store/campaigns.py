@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
 import msgspec
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, bindparam, delete, func, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.models import Status
@@ -22,40 +23,68 @@ class Candidate(msgspec.Struct, frozen=True):
     shared_bands: int
 
 
-async def similar_recent(
-    connection: AsyncConnection, bands: Sequence[str], since: datetime
-) -> list[Candidate]:
-    """Comments since ``since`` sharing at least one band with the new text, most alike first."""
-    if not bands:
-        return []
-    shared = (
-        select(campaign_bands.c.comment_id, campaign_bands.c.band)
-        .where(campaign_bands.c.band.in_(list(bands)), campaign_bands.c.created_at >= since)
+# A campaign of thousands of copies must not make each new copy look at all of them: the
+# latest few under each band are enough to tell, and to link the new copy to the campaign.
+PER_BAND = 12
+
+
+@lru_cache(maxsize=8)
+def _similar_statement(band_count: int) -> Select:
+    """Built once per band count and reused: SQLAlchemy then compiles it once, where building
+    sixteen subqueries afresh for every comment cost more than running them."""
+    since = bindparam("since")
+    per_band = [
+        select(campaign_bands.c.comment_id)
+        .where(campaign_bands.c.band == bindparam(f"band{n}"), campaign_bands.c.created_at >= since)
+        .order_by(campaign_bands.c.created_at.desc())
+        .limit(PER_BAND)
         .subquery()
+        for n in range(band_count)
+    ]
+    ids = union_all(*(select(sub.c.comment_id) for sub in per_band)).subquery()
+    shared = (
+        select(ids.c.comment_id, func.count().label("shared")).group_by(ids.c.comment_id).subquery()
     )
-    rows = await connection.execute(
+    return (
         select(
             comments.c.id,
             comments.c.author_name,
             comments.c.body_markdown,
             comments.c.status,
             comments.c.campaign_id,
+            shared.c.shared,
         )
         .join(shared, shared.c.comment_id == comments.c.id)
         .where(comments.c.status != Status.DELETED.value)
+        .order_by(shared.c.shared.desc(), comments.c.id.desc())
     )
-    found: dict[int, Candidate] = {}
-    for row in rows:
-        previous = found.get(row.id)
-        found[row.id] = Candidate(
+
+
+async def similar_recent(
+    connection: AsyncConnection, bands: Sequence[str], since: datetime
+) -> list[Candidate]:
+    """Recent comments sharing bands with the new text, most bands shared first.
+
+    Each band reads at most ``PER_BAND`` rows from its index, newest first, so the cost of a
+    lookup does not grow with the size of a campaign.
+    """
+    if not bands:
+        return []
+    unique = list(dict.fromkeys(bands))
+    params: dict[str, object] = {"since": since}
+    params.update({f"band{n}": band for n, band in enumerate(unique)})
+    rows = await connection.execute(_similar_statement(len(unique)), params)
+    return [
+        Candidate(
             id=row.id,
             author_name=row.author_name,
             body_markdown=row.body_markdown,
             status=Status(row.status),
             campaign_id=row.campaign_id,
-            shared_bands=(previous.shared_bands + 1) if previous else 1,
+            shared_bands=row.shared,
         )
-    return sorted(found.values(), key=lambda cand: -cand.shared_bands)
+        for row in rows
+    ]
 
 
 async def add_bands(

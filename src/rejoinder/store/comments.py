@@ -19,7 +19,7 @@ from rejoinder.domain.models import CommentDraft, Sort, Status, StoredComment
 from rejoinder.domain.ranking import Cursor
 from rejoinder.store._sql import locks_rows
 from rejoinder.store.schema import comments as c
-from rejoinder.store.threads import add_to_count
+from rejoinder.store.threads import add_to_count, touch
 
 _COLUMNS = (
     c.c.id,
@@ -196,6 +196,8 @@ async def insert_comment(
         .returning(c.c.id)
     )
     assert new_id is not None
+    if status is Status.SHADOW:
+        await touch(connection, thread_id, shadowed=1)
     if status is Status.VISIBLE:
         await add_to_count(connection, thread_id, 1, now)
         if draft.parent_id is not None:
@@ -223,6 +225,7 @@ async def update_text(
     )
     stored = await get_comment(connection, comment_id)
     assert stored is not None
+    await touch(connection, stored.thread_id)
     return stored
 
 
@@ -235,6 +238,8 @@ async def mark_deleted(connection: AsyncConnection, comment: StoredComment, now:
     await connection.execute(
         update(c).where(c.c.id == comment.id).values(status=Status.DELETED.value, deleted_at=now)
     )
+    if comment.status is Status.SHADOW:
+        await touch(connection, comment.thread_id, shadowed=-1)
     if comment.status is not Status.VISIBLE:
         return
     await add_to_count(connection, comment.thread_id, -1)

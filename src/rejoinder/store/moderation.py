@@ -22,7 +22,7 @@ from rejoinder.domain.moderation.pipeline import Finding, decode_findings, encod
 from rejoinder.store.comments import _COLUMNS, _stored, get_comment
 from rejoinder.store.schema import comments as c
 from rejoinder.store.schema import threads
-from rejoinder.store.threads import add_to_count
+from rejoinder.store.threads import add_to_count, touch
 
 RECENT = timedelta(days=1)
 
@@ -220,6 +220,9 @@ async def set_status(
         await _move_counts(connection, comment, -1, now)
     elif not was_shown and status is Status.VISIBLE:
         await _move_counts(connection, comment, +1, now)
+    shadowed = (status is Status.SHADOW) - (comment.status is Status.SHADOW)
+    if shadowed:
+        await touch(connection, comment.thread_id, shadowed=shadowed)
     updated = await get_comment(connection, comment.id)
     assert updated is not None
     return updated
@@ -242,6 +245,7 @@ async def set_flags(
     await connection.execute(update(c).where(c.c.id == comment_id).values(**values))
     updated = await get_comment(connection, comment_id)
     assert updated is not None
+    await touch(connection, updated.thread_id)
     return updated
 
 

@@ -110,6 +110,11 @@ threads = Table(
     Column("message", Text),
     # When the story went out; auto-close counts from here (or from the thread's creation).
     Column("published_at", UTCDateTime),
+    # Bumped by every change readers could see: a cached page of the thread is fresh while
+    # its version is the thread's (see web/cache.py).
+    Column("version", Integer, nullable=False, server_default=text("0")),
+    # Shadow-banned comments in the thread; while there are none, every reader sees the same.
+    Column("shadowed", Integer, nullable=False, server_default=text("0")),
     UniqueConstraint("site_id", "key"),
 )
 

@@ -31,6 +31,8 @@ class ThreadRow(msgspec.Struct, kw_only=True):
     own_mode: Mode | None
     opened_at: datetime
     auto_close_days: int | None
+    version: int = 0
+    shadowed: int = 0
 
     def closes_at(self) -> datetime | None:
         if self.auto_close_days is None:
@@ -65,6 +67,8 @@ _COLUMNS = (
     threads.c.created_at,
     sites.c.moderation_mode,
     sites.c.auto_close_days,
+    threads.c.version,
+    threads.c.shadowed,
 )
 
 
@@ -82,6 +86,8 @@ def _row(row) -> ThreadRow:  # type: ignore[no-untyped-def]
         own_mode=own,
         opened_at=row[8] or row[9],
         auto_close_days=row[11],
+        version=row[12],
+        shadowed=row[13],
     )
 
 
@@ -120,7 +126,12 @@ async def update_thread_rules(
     await connection.execute(
         update(threads)
         .where(threads.c.id == thread_id)
-        .values(moderation_mode=mode.value if mode else None, closed=closed, message=message)
+        .values(
+            moderation_mode=mode.value if mode else None,
+            closed=closed,
+            message=message,
+            version=threads.c.version + 1,
+        )
     )
 
 
@@ -158,6 +169,7 @@ async def update_site_rules(
         .where(sites.c.id == site_id)
         .values(moderation_mode=mode.value, auto_close_days=auto_close_days)
     )
+    await touch_all(connection, site_id)
 
 
 async def thread_for_new_comment(
@@ -182,10 +194,28 @@ async def thread_for_new_comment(
 async def add_to_count(
     connection: AsyncConnection, thread_id: int, delta: int, now: datetime | None = None
 ) -> None:
-    values: dict[str, object] = {"comment_count": threads.c.comment_count + delta}
+    values: dict[str, object] = {
+        "comment_count": threads.c.comment_count + delta,
+        "version": threads.c.version + 1,
+    }
     if now is not None:
         values["last_comment_at"] = now
     await connection.execute(update(threads).where(threads.c.id == thread_id).values(**values))
+
+
+async def touch(connection: AsyncConnection, thread_id: int, shadowed: int = 0) -> None:
+    """Mark the thread changed for readers (an edit, a vote, a flag, a shadow comment)."""
+    values: dict[str, object] = {"version": threads.c.version + 1}
+    if shadowed:
+        values["shadowed"] = threads.c.shadowed + shadowed
+    await connection.execute(update(threads).where(threads.c.id == thread_id).values(**values))
+
+
+async def touch_all(connection: AsyncConnection, site_id: int = DEFAULT_SITE_ID) -> None:
+    """Mark every thread of the site changed (its rules changed)."""
+    await connection.execute(
+        update(threads).where(threads.c.site_id == site_id).values(version=threads.c.version + 1)
+    )
 
 
 async def thread_key(connection: AsyncConnection, thread_id: int) -> str:

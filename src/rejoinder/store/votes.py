@@ -11,6 +11,7 @@ from rejoinder.domain.models import Votes
 from rejoinder.domain.ranking import wilson_lower_bound
 from rejoinder.store._sql import insert_ignoring_conflicts, locks_rows
 from rejoinder.store.schema import comments, voters, votes
+from rejoinder.store.threads import touch
 
 
 async def voter_id(connection: AsyncConnection, kind: str, key: str, now: datetime) -> int:
@@ -40,7 +41,9 @@ async def cast_vote(
     The comment row is locked first, so concurrent votes on one comment apply one after the
     other and no change is lost (the read-then-write race Isso's votes have).
     """
-    lock = select(comments.c.votes_up, comments.c.votes_down).where(comments.c.id == comment_id)
+    lock = select(comments.c.votes_up, comments.c.votes_down, comments.c.thread_id).where(
+        comments.c.id == comment_id
+    )
     if locks_rows(connection):
         lock = lock.with_for_update()
     tallies = (await connection.execute(lock)).one()
@@ -74,4 +77,5 @@ async def cast_vote(
         .where(comments.c.id == comment_id)
         .values(votes_up=up, votes_down=down, score=wilson_lower_bound(up, down))
     )
+    await touch(connection, tallies.thread_id)
     return Votes(up, down)

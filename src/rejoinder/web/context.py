@@ -15,6 +15,7 @@ from rejoinder.store.database import Database
 if TYPE_CHECKING:
     from rejoinder.domain.sso import SsoConfig
     from rejoinder.scoring import Scorer
+    from rejoinder.web.cache import PageCache
     from rejoinder.web.ratelimit import Counter
     from rejoinder.web.security import Signer
 
@@ -31,6 +32,7 @@ class Services:
     scorer: Scorer
     counter: Counter
     sso: SsoConfig
+    pages: PageCache
     # Replaceable so tests can move time past the edit window without sleeping.
     clock: Callable[[], datetime] = field(default=utc_now)
 

@@ -75,36 +75,56 @@ def stricter(current: Status, decided: Status) -> Status:
     return current
 
 
-async def screen(
-    connection: AsyncConnection,
+class Evidence(msgspec.Struct, frozen=True):
+    """What the database says about the author and the text: shadow-bans and a campaign."""
+
+    findings: list[Finding]
+    campaign: list[Candidate]
+
+
+async def look_up(
     app: Services,
     pre: Prescreen,
     *,
     text: str,
-    thread: ThreadRow,
-    guest: bool,
     author_name: str,
     identities: list[tuple[str, str]],
     now: datetime,
     exclude_id: int | None = None,
-) -> Screening:
-    """The comment's status and every reason for it; a loud ban refuses the write (403)."""
-    findings = [*pre.findings, *mode_findings(thread.mode, guest=guest, link_count=pre.link_count)]
-    for ban in await ban_store.bans_matching(connection, identities, now):
-        if not ban.shadow:
-            until = f" until {ban.expires_at:%d %B %Y %H:%M} UTC" if ban.expires_at else ""
-            raise RejoinderError(
-                Problem.FORBIDDEN,
-                "banned",
-                f"You cannot comment here{until}. Reason: {ban.reason or 'not given'}.",
+) -> Evidence:
+    """Bans and campaigns, read before the write so that SQLite's one writer never waits on
+    them; a loud ban refuses the comment here (403).
+
+    A ban or a campaign copy committed between this read and the write is seen by the next
+    comment, not this one: the price of keeping the writer free, and a small one.
+    """
+    findings = []
+    async with app.db.read() as connection:
+        for ban in await ban_store.bans_matching(connection, identities, now):
+            if not ban.shadow:
+                until = f" until {ban.expires_at:%d %B %Y %H:%M} UTC" if ban.expires_at else ""
+                raise RejoinderError(
+                    Problem.FORBIDDEN,
+                    "banned",
+                    f"You cannot comment here{until}. Reason: {ban.reason or 'not given'}.",
+                )
+            findings.append(
+                Finding("ban", Action.SHADOW, f"shadow-banned by {ban.created_by} ({ban.kind})")
             )
-        findings.append(
-            Finding("ban", Action.SHADOW, f"shadow-banned by {ban.created_by} ({ban.kind})")
-        )
-    campaign = await _campaign(connection, app, pre, text, author_name, now, exclude_id)
+        campaign = await _campaign(connection, app, pre, text, author_name, now, exclude_id)
     if campaign:
         findings.append(_campaign_finding(campaign, app))
-    return Screening(decide(findings), findings, pre.toxicity, pre.bands, campaign)
+    return Evidence(findings, campaign)
+
+
+def conclude(pre: Prescreen, evidence: Evidence, *, thread: ThreadRow, guest: bool) -> Screening:
+    """The comment's status and every reason for it, once its thread is known."""
+    findings = [
+        *pre.findings,
+        *mode_findings(thread.mode, guest=guest, link_count=pre.link_count),
+        *evidence.findings,
+    ]
+    return Screening(decide(findings), findings, pre.toxicity, pre.bands, evidence.campaign)
 
 
 def _campaign_finding(campaign: list[Candidate], app: Services) -> Finding:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from typing import Annotated
 
 import msgspec
-from litestar import Request, Response, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar import Request, Response, delete, patch, post
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,7 +15,6 @@ from rejoinder.domain import markup
 from rejoinder.domain.comments import (
     check_body,
     check_still_editable,
-    check_thread_key,
     draft_comment,
 )
 from rejoinder.domain.errors import Problem, RejoinderError, invalid
@@ -28,68 +26,26 @@ from rejoinder.domain.events import (
     QueueChanged,
 )
 from rejoinder.domain.identity import badge_for
-from rejoinder.domain.models import Sort, Status, StoredComment, ThreadInfo
+from rejoinder.domain.models import Status, StoredComment
 from rejoinder.domain.names import check_guest_name
-from rejoinder.domain.ranking import Cursor, decode_cursor, encode_cursor
 from rejoinder.domain.sso import SsoUser
 from rejoinder.domain.text import check_single_line
-from rejoinder.domain.threads import nest
 from rejoinder.store import comments as comment_store
 from rejoinder.store import idempotency
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import threads as thread_store
 from rejoinder.store import users as user_store
-from rejoinder.store.users import User
-from rejoinder.store.votes import voter_id
-from rejoinder.web.context import services
-from rejoinder.web.identity import signed_in, stored_user, user_voter, viewer
+from rejoinder.store.votes import find_voter, voter_id
+from rejoinder.web.context import Services, services
+from rejoinder.web.identity import signed_in, stored_user, subject_of, user_voter
 from rejoinder.web.live import publish, publish_moderation
-from rejoinder.web.pipeline import prescreen, record, screen, stricter
+from rejoinder.web.pipeline import conclude, look_up, prescreen, record, stricter
 from rejoinder.web.ratelimit import enforce
-from rejoinder.web.schemas import CommentEdit, CreatedComment, EditedComment, NewComment, ThreadPage
+from rejoinder.web.schemas import CommentEdit, CreatedComment, EditedComment, NewComment
 from rejoinder.web.security import client_address, guard_write
 from rejoinder.web.voters import guest_voter
 
 MAX_IDEMPOTENCY_KEY = 255
-
-
-@get("/api/comments", summary="A page of a thread's comments, replies nested")
-async def list_comments(
-    request: Request,
-    thread: Annotated[str, QueryParameter(description="Article id or canonical URL")],
-    sort: Annotated[Sort, QueryParameter(description="Order of top-level comments")] = Sort.BEST,
-    limit: Annotated[int, QueryParameter(ge=1, le=200, description="Top-level per page")] = 20,
-    cursor: Annotated[str | None, QueryParameter(description="The previous next_cursor")] = None,
-) -> ThreadPage:
-    key = check_thread_key(thread)
-    after = decode_cursor(cursor, sort) if cursor else None
-    app = services(request)
-    async with app.db.read() as connection:
-        found = await thread_store.find_thread(connection, key)
-        if found is None:
-            return ThreadPage(ThreadInfo(key, None, None, 0, False), [], None)
-        reader = await viewer(request, connection)
-        top = await comment_store.top_level_page(
-            connection, found.id, sort, limit + 1, after, reader
-        )
-        page, more = top[:limit], len(top) > limit
-        picks = [] if after else await comment_store.featured(connection, found.id, reader)
-        replies = await comment_store.replies_under(
-            connection, [c.id for c in [*picks, *page]], reader
-        )
-    next_cursor = encode_cursor(_cursor_after(page[-1], sort)) if more else None
-    nested = nest([*picks, *page], replies)
-    pick_ids = {c.id for c in picks}
-    return ThreadPage(
-        found.info(app.clock()),
-        [c for c in nested if c.id not in pick_ids],
-        next_cursor,
-        featured=[c for c in nested if c.id in pick_ids],
-    )
-
-
-def _cursor_after(last: StoredComment, sort: Sort) -> Cursor:
-    return Cursor(sort, last.created_at, last.id, last.score)
 
 
 def _idempotency_key(request: Request) -> str | None:
@@ -131,6 +87,16 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
     await _check_rate(request, address_hash, sso)
     pre = await prescreen(app, draft.body_markdown)
     voter_key, cookie = (None, None) if sso else guest_voter(request)
+    evidence = await look_up(
+        app,
+        pre,
+        text=draft.body_markdown,
+        author_name=draft.author_name,
+        identities=await _identities_before_write(
+            app, sso, voter_key, draft.author_email, address_hash
+        ),
+        now=now,
+    )
     async with app.db.write() as connection:
         if key is not None:
             request_hash = hashlib.sha256(await request.body()).hexdigest()
@@ -154,17 +120,7 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
                 Problem.FORBIDDEN, "thread_closed", "This discussion is closed.", "thread"
             )
         root_id = await _root_for_reply(connection, draft.parent_id, thread.id)
-        screening = await screen(
-            connection,
-            app,
-            pre,
-            text=draft.body_markdown,
-            thread=thread,
-            guest=user is None,
-            author_name=draft.author_name,
-            identities=_identities(user, voter, draft.author_email, address_hash),
-            now=now,
-        )
+        screening = conclude(pre, evidence, thread=thread, guest=user is None)
         stored = await comment_store.insert_comment(
             connection,
             thread_id=thread.id,
@@ -200,15 +156,30 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
     return response
 
 
-def _identities(
-    user: User | None, voter: int, email: str | None, address_hash: str
+async def _identities_before_write(
+    app: Services,
+    sso: SsoUser | None,
+    voter_key: str | None,
+    email: str | None,
+    address_hash: str,
 ) -> list[tuple[str, str]]:
-    """Every handle a ban can hold this author by."""
-    found = [("voter", str(voter)), ("address", address_hash)]
-    if user is not None:
-        found.append(("user", str(user.id)))
+    """Every handle a ban can hold this author by, from what is already stored (a first-time
+    author has no user or voter row yet, and so no ban on one)."""
+    found = [("address", address_hash)]
     if email:
         found.append(("email", email.casefold()))
+    async with app.db.read() as connection:
+        if sso is not None:
+            user = await user_store.user_by_subject(connection, subject_of(sso))
+            if user is not None:
+                found.append(("user", str(user.id)))
+                voter = await find_voter(connection, "user", str(user.id))
+            else:
+                voter = None
+        else:
+            voter = await find_voter(connection, "guest", voter_key) if voter_key else None
+    if voter is not None:
+        found.append(("voter", str(voter)))
     return found
 
 
@@ -321,18 +292,16 @@ async def edit_comment(
         comment = await _editable(request, comment_id, connection)
         thread = await thread_store.thread_by_id(connection, comment.thread_id)
         assert thread is not None
-        screening = await screen(
-            connection,
+        evidence = await look_up(
             app,
             pre,
             text=text,
-            thread=thread,
-            guest=comment.author_guest,
             author_name=comment.author_name,
             identities=_stored_identities(comment),
             now=now,
             exclude_id=comment.id,
         )
+        screening = conclude(pre, evidence, thread=thread, guest=comment.author_guest)
         spoiler = comment.spoiler if data.spoiler is None else data.spoiler
         updated = await comment_store.update_text(
             connection,

@@ -1,0 +1,103 @@
+"""``GET /api/comments``: a page of a thread, served from the read cache when it can be.
+
+Readers see the same page until the thread changes, so the page is built once per thread
+version and sent as stored bytes; a reader who already has it gets 304 (see ``web/cache.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Request, Response, get
+from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rejoinder.domain.comments import check_thread_key
+from rejoinder.domain.identity import Viewer
+from rejoinder.domain.models import Sort, StoredComment, ThreadInfo
+from rejoinder.domain.ranking import Cursor, decode_cursor, encode_cursor
+from rejoinder.domain.threads import nest
+from rejoinder.store import comments as comment_store
+from rejoinder.store import threads as thread_store
+from rejoinder.store.threads import ThreadRow
+from rejoinder.web.cache import (
+    PRIVATE_CACHE_CONTROL,
+    PUBLIC_CACHE_CONTROL,
+    etag_for,
+    matches,
+    page_key,
+)
+from rejoinder.web.context import services
+from rejoinder.web.identity import viewer
+from rejoinder.web.schemas import ThreadPage
+from rejoinder.web.security import VOTER_COOKIE
+
+
+@get("/api/comments", summary="A page of a thread's comments, replies nested")
+async def list_comments(
+    request: Request,
+    thread: Annotated[str, QueryParameter(description="Article id or canonical URL")],
+    sort: Annotated[Sort, QueryParameter(description="Order of top-level comments")] = Sort.BEST,
+    limit: Annotated[int, QueryParameter(ge=1, le=200, description="Top-level per page")] = 20,
+    cursor: Annotated[str | None, QueryParameter(description="The previous next_cursor")] = None,
+) -> Response[ThreadPage]:
+    key = check_thread_key(thread)
+    after = decode_cursor(cursor, sort) if cursor else None
+    app = services(request)
+    now = app.clock()
+    identified = VOTER_COOKIE in request.cookies or "authorization" in request.headers
+    headers = {"Cache-Control": PRIVATE_CACHE_CONTROL if identified else PUBLIC_CACHE_CONTROL}
+    async with app.db.read() as connection:
+        found = await thread_store.find_thread(connection, key)
+        if found is None:
+            empty = ThreadPage(ThreadInfo(key, None, None, 0, False), [], None)
+            return Response(empty, headers=headers)
+        reader = await viewer(request, connection) if found.shadowed else None
+        if reader is not None and reader.known:
+            # Their own shadow-banned comments may be in it: this page is theirs alone.
+            body = await _build(connection, found, now, sort, limit, after, reader)
+            return _json(body, {"Cache-Control": "private, no-store"})
+        cache_key = page_key(found.id, found.version, found.is_closed(now), sort, limit, cursor)
+        headers["ETag"] = etag_for(cache_key)
+        if matches(request.headers.get("if-none-match"), headers["ETag"]):
+            return Response(b"", status_code=304, headers=headers)
+        body = app.pages.get(cache_key)
+        if body is None:
+            body = await _build(connection, found, now, sort, limit, after, None)
+            app.pages.put(cache_key, body)
+    return _json(body, headers)
+
+
+def _json(body: bytes, headers: dict[str, str]) -> Response[ThreadPage]:
+    return Response(body, media_type="application/json", headers=headers)  # type: ignore[arg-type]
+
+
+async def _build(
+    connection: AsyncConnection,
+    found: ThreadRow,
+    now,  # type: ignore[no-untyped-def]
+    sort: Sort,
+    limit: int,
+    after: Cursor | None,
+    reader: Viewer | None,
+) -> bytes:
+    top = await comment_store.top_level_page(connection, found.id, sort, limit + 1, after, reader)
+    page, more = top[:limit], len(top) > limit
+    picks = [] if after else await comment_store.featured(connection, found.id, reader)
+    replies = await comment_store.replies_under(connection, [c.id for c in [*picks, *page]], reader)
+    next_cursor = encode_cursor(_cursor_after(page[-1], sort)) if more else None
+    nested = nest([*picks, *page], replies)
+    pick_ids = {c.id for c in picks}
+    return msgspec.json.encode(
+        ThreadPage(
+            found.info(now),
+            [c for c in nested if c.id not in pick_ids],
+            next_cursor,
+            featured=[c for c in nested if c.id in pick_ids],
+        )
+    )
+
+
+def _cursor_after(last: StoredComment, sort: Sort) -> Cursor:
+    return Cursor(sort, last.created_at, last.id, last.score)

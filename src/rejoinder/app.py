@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.channels import ChannelsPlugin
 from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
@@ -33,7 +34,7 @@ from rejoinder.web.cache import PageCache
 from rejoinder.web.context import Services
 from rejoinder.web.errors import on_http_exception, on_rejoinder_error, on_unexpected
 from rejoinder.web.identity import sso_config
-from rejoinder.web.live import channels_plugin
+from rejoinder.web.live import Publisher, channels_plugin, event_log
 from rejoinder.web.pages import admin, admin_manage, assets, media, site
 from rejoinder.web.ratelimit import MemoryCounter, RedisCounter
 from rejoinder.web.security import Signer
@@ -99,9 +100,12 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.services = await open_services(settings)
+        app.state.publisher = Publisher(app.plugins.get(ChannelsPlugin), event_log(settings))
+        app.state.publisher.start()
         try:
             yield
         finally:
+            await app.state.publisher.stop()
             await close_services(app.state.services)
 
     cors = None

@@ -21,6 +21,7 @@ from tests.conftest import REDIS_URL
 class EventReader:
     def __init__(self, lines: Iterator[str]) -> None:
         self.lines = lines
+        self.last_id: str | None = None
 
     def next_event(self) -> tuple[str, dict]:
         kind, data = None, None
@@ -29,16 +30,25 @@ class EventReader:
                 kind = line.removeprefix("event: ")
             elif line.startswith("data: "):
                 data = json.loads(line.removeprefix("data: "))
+            elif line.startswith("id: "):
+                self.last_id = line.removeprefix("id: ")
             elif line == "" and kind is not None:
                 return kind, data
         raise AssertionError("the stream ended")
 
 
 @contextmanager
-def listening(server_url: str, thread: str) -> Iterator[EventReader]:
+def listening(
+    server_url: str, thread: str, last_event_id: str | None = None
+) -> Iterator[EventReader]:
     """A subscribed stream: returns once the server has said it is listening."""
+    headers = {"Last-Event-ID": last_event_id} if last_event_id is not None else {}
     with httpx.stream(
-        "GET", f"{server_url}/api/threads/events", params={"thread": thread}, timeout=15
+        "GET",
+        f"{server_url}/api/threads/events",
+        params={"thread": thread},
+        headers=headers,
+        timeout=15,
     ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -116,3 +126,65 @@ def test_with_redis_every_worker_hears_every_workers_comments(start_server, env)
         created = post(server.url, "shared-story", "Heard everywhere.")
         for future in heard:
             assert future.result(timeout=30)["comment"]["id"] == created["comment"]["id"]
+
+
+@pytest.mark.redis
+def test_two_servers_on_one_database_and_redis_share_live_events_and_pages(start_server, env):
+    """Two `rejoinder serve` processes, as on two machines: a comment posted to one reaches a
+    reader streaming from the other, and the other's next page read shows it."""
+    if not _redis_answers():
+        pytest.skip(f"Redis server at {REDIS_URL} is not answering")
+    env["REJOINDER_REDIS_URL"] = REDIS_URL
+    first, second = start_server("serve"), start_server("serve")
+    before = httpx.get(f"{second.url}/api/comments", params={"thread": "two-servers"}).json()
+    assert before["comments"] == []
+    with listening(second.url, "two-servers") as events:
+        created = post(first.url, "two-servers", "Posted to the first server.")
+        kind, data = events.next_event()
+    assert kind == "comment_created"
+    assert data["comment"]["id"] == created["comment"]["id"]
+    after = httpx.get(f"{second.url}/api/comments", params={"thread": "two-servers"}).json()
+    assert [c["id"] for c in after["comments"]] == [created["comment"]["id"]]
+
+
+def _missed_while_away(reader_url: str, writer_url: str) -> None:
+    with listening(reader_url, "resumed") as events:
+        first = post(writer_url, "resumed", "Heard live.")
+        assert events.next_event()[1]["comment"]["id"] == first["comment"]["id"]
+        last_id = events.last_id
+    assert last_id
+    missed = [post(writer_url, "resumed", f"Posted while away {n}.") for n in range(3)]
+    with listening(reader_url, "resumed", last_event_id=last_id) as events:
+        heard = [events.next_event()[1]["comment"]["id"] for _ in missed]
+        after = post(writer_url, "resumed", "Live again.")
+        assert events.next_event()[1]["comment"]["id"] == after["comment"]["id"]
+    assert heard == [m["comment"]["id"] for m in missed]
+
+
+def test_a_reader_who_reconnects_with_last_event_id_misses_nothing(start_server):
+    server = start_server("serve")
+    _missed_while_away(server.url, server.url)
+
+
+def test_a_reader_whose_last_event_is_unknown_is_told_to_resync(start_server):
+    server = start_server("serve")
+    with listening(server.url, "forgotten", last_event_id="12345") as events:
+        assert events.next_event()[0] == "resync"
+    with listening(server.url, "forgotten", last_event_id="not-ours") as events:
+        assert events.next_event()[0] == "resync"
+
+
+@pytest.mark.redis
+def test_with_redis_a_reader_can_reconnect_to_another_server_and_miss_nothing(start_server, env):
+    if not _redis_answers():
+        pytest.skip(f"Redis server at {REDIS_URL} is not answering")
+    env["REJOINDER_REDIS_URL"] = REDIS_URL
+    first, second = start_server("serve"), start_server("serve")
+    _missed_while_away(first.url, first.url)  # warm: ids exist in the shared log
+    with listening(first.url, "moved") as events:
+        post(second.url, "moved", "Before the move.")
+        events.next_event()
+        last_id = events.last_id
+    missed = post(second.url, "moved", "While moving.")
+    with listening(second.url, "moved", last_event_id=last_id) as events:
+        assert events.next_event()[1]["comment"]["id"] == missed["comment"]["id"]

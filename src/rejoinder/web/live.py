@@ -7,6 +7,7 @@ The broker is Litestar's channels plugin: in memory for one process, Redis when
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator
 
 import msgspec
@@ -17,6 +18,9 @@ from litestar.response import ServerSentEventMessage
 
 from rejoinder.config import Settings
 from rejoinder.domain.events import MODERATION_CHANNEL, QueueChanged, ThreadEvent, channel_for
+from rejoinder.web.event_log import EventLog, MemoryEventLog, RedisEventLog, order_of
+
+log = logging.getLogger("rejoinder")
 
 # Proxies drop idle connections after a minute or so; a comment line every 20 s keeps it open.
 HEARTBEAT_SECONDS = 20.0
@@ -53,30 +57,87 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
     )
 
 
+class Envelope(msgspec.Struct, frozen=True):
+    """What travels through the broker: the event's id in the log, and the event's JSON."""
+
+    id: str
+    event: msgspec.Raw
+
+
+class Publisher:
+    """Logs each event, then hands it to the broker, one at a time and in order.
+
+    Handlers call ``send`` after their commit and return at once; this task does the I/O, so
+    a slow Redis never holds up a reader's post.
+    """
+
+    def __init__(self, channels: ChannelsPlugin, log: EventLog) -> None:
+        self.channels = channels
+        self.log = log
+        self._queue: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    def send(self, channel: str, data: bytes) -> None:
+        self._queue.put_nowait((channel, data))
+
+    async def _run(self) -> None:
+        while (item := await self._queue.get()) is not None:
+            channel, data = item
+            try:
+                event_id = await self.log.append(channel, data)
+            except Exception:  # the log is a convenience for reconnects; live events go on
+                log.exception("could not log a live event")
+                event_id = ""
+            envelope = b'{"id":"' + event_id.encode() + b'","event":' + data + b"}"
+            self.channels.publish(envelope, channel)
+
+    async def stop(self) -> None:
+        """Deliver what is queued, then stop."""
+        self._queue.put_nowait(None)
+        if self._task is not None:
+            await self._task
+        await self.log.close()
+
+
+def event_log(settings: Settings) -> EventLog:
+    return RedisEventLog(settings.redis_url) if settings.redis_url else MemoryEventLog()
+
+
+def _publisher(connection: ASGIConnection) -> Publisher:
+    return connection.app.state.publisher  # type: ignore[no-any-return]
+
+
 def publish(connection: ASGIConnection, event: ThreadEvent) -> None:
-    """Queue the event for every subscriber of its thread; call only after the commit."""
-    channels = connection.app.plugins.get(ChannelsPlugin)
-    channels.publish(msgspec.json.encode(event), channel_for(event.thread))
+    """Send the event to every subscriber of its thread; call only after the commit."""
+    _publisher(connection).send(channel_for(event.thread), msgspec.json.encode(event))
 
 
 def publish_moderation(connection: ASGIConnection, event: QueueChanged) -> None:
     """Tell moderators' open queue pages; call only after the commit."""
-    channels = connection.app.plugins.get(ChannelsPlugin)
-    channels.publish(msgspec.json.encode(event), MODERATION_CHANNEL)
+    _publisher(connection).send(MODERATION_CHANNEL, msgspec.json.encode(event))
 
 
 async def thread_stream(
-    connection: ASGIConnection, thread_key: str
+    connection: ASGIConnection, thread_key: str, last_event_id: str | None = None
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     """Each event of the thread as one SSE message, with heartbeats in between."""
-    async for message in channel_stream(connection, channel_for(thread_key)):
+    async for message in channel_stream(connection, channel_for(thread_key), last_event_id):
         yield message
 
 
 async def channel_stream(
-    connection: ASGIConnection, channel: str
+    connection: ASGIConnection, channel: str, last_event_id: str | None = None
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
-    """Each event of one broker channel as an SSE message, with heartbeats in between."""
+    """Each event of one broker channel as an SSE message, with heartbeats in between.
+
+    With ``last_event_id`` (a reconnecting browser's ``Last-Event-ID``), the events logged
+    after it come first; if the log no longer reaches back that far, a ``resync`` event tells
+    the reader to reload. The subscription starts before the log is read, and events already
+    replayed are skipped, so nothing falls between the two or arrives twice.
+    """
     channels = connection.app.plugins.get(ChannelsPlugin)
     queue: asyncio.Queue[bytes] = asyncio.Queue()
 
@@ -88,11 +149,28 @@ async def channel_stream(
         subscriber.run_in_background(enqueue, join=False),
     ):
         yield ServerSentEventMessage(data=None, comment="listening", retry=RECONNECT_MILLISECONDS)
+        newest: tuple[int, int] | None = None
+        if last_event_id:
+            missed = await _publisher(connection).log.since(channel, last_event_id)
+            if missed is None:
+                yield ServerSentEventMessage(data="{}", event="resync")
+            else:
+                newest = order_of(last_event_id)
+                for event_id, data in missed:
+                    newest = order_of(event_id)
+                    yield _message(event_id, data)
         while True:
             try:
-                data = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                raw = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
             except TimeoutError:
                 yield ServerSentEventMessage(data=None, comment="keep-alive")
                 continue
-            kind = msgspec.json.decode(data, type=dict).get("type", "message")
-            yield ServerSentEventMessage(data=data.decode(), event=kind)
+            envelope = msgspec.json.decode(raw, type=Envelope)
+            if envelope.id and newest is not None and order_of(envelope.id) <= newest:
+                continue
+            yield _message(envelope.id, bytes(envelope.event))
+
+
+def _message(event_id: str, data: bytes) -> ServerSentEventMessage:
+    kind = msgspec.json.decode(data, type=dict).get("type", "message")
+    return ServerSentEventMessage(data=data.decode(), event=kind, id=event_id or None)

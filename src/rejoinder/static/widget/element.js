@@ -356,6 +356,14 @@ class RejoinderComments extends HTMLElement {
       this.showPending();
     });
     this.events.addEventListener("comment_edited", (event) => this.replace(JSON.parse(event.data).comment));
+    // The server could not replay everything missed while disconnected: offer a reload.
+    this.events.addEventListener("resync", () => {
+      this.api.count(this.thread).then((n) => this.setCount(n), () => {});
+      if (!this.loaded) return;
+      const button = h("button", { type: "button", class: "new-comments", text: this.t("refresh") });
+      button.addEventListener("click", () => this.load(true));
+      this.liveSlot.replaceChildren(button);
+    });
     this.events.addEventListener("comment_hidden", (event) => {
       const data = JSON.parse(event.data);
       this.pending = this.pending.filter((comment) => comment.id !== data.id);

@@ -53,6 +53,7 @@ const STRINGS = {
     awaiting: "Thanks! Your comment will appear once a moderator has read it.",
     refused: "Your comment was not published because it breaks this site's rules.",
     signedIn: "Commenting as {name}",
+    refresh: "There are new comments. Show them",
   },
   uk: {
     comments: "Коментарі ({n})",
@@ -105,6 +106,7 @@ const STRINGS = {
     awaiting: "Дякуємо! Коментар з’явиться, щойно його прочитає модератор.",
     refused: "Коментар не опубліковано, бо він порушує правила сайту.",
     signedIn: "Ви коментуєте як {name}",
+    refresh: "Є нові коментарі. Показати",
   },
 };
 

@@ -15,15 +15,20 @@ from rejoinder.web.live import thread_stream
 @get(
     "/api/threads/events",
     summary="Live events of one thread (text/event-stream)",
-    description="Event types: comment_created, comment_edited, comment_deleted; "
-    "each event's data is the JSON of the event.",
+    description="Event types: comment_created, comment_edited, comment_deleted, "
+    "comment_hidden; each event's data is the JSON of the event, and its id resumes the "
+    "stream: reconnect with Last-Event-ID to get what was missed (or a resync event when "
+    "too much was).",
 )
 async def thread_events(
     request: Request,
     thread: Annotated[str, QueryParameter(description="Article id or canonical URL")],
 ) -> ServerSentEvent:
     key = check_thread_key(thread)
+    last_event_id = request.headers.get("last-event-id")
+    if last_event_id is not None and (len(last_event_id) > 64 or not last_event_id.isascii()):
+        last_event_id = "?"  # not one of ours: the reader gets a resync, not an error
     return ServerSentEvent(
-        thread_stream(request, key),
+        thread_stream(request, key, last_event_id),
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

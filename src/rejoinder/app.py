@@ -70,11 +70,14 @@ async def open_services(settings: Settings) -> Services:
         await database.dispose()
         raise
     counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    scorer = make_scorer(settings)
+    if isinstance(scorer, LocalModelScorer):
+        await scorer.warm()  # about a second, once per process: not on the first comment
     return Services(
         settings=settings,
         db=database,
         signer=Signer(secret),
-        scorer=make_scorer(settings),
+        scorer=scorer,
         counter=counter,
         sso=sso_config(settings),
         pages=PageCache(),

@@ -124,6 +124,36 @@ def ensure_wrk() -> str:
     ]
 
 
+def ensure_nginx() -> str:
+    """Debian's nginx, installed if missing, for the static-file ceiling."""
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        install = ["apt-get", "install", "-y", "-q", "nginx-light"]
+        if subprocess.run(install, capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
+            subprocess.run(install, check=True, capture_output=True)
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def nginx_setup(work: Path, port: int, body: bytes) -> list[str]:
+    """nginx serving the same JSON bytes as a static file: 2 workers, no access log."""
+    root = work / "nginx"
+    (root / "static").mkdir(parents=True)
+    (root / "static" / "thread.json").write_bytes(body)
+    (root / "logs").mkdir()
+    (root / "nginx.conf").write_text(
+        "user root; worker_processes 2; daemon off; pid nginx.pid;\n"
+        "error_log logs/error.log warn;\n"
+        "events { worker_connections 4096; }\n"
+        "http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;\n"
+        "  client_body_temp_path tmp; proxy_temp_path tmp; fastcgi_temp_path tmp;\n"
+        "  uwsgi_temp_path tmp; scgi_temp_path tmp;\n"
+        f"  server {{ listen 127.0.0.1:{port}; root {root / 'static'};\n"
+        "    default_type application/json; } }\n"
+    )
+    (root / "tmp").mkdir()
+    return [ensure_nginx(), "-p", str(root), "-c", "nginx.conf"]
+
+
 def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -311,7 +341,9 @@ def isso_setup(work: Path, port: int) -> tuple[list[str], dict[str, str], str]:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    command = [str(env_dir / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}"]
+    # --preload, as Isso's deployment docs launch it under gunicorn.
+    command = [str(env_dir / "bin" / "gunicorn"), "-w", "2", "--preload"]
+    command += ["-b", f"127.0.0.1:{port}"]
     command += ["--log-level", "warning", "isso.run"]
     return command, {**os.environ, "ISSO_SETTINGS": str(config)}, version
 
@@ -331,6 +363,11 @@ def report(results: list[Result]) -> None:
             f"{r.p99_ms:>8.2f} {r.errors:>7} {r.requests:>9}"
         )
     by = {(r.workload, r.server): r for r in results}
+    if ("read", "nginx") in by and ("read", "rejoinder") in by:
+        share = (
+            by["read", "rejoinder"].requests_per_second / by["read", "nginx"].requests_per_second
+        )
+        print(f"ratio read  rejoinder/nginx = {share:.2f}x")
     for workload in ("read", "post"):
         if (workload, "isso") in by and (workload, "rejoinder") in by:
             ratio = (
@@ -345,7 +382,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per workload")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--skip-isso", action="store_true", help="measure Rejoinder only")
+    parser.add_argument("--skip-isso", action="store_true", help="do not measure Isso")
+    parser.add_argument("--skip-nginx", action="store_true", help="do not measure nginx")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -365,6 +403,15 @@ def main() -> int:
         server = rejoinder_server(port)
         with running(command, env, server.url + "/healthz"):
             results += benchmark(server, args, work)
+            thread_bytes = httpx.get(server.url + server.read_path).content
+        if not args.skip_nginx:
+            port = free_port()
+            static = Server(
+                "nginx", port, "/thread.json", "", lambda *a: {}, lambda d: 0, lambda c: 0
+            )
+            print(f"nginx: the same {len(thread_bytes):,} bytes as a static file")
+            with running(nginx_setup(work, port, thread_bytes), env, static.url + "/thread.json"):
+                results.append(measure(static, "read", args, work))
         if not args.skip_isso:
             port = free_port()
             command, env, version = isso_setup(work, port)
@@ -375,7 +422,10 @@ def main() -> int:
     report(results)
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2))
-    return 0
+    failed = [r for r in results if r.errors]
+    for r in failed:
+        print(f"FAILED: {r.server} {r.workload} had {r.errors} failed requests", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, insert, or_, select, tuple_, update
+from sqlalchemy import and_, insert, or_, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -99,7 +99,8 @@ async def featured(
         .where(
             c.c.thread_id == thread_id,
             c.c.parent_id.is_(None),
-            c.c.featured.is_(True),
+            # Spelled `= true` so both databases see their partial index applies.
+            c.c.featured == true(),
             _shown_to(viewer),
         )
         .order_by(c.c.moderated_at.desc(), c.c.id.desc())

@@ -242,10 +242,12 @@ async def set_flags(
         values["spoiler"] = spoiler
     if featured is not None:
         values["featured"] = featured
+    before = await get_comment(connection, comment_id)
+    assert before is not None
     await connection.execute(update(c).where(c.c.id == comment_id).values(**values))
     updated = await get_comment(connection, comment_id)
     assert updated is not None
-    await touch(connection, updated.thread_id)
+    await touch(connection, updated.thread_id, featured=updated.featured - before.featured)
     return updated
 
 

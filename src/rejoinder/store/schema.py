@@ -115,6 +115,8 @@ threads = Table(
     Column("version", Integer, nullable=False, server_default=text("0")),
     # Shadow-banned comments in the thread; while there are none, every reader sees the same.
     Column("shadowed", Integer, nullable=False, server_default=text("0")),
+    # Editors' picks ever marked and not unmarked: while 0, nobody looks for them.
+    Column("featured", Integer, nullable=False, server_default=text("0")),
     UniqueConstraint("site_id", "key"),
 )
 
@@ -170,6 +172,14 @@ comments = Table(
     Column("moderated_by", String(64)),
     Index(None, "thread_id", "parent_id", "created_at", "id"),
     Index(None, "status", "created_at"),
+    # The editors' picks of a thread, found without reading all its comments. Partial, so
+    # that no planner is tempted to read a thread's ordinary comments through it.
+    Index(
+        "ix_comments_featured_thread_id",
+        "thread_id",
+        sqlite_where=text("featured = 1"),
+        postgresql_where=text("featured"),
+    ),
     Index(None, "user_id"),
     Index(None, "voter_id"),
     Index(None, "author_ip_hash"),

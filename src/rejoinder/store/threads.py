@@ -33,6 +33,7 @@ class ThreadRow(msgspec.Struct, kw_only=True):
     auto_close_days: int | None
     version: int = 0
     shadowed: int = 0
+    featured: int = 0
 
     def closes_at(self) -> datetime | None:
         if self.auto_close_days is None:
@@ -69,6 +70,7 @@ _COLUMNS = (
     sites.c.auto_close_days,
     threads.c.version,
     threads.c.shadowed,
+    threads.c.featured,
 )
 
 
@@ -88,6 +90,7 @@ def _row(row) -> ThreadRow:  # type: ignore[no-untyped-def]
         auto_close_days=row[11],
         version=row[12],
         shadowed=row[13],
+        featured=row[14],
     )
 
 
@@ -203,11 +206,15 @@ async def add_to_count(
     await connection.execute(update(threads).where(threads.c.id == thread_id).values(**values))
 
 
-async def touch(connection: AsyncConnection, thread_id: int, shadowed: int = 0) -> None:
+async def touch(
+    connection: AsyncConnection, thread_id: int, shadowed: int = 0, featured: int = 0
+) -> None:
     """Mark the thread changed for readers (an edit, a vote, a flag, a shadow comment)."""
     values: dict[str, object] = {"version": threads.c.version + 1}
     if shadowed:
         values["shadowed"] = threads.c.shadowed + shadowed
+    if featured:
+        values["featured"] = threads.c.featured + featured
     await connection.execute(update(threads).where(threads.c.id == thread_id).values(**values))
 
 

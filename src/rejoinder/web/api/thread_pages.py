@@ -84,7 +84,9 @@ async def _build(
 ) -> bytes:
     top = await comment_store.top_level_page(connection, found.id, sort, limit + 1, after, reader)
     page, more = top[:limit], len(top) > limit
-    picks = [] if after else await comment_store.featured(connection, found.id, reader)
+    picks = []
+    if found.featured and not after:
+        picks = await comment_store.featured(connection, found.id, reader)
     replies = await comment_store.replies_under(connection, [c.id for c in [*picks, *page]], reader)
     next_cursor = encode_cursor(_cursor_after(page[-1], sort)) if more else None
     nested = nest([*picks, *page], replies)

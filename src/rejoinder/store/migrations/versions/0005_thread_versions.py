@@ -25,6 +25,20 @@ def upgrade() -> None:
     op.add_column(
         "threads", sa.Column("shadowed", sa.Integer(), server_default=sa.text("0"), nullable=False)
     )
+    op.add_column(
+        "threads", sa.Column("featured", sa.Integer(), server_default=sa.text("0"), nullable=False)
+    )
+    op.execute(
+        "UPDATE threads SET featured = (SELECT count(*) FROM comments "
+        "WHERE comments.thread_id = threads.id AND comments.featured)"
+    )
+    op.create_index(
+        "ix_comments_featured_thread_id",
+        "comments",
+        ["thread_id"],
+        sqlite_where=sa.text("featured = 1"),
+        postgresql_where=sa.text("featured"),
+    )
     op.execute(
         "UPDATE threads SET shadowed = (SELECT count(*) FROM comments "
         "WHERE comments.thread_id = threads.id AND comments.status = 'shadow')"
@@ -32,6 +46,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_comments_featured_thread_id", "comments")
     with op.batch_alter_table("threads") as batch:
+        batch.drop_column("featured")
         batch.drop_column("shadowed")
         batch.drop_column("version")

@@ -218,3 +218,22 @@ def test_score_at_or_over_the_threshold_is_queued_with_a_reason():
 
 def test_score_under_the_threshold_passes_silently():
     assert toxicity_verdict(Score(0.89, "http"), 0.9, fail_open=False) == (False, None)
+
+
+def test_the_fast_local_model_gives_exactly_the_packages_own_probabilities():
+    from profanity_check import predict_prob
+
+    texts = [
+        ABUSIVE,
+        KIND,
+        "",
+        "The minister is a traitor and a liar.",
+        "go k1ll yourself",
+        "Дякую за відео, дуже корисно.",
+        "x" * 5000,
+    ]
+    scorer = LocalModelScorer()
+    asyncio.run(scorer.warm())
+    for text in texts:
+        fast = asyncio.run(scorer.score(text)).value
+        assert fast == pytest.approx(float(predict_prob([text])[0]), abs=1e-9)

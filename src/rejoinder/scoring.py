@@ -35,17 +35,19 @@ class Scorer(Protocol):
 
 
 class LocalModelScorer:
-    """alt-profanity-check's linear model: offline, a few milliseconds, English only.
+    """alt-profanity-check's linear model: offline, English only, well under a millisecond.
 
-    The import pulls in scikit-learn and unpickles the model (about a second), so it happens on
-    first use or in ``warm()``, never at import time; prediction runs in a worker thread so
-    the event loop keeps serving while it does.
+    The package's own ``predict_prob`` goes through scikit-learn's input checks on every call
+    (about 2 ms of CPU per comment, measured). The model is five linear SVMs, each calibrated
+    by a sigmoid, averaged; ``_LinearModel`` computes exactly that from the same weights (a
+    test pins it to ``predict_prob``), in about 0.3 ms. Loading scikit-learn and the model
+    takes about a second, so it happens in ``warm()`` at startup or on first use.
     """
 
     source = "local-model"
 
     def __init__(self) -> None:
-        self._predict: Callable[[list[str]], Any] | None = None
+        self._predict: Callable[[str], float] | None = None
         self._lock = threading.Lock()
 
     async def warm(self) -> None:
@@ -54,22 +56,46 @@ class LocalModelScorer:
 
     async def score(self, text: str) -> Score:
         try:
-            value = await asyncio.to_thread(self._score_now, text)
+            predict = self._predict or await asyncio.to_thread(self._load)
+            value = _probability(predict(text))
         except Exception as error:  # a broken model must not break posting
             return Score(None, self.source, error=f"local model failed: {type(error).__name__}")
         return Score(value, self.source)
 
-    def _score_now(self, text: str) -> float:
-        predict = self._load()
-        return _probability(predict([text])[0])
-
-    def _load(self) -> Callable[[list[str]], Any]:
+    def _load(self) -> Callable[[str], float]:
         with self._lock:
             if self._predict is None:
-                from profanity_check import predict_prob
+                from profanity_check import profanity_check
 
-                self._predict = predict_prob
+                try:
+                    self._predict = _LinearModel(profanity_check.vectorizer, profanity_check.model)
+                except (AttributeError, IndexError, ValueError):  # a model of another shape
+                    predict_prob = profanity_check.predict_prob
+                    self._predict = lambda text: float(predict_prob([text])[0])
             return self._predict
+
+
+class _LinearModel:
+    """``CalibratedClassifierCV(LinearSVC, method="sigmoid")``'s probability, computed directly:
+    mean over folds of expit(-(a * (w·x + b) + c))."""
+
+    def __init__(self, vectorizer: Any, model: Any) -> None:
+        import numpy as np
+
+        folds = model.calibrated_classifiers_
+        if list(model.classes_) != [0, 1] or any(f.method != "sigmoid" for f in folds):
+            raise ValueError("not a binary sigmoid-calibrated linear model")
+        self._np = np
+        self._vectorizer = vectorizer
+        self._weights = np.vstack([f.estimator.coef_.ravel() for f in folds]).T
+        self._intercepts = np.array([f.estimator.intercept_[0] for f in folds])
+        self._a = np.array([f.calibrators[0].a_ for f in folds])
+        self._b = np.array([f.calibrators[0].b_ for f in folds])
+
+    def __call__(self, text: str) -> float:
+        np = self._np
+        decision = (self._vectorizer.transform([text]) @ self._weights).ravel() + self._intercepts
+        return float(np.mean(1.0 / (1.0 + np.exp(self._a * decision + self._b))))
 
 
 class HttpScorer:

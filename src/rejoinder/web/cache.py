@@ -18,8 +18,10 @@ new ETag, and the CDN's copy lives at most ``max-age`` + ``stale-while-revalidat
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 
 PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 PRIVATE_CACHE_CONTROL = "private, no-cache"
@@ -56,6 +58,7 @@ class PageCache:
         self.max_entries = max_entries
         self.hits = 0
         self.misses = 0
+        self._building: dict[str, asyncio.Future[bytes]] = {}
 
     def get(self, key: str) -> bytes | None:
         body = self._pages.get(key)
@@ -77,6 +80,29 @@ class PageCache:
         while self._bytes > self.max_bytes or len(self._pages) > self.max_entries:
             _, dropped = self._pages.popitem(last=False)
             self._bytes -= len(dropped)
+
+    async def build_once(self, key: str, build: Callable[[], Awaitable[bytes]]) -> bytes:
+        """Build the page and keep it; readers asking for it meanwhile wait for that build.
+
+        Every comment on a hot thread makes a new version that dozens of readers want at the
+        same instant; without this, each of them would build the same page.
+        """
+        pending = self._building.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._building[key] = future
+        try:
+            body = await build()
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved here, so an unwatched failure is not logged twice
+            raise
+        finally:
+            del self._building[key]
+        future.set_result(body)
+        self.put(key, body)
+        return body
 
     def __len__(self) -> int:
         return len(self._pages)

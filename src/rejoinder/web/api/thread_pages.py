@@ -64,8 +64,9 @@ async def list_comments(
             return Response(b"", status_code=304, headers=headers)
         body = app.pages.get(cache_key)
         if body is None:
-            body = await _build(connection, found, now, sort, limit, after, None)
-            app.pages.put(cache_key, body)
+            body = await app.pages.build_once(
+                cache_key, lambda: _build(connection, found, now, sort, limit, after, None)
+            )
     return _json(body, headers)
 
 

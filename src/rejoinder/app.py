@@ -124,6 +124,7 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=[
             thread_pages.list_comments,
+            thread_pages.more_replies,
             comments.create_comment,
             comments.edit_comment,
             comments.delete_comment,

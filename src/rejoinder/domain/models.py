@@ -58,6 +58,9 @@ class Comment(msgspec.Struct, kw_only=True):
     deleted: bool = False
     # An editor's pick: the widget shows these first, with a badge.
     featured: bool = False
+    # On a top-level comment whose replies did not all fit: the cursor for the rest
+    # (GET /api/comments/{id}/replies?cursor=...).
+    more_replies: str | None = None
 
 
 class ThreadInfo(msgspec.Struct):

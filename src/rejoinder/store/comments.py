@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, insert, or_, select, true, tuple_, update
+from sqlalchemy import and_, func, insert, or_, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -147,16 +147,45 @@ async def top_level_page(
 
 
 async def replies_under(
-    connection: AsyncConnection, root_ids: Sequence[int], viewer: Viewer | None = None
+    connection: AsyncConnection,
+    root_ids: Sequence[int],
+    viewer: Viewer | None = None,
+    per_root: int | None = None,
 ) -> list[StoredComment]:
-    """Every shown reply, at any depth, under the given top-level comments, oldest first."""
+    """Shown replies, at any depth, under the given top-level comments, oldest first; with
+    ``per_root``, at most that many under each (a window per root, so one comment with
+    thousands of answers does not load them all)."""
     if not root_ids:
         return []
+    query = select(*_COLUMNS).where(c.c.root_id.in_(root_ids), _shown_to(viewer))
+    if per_root is None:
+        rows = await connection.execute(query.order_by(c.c.created_at, c.c.id))
+        return [_stored(row) for row in rows]
+    numbered = query.add_columns(
+        func.row_number()
+        .over(partition_by=c.c.root_id, order_by=(c.c.created_at, c.c.id))
+        .label("n")
+    ).subquery()
     rows = await connection.execute(
-        select(*_COLUMNS)
-        .where(c.c.root_id.in_(root_ids), _shown_to(viewer))
-        .order_by(c.c.created_at, c.c.id)
+        select(*(numbered.c[col.name] for col in _COLUMNS))
+        .where(numbered.c.n <= per_root)
+        .order_by(numbered.c.created_at, numbered.c.id)
     )
+    return [_stored(row) for row in rows]
+
+
+async def replies_after(
+    connection: AsyncConnection,
+    root_id: int,
+    after: tuple[datetime, int] | None,
+    limit: int,
+    viewer: Viewer | None = None,
+) -> list[StoredComment]:
+    """The next ``limit`` shown replies under one top-level comment, oldest first."""
+    query = select(*_COLUMNS).where(c.c.root_id == root_id, _shown_to(viewer))
+    if after is not None:
+        query = query.where(tuple_(c.c.created_at, c.c.id) > tuple_(*after))
+    rows = await connection.execute(query.order_by(c.c.created_at, c.c.id).limit(limit))
     return [_stored(row) for row in rows]
 
 

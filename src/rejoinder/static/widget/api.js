@@ -67,6 +67,10 @@ export class Api {
     return this.request("POST", `/api/comments/${id}/vote`, { body: { value } });
   }
 
+  replies(id, cursor) {
+    return this.request("GET", `/api/comments/${id}/replies?cursor=${encodeURIComponent(cursor)}`);
+  }
+
   report(id, reason) {
     return this.request("POST", `/api/comments/${id}/reports`, { body: { reason } });
   }

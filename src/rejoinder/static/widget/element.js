@@ -235,6 +235,21 @@ class RejoinderComments extends HTMLElement {
     return created;
   }
 
+  // The replies that did not fit on the page, oldest first; returns the cursor for the next.
+  async moreReplies(comment, cursor) {
+    try {
+      const page = await this.api.replies(comment.id, cursor);
+      for (const reply of page.replies) {
+        const item = this.insert({ ...reply, replies: [] });
+        if (item) item.hidden = false;
+      }
+      return page.next_cursor;
+    } catch (error) {
+      this.status.textContent = error.message || this.t("failed");
+      return cursor;
+    }
+  }
+
   canEdit(id) {
     const mine = this.own[id];
     return Boolean(mine && Date.parse(mine.until) > Date.now());

@@ -54,6 +54,7 @@ const STRINGS = {
     refused: "Your comment was not published because it breaks this site's rules.",
     signedIn: "Commenting as {name}",
     refresh: "There are new comments. Show them",
+    loadMoreReplies: "Load more replies",
   },
   uk: {
     comments: "Коментарі ({n})",
@@ -107,6 +108,7 @@ const STRINGS = {
     refused: "Коментар не опубліковано, бо він порушує правила сайту.",
     signedIn: "Ви коментуєте як {name}",
     refresh: "Є нові коментарі. Показати",
+    loadMoreReplies: "Завантажити ще відповіді",
   },
 };
 

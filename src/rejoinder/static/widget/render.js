@@ -119,6 +119,17 @@ export function commentItem(comment, view, depth = 0) {
     replies.append(child);
   });
   item.append(replies);
+  if (comment.more_replies) {
+    let cursor = comment.more_replies;
+    const fetchMore = h("button", { type: "button", class: "link more-replies server", text: t("loadMoreReplies") });
+    fetchMore.addEventListener("click", async () => {
+      fetchMore.disabled = true;
+      cursor = await view.moreReplies(comment, cursor);
+      if (cursor) fetchMore.disabled = false;
+      else fetchMore.remove();
+    });
+    item.append(fetchMore);
+  }
   const hidden = comment.replies.length - visible;
   if (hidden > 0) {
     const more = h("button", { type: "button", class: "link more-replies", text: t("moreReplies", { n: hidden }) });

@@ -10,12 +10,13 @@ from typing import Annotated
 
 import msgspec
 from litestar import Request, Response, get
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.comments import check_thread_key
+from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.identity import Viewer
-from rejoinder.domain.models import Sort, StoredComment, ThreadInfo
+from rejoinder.domain.models import Comment, Sort, Status, StoredComment, ThreadInfo
 from rejoinder.domain.ranking import Cursor, decode_cursor, encode_cursor
 from rejoinder.domain.threads import nest
 from rejoinder.store import comments as comment_store
@@ -32,6 +33,9 @@ from rejoinder.web.context import services
 from rejoinder.web.identity import viewer
 from rejoinder.web.schemas import ThreadPage
 from rejoinder.web.security import VOTER_COOKIE
+
+# Replies shown under each top-level comment on a page; the rest come by cursor.
+REPLIES_PER_ROOT = 50
 
 
 @get("/api/comments", summary="A page of a thread's comments, replies nested")
@@ -88,9 +92,15 @@ async def _build(
     picks = []
     if found.featured and not after:
         picks = await comment_store.featured(connection, found.id, reader)
-    replies = await comment_store.replies_under(connection, [c.id for c in [*picks, *page]], reader)
+    replies, more_replies = _first_replies(
+        await comment_store.replies_under(
+            connection, [c.id for c in [*picks, *page]], reader, per_root=REPLIES_PER_ROOT + 1
+        )
+    )
     next_cursor = encode_cursor(_cursor_after(page[-1], sort)) if more else None
     nested = nest([*picks, *page], replies)
+    for comment in nested:
+        comment.more_replies = more_replies.get(comment.id)
     pick_ids = {c.id for c in picks}
     return msgspec.json.encode(
         ThreadPage(
@@ -102,5 +112,57 @@ async def _build(
     )
 
 
+def _first_replies(
+    replies: list[StoredComment],
+) -> tuple[list[StoredComment], dict[int, str]]:
+    """At most ``REPLIES_PER_ROOT`` replies under each top-level comment (they came one more
+    per root than that), and a cursor for each root that has more."""
+    by_root: dict[int, list[StoredComment]] = {}
+    for reply in replies:
+        by_root.setdefault(reply.root_id or 0, []).append(reply)
+    kept, more = [], {}
+    for root_id, under in by_root.items():
+        if len(under) > REPLIES_PER_ROOT:
+            under = under[:REPLIES_PER_ROOT]
+            more[root_id] = encode_cursor(Cursor(Sort.OLDEST, under[-1].created_at, under[-1].id))
+        kept.extend(under)
+    kept.sort(key=lambda reply: (reply.created_at, reply.id))
+    return kept, more
+
+
 def _cursor_after(last: StoredComment, sort: Sort) -> Cursor:
     return Cursor(sort, last.created_at, last.id, last.score)
+
+
+class RepliesPage(msgspec.Struct):
+    replies: list[Comment]
+    next_cursor: str | None
+
+
+@get(
+    "/api/comments/{comment_id:int}/replies",
+    summary="More replies under a top-level comment, oldest first",
+    description="For a comment whose page carried `more_replies`: pass that as `cursor`.",
+)
+async def more_replies(
+    request: Request,
+    comment_id: FromPath[int],
+    cursor: Annotated[str, QueryParameter(description="more_replies, or next_cursor")],
+    limit: Annotated[int, QueryParameter(ge=1, le=200)] = REPLIES_PER_ROOT,
+) -> RepliesPage:
+    after = decode_cursor(cursor, Sort.OLDEST)
+    async with services(request).db.read() as connection:
+        root = await comment_store.get_comment(connection, comment_id)
+        if root is None or root.parent_id is not None or root.status is not Status.VISIBLE:
+            raise RejoinderError(
+                Problem.NOT_FOUND, "not_found", f"There is no comment {comment_id}."
+            )
+        reader = await viewer(request, connection)
+        found = await comment_store.replies_after(
+            connection, comment_id, (after.created_at, after.id), limit + 1, reader
+        )
+    page, more = found[:limit], len(found) > limit
+    next_cursor = (
+        encode_cursor(Cursor(Sort.OLDEST, page[-1].created_at, page[-1].id)) if more else None
+    )
+    return RepliesPage([reply.for_readers() for reply in page], next_cursor)

@@ -19,24 +19,13 @@ from rejoinder.scoring import HttpScorer, LocalModelScorer, Scorer
 from rejoinder.store.database import Database
 from rejoinder.store.meta import stored_secret
 from rejoinder.store.migrate import current_revision, head_revision
-from rejoinder.web.api import (
-    articles,
-    comments,
-    counts,
-    events,
-    health,
-    me,
-    reports,
-    thread_pages,
-    votes,
-)
 from rejoinder.web.cache import PageCache
 from rejoinder.web.context import Services
 from rejoinder.web.errors import on_http_exception, on_rejoinder_error, on_unexpected
 from rejoinder.web.identity import sso_config
 from rejoinder.web.live import Publisher, channels_plugin, event_log
-from rejoinder.web.pages import admin, admin_manage, assets, media, site
 from rejoinder.web.ratelimit import MemoryCounter, RedisCounter
+from rejoinder.web.routes import route_handlers
 from rejoinder.web.security import Signer
 
 # Big enough for a 10,000-character comment of escaped emoji; anything larger is refused early.
@@ -122,48 +111,7 @@ def create_app(settings: Settings) -> Litestar:
         )
 
     return Litestar(
-        route_handlers=[
-            thread_pages.list_comments,
-            thread_pages.more_replies,
-            comments.create_comment,
-            comments.edit_comment,
-            comments.delete_comment,
-            votes.vote,
-            reports.report_comment,
-            me.my_data,
-            me.erase_me,
-            counts.counts,
-            health.healthz,
-            events.thread_events,
-            articles.list_articles,
-            articles.get_article,
-            articles.create_article,
-            articles.replace_article,
-            site.home,
-            site.article_page,
-            site.search_page,
-            media.article_media,
-            assets.embed_script,
-            admin.queue_page,
-            admin.queue_counts,
-            admin.item_fragment,
-            admin.comment_page,
-            admin.act_on_comment,
-            admin.bulk_action,
-            admin.search_page,
-            admin.moderation_events,
-            admin_manage.login_page,
-            admin_manage.login,
-            admin_manage.logout,
-            admin_manage.bans_page,
-            admin_manage.lift_ban,
-            admin_manage.audit_page,
-            admin_manage.audit_json,
-            admin_manage.audit_csv,
-            admin_manage.settings_page,
-            admin_manage.save_settings,
-            assets.static_files(),
-        ],
+        route_handlers=route_handlers(),
         lifespan=[lifespan],
         plugins=[channels_plugin(settings)],
         cors_config=cors,

@@ -17,7 +17,6 @@ import asyncio
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from tests.cli.conftest import free_port  # noqa: E402
+from tests.cli.conftest import launch  # noqa: E402
 
 from rejoinder.domain.ranking import wilson_lower_bound  # noqa: E402
 from rejoinder.store.database import Database  # noqa: E402
@@ -131,24 +130,12 @@ def main() -> None:
         started = time.perf_counter()
         asyncio.run(build(url, args.comments))
         print(f"(built in {time.perf_counter() - started:.1f} s)")
-        port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
         env["REJOINDER_DATABASE_URL"] = url
-        server = subprocess.Popen(
-            [str(ROOT / ".venv/bin/rejoinder"), "serve", "--port", str(port), "--no-access-log"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server = launch(["serve"], env)
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-                for _ in range(100):
-                    try:
-                        client.get("/healthz")
-                        break
-                    except httpx.TransportError:
-                        time.sleep(0.1)
-                voter = httpx.Client(base_url=f"http://127.0.0.1:{port}")
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                voter = httpx.Client(base_url=server.url)
                 flip = iter(range(10**9))
 
                 def vote() -> None:  # a vote changes the thread, so the next page is rebuilt
@@ -158,8 +145,7 @@ def main() -> None:
                 summary("cached", timed(client, args.requests))
                 voter.close()
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
 
 
 if __name__ == "__main__":

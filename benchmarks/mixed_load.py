@@ -30,7 +30,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.cli.conftest import free_port  # noqa: E402
+from tests.cli.conftest import launch  # noqa: E402
 
 THREAD = "hot"
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
@@ -133,20 +133,11 @@ def main() -> int:
             env["REJOINDER_REDIS_URL"] = REDIS
         else:
             env["REJOINDER_DATABASE_URL"] = f"sqlite:///{Path(folder) / 'mixed.db'}"
-        port = free_port()
-        server = subprocess.Popen(
-            [str(ROOT / ".venv/bin/rejoinder"), "serve", "--workers", "2", "--port", str(port),
-             "--no-access-log"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+        server = None
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-                for _ in range(200):
-                    try:
-                        http.get("/healthz")
-                        break
-                    except httpx.TransportError:
-                        time.sleep(0.1)
+            server = launch(["serve", "--workers", "2"], env)
+            port = int(server.url.rsplit(":", 1)[1])
+            with httpx.Client(base_url=server.url, timeout=30) as http:
                 rng = random.Random(1)
                 for n in range(200):
                     body = " ".join(rng.sample(WORDS, 15))
@@ -166,8 +157,8 @@ def main() -> int:
             asyncio.run(run())
             elapsed = time.perf_counter() - started
         finally:
-            os.killpg(server.pid, 15)
-            server.wait(timeout=30)
+            if server is not None:
+                server.stop()
             if database:
                 subprocess.run(["psql", f"{POSTGRES}/test", "-qc",
                                 f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'])  # fmt: skip

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.cli.conftest import free_port  # noqa: E402
+from tests.cli.conftest import launch  # noqa: E402
 
 THREAD = "hot-story"
 
@@ -124,26 +123,14 @@ def main() -> None:
     wanted = min(hard, max(soft, args.readers * 2 + 1024))
     resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))  # the server inherits it
     with tempfile.TemporaryDirectory() as folder:
-        port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
         env["REJOINDER_DATABASE_URL"] = f"sqlite:///{Path(folder) / 'fanout.db'}"
-        server = subprocess.Popen(
-            [str(ROOT / ".venv/bin/rejoinder"), "serve", "--port", str(port), "--no-access-log"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server = launch(["serve"], env)
         try:
-            for _ in range(100):
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            asyncio.run(main_async(args.readers, args.posts, port, server.pid))
+            port = int(server.url.rsplit(":", 1)[1])
+            asyncio.run(main_async(args.readers, args.posts, port, server.process.pid))
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
 
 
 if __name__ == "__main__":

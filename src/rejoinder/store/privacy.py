@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from rejoinder.domain.models import Status
 from rejoinder.store.comments import _COLUMNS, _stored, get_comment, mark_deleted
 from rejoinder.store.schema import comments, reports, threads, users, votes
+from rejoinder.store.users import delete_user
 
 
 def _authored(user_id: int | None, voter_id: int | None):  # type: ignore[no-untyped-def]
@@ -119,7 +120,5 @@ async def erase_author(
                 )
             )
     if user_id is not None:
-        from rejoinder.store.users import delete_user
-
         await delete_user(connection, user_id)
     return removed

@@ -168,9 +168,14 @@ async def record(
     comment: StoredComment,
     screening: Screening,
     now: datetime,
+    *,
+    edited: bool = False,
 ) -> list[StoredComment]:
     """Store the pipeline's findings on the comment, index its text for campaign search, and
-    queue the rest of a campaign it completes; returns the comments taken off the page."""
+    queue the rest of a campaign it completes; returns the comments taken off the page.
+
+    An edited comment's old bands go first; a new one has none to forget.
+    """
     campaign_id = None
     if screening.campaign:
         ids = [c.id for c in screening.campaign] + [comment.id]
@@ -183,7 +188,8 @@ async def record(
         toxicity=screening.toxicity,
         campaign_id=campaign_id,
     )
-    await campaign_store.forget_bands(connection, comment.id)
+    if edited:
+        await campaign_store.forget_bands(connection, comment.id)
     await campaign_store.add_bands(connection, comment.id, screening.bands, now)
     hidden = []
     finding = _campaign_finding(screening.campaign, app) if screening.campaign else None

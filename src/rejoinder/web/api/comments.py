@@ -316,7 +316,7 @@ async def edit_comment(
             updated = await moderation_store.set_status(
                 connection, updated, status, now=now, by=None
             )
-        hidden = await record(connection, app, updated, screening, now)
+        hidden = await record(connection, app, updated, screening, now, edited=True)
         count = await thread_store.visible_count(connection, comment.thread_id)
     if updated.status is Status.VISIBLE:
         publish(request, CommentEdited(thread=thread.key, comment=updated.for_readers()))

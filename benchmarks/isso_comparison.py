@@ -4,7 +4,9 @@ Both servers get the same 200-comment thread (40% replies, same bodies), then wr
 on loopback with the same settings:
 
 - read: GET of the whole thread (Rejoinder ``limit=200``; Isso returns everything);
-- post: guest comments to a second thread, every body different.
+- post: guest comments to a second thread, every body different: 12 to 40 words drawn at
+  random, as distinct as readers' comments are (identical bodies from many names would be
+  a campaign, which Rejoinder's moderation is built to catch and hold).
 
 Isso 0.14 runs from PyPI in a temporary virtualenv under gunicorn with 2 workers and its rate
 guard off; Rejoinder runs ``rejoinder serve --workers 2`` on a temporary SQLite database.
@@ -259,23 +261,31 @@ function setup(thread)
   thread:set("tid", thread_count)
   thread_count = thread_count + 1
 end
+local words = {WORDS}
 function init(args)
   counter = 0
+  math.randomseed(1000 + tid)
 end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
   counter = counter + 1
   local n = tid .. "-" .. counter
-  return wrk.format(nil, PATH, nil, string.format(BODY, n, n))
+  local text = {}
+  for i = 1, math.random(12, 40) do
+    text[i] = words[math.random(#words)]
+  end
+  return wrk.format(nil, PATH, nil, string.format(BODY, n, n .. ": " .. table.concat(text, " ")))
 end
 """
 
 
 def post_script(server: Server, directory: Path) -> Path:
     body = server.post_body("bench-post", "Load %s", None, "Load test comment %s, *markdown*.")
-    lua = POST_SCRIPT.replace("PATH", json.dumps(post_url(server, "bench-post"))).replace(
-        "BODY", "[[" + json.dumps(body) + "]]"
+    lua = (
+        POST_SCRIPT.replace("PATH", json.dumps(post_url(server, "bench-post")))
+        .replace("BODY", "[[" + json.dumps(body) + "]]")
+        .replace("{WORDS}", "{" + ", ".join(json.dumps(word) for word in WORDS) + "}")
     )
     path = directory / f"post_{server.name}.lua"
     path.write_text(lua)

@@ -62,3 +62,25 @@ def test_if_none_match_understands_lists_weak_tags_and_star(header, fresh):
     tag = etag_for("1:2:0:best:20:")
     sent = header.replace("{tag}", tag.strip('"')) if header else None
     assert matches(sent, tag) is fresh
+
+
+def test_fresh_pages_are_bounded_by_count_and_bytes():
+    from datetime import UTC, datetime
+
+    from rejoinder.web.fast_reads import FreshPages
+
+    now = lambda: datetime.now(UTC)  # noqa: E731
+    pages = FreshPages(max_pages=3, max_bytes=400)
+    for n in range(5):
+        pages.keep(f"thread={n}".encode(), 7, None, f'"{n}"', b"x" * 50)
+    assert len(pages) == 3
+    assert pages.current(b"thread=0", 7, now) is None
+    assert pages.current(b"thread=4", 7, now) is not None
+    assert pages.current(b"thread=4", 8, now) is None  # something was committed since
+    pages.keep(b"big", 7, None, '"big"', b"x" * 101)  # over a quarter of the bytes: not kept
+    assert pages.current(b"big", 7, now) is None
+    by_bytes = FreshPages(max_pages=100, max_bytes=400)
+    for n in range(5):
+        by_bytes.keep(f"thread={n}".encode(), 7, None, f'"{n}"', b"x" * 100)
+    assert len(by_bytes) == 4
+    assert by_bytes.current(b"thread=0", 7, now) is None

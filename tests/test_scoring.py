@@ -237,3 +237,24 @@ def test_the_fast_local_model_gives_exactly_the_packages_own_probabilities():
     for text in texts:
         fast = asyncio.run(scorer.score(text)).value
         assert fast == pytest.approx(float(predict_prob([text])[0]), abs=1e-9)
+
+
+def test_the_fast_local_model_agrees_with_the_package_on_thousands_of_texts():
+    """Texts made of the model's own words (so every feature is exercised), in varied case,
+    repeated and punctuated, against the package's sparse-matrix path."""
+    import random
+
+    from profanity_check import predict_prob, profanity_check
+
+    vocabulary = sorted(profanity_check.vectorizer.vocabulary_)
+    rng = random.Random(5)
+    texts = []
+    for _ in range(2000):
+        words = [rng.choice(vocabulary) for _ in range(rng.randint(0, 60))]
+        words = [w.upper() if rng.random() < 0.1 else w for w in words]
+        texts.append(rng.choice([" ", ", ", "! ", "\n"]).join(words * rng.randint(1, 2)))
+    scorer = LocalModelScorer()
+    asyncio.run(scorer.warm())
+    expected = predict_prob(texts)
+    for text, probability in zip(texts, expected, strict=True):
+        assert asyncio.run(scorer.score(text)).value == pytest.approx(probability, abs=1e-9)

@@ -16,12 +16,14 @@ from rejoinder import __version__
 from rejoinder.config import Settings
 from rejoinder.domain.errors import RejoinderError
 from rejoinder.scoring import HttpScorer, LocalModelScorer, Scorer
+from rejoinder.store.changes import watch_for
 from rejoinder.store.database import Database
 from rejoinder.store.meta import stored_secret
 from rejoinder.store.migrate import current_revision, head_revision
 from rejoinder.web.cache import PageCache
 from rejoinder.web.context import Services
 from rejoinder.web.errors import on_http_exception, on_rejoinder_error, on_unexpected
+from rejoinder.web.fast_reads import FastReads, FreshPages
 from rejoinder.web.identity import sso_config
 from rejoinder.web.live import Publisher, channels_plugin, event_log
 from rejoinder.web.ratelimit import MemoryCounter, RedisCounter
@@ -62,6 +64,8 @@ async def open_services(settings: Settings) -> Services:
     scorer = make_scorer(settings)
     if isinstance(scorer, LocalModelScorer):
         await scorer.warm()  # about a second, once per process: not on the first comment
+    changes = watch_for(database)
+    await changes.start()
     return Services(
         settings=settings,
         db=database,
@@ -70,6 +74,8 @@ async def open_services(settings: Settings) -> Services:
         counter=counter,
         sso=sso_config(settings),
         pages=PageCache(),
+        changes=changes,
+        fresh=FreshPages(),
     )
 
 
@@ -81,6 +87,7 @@ def make_scorer(settings: Settings) -> Scorer:
 
 
 async def close_services(services: Services) -> None:
+    await services.changes.close()
     await services.db.dispose()
     if isinstance(services.counter, RedisCounter):
         await services.counter.close()
@@ -92,7 +99,11 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.services = await open_services(settings)
-        app.state.publisher = Publisher(app.plugins.get(ChannelsPlugin), event_log(settings))
+        services = app.state.services
+        app.state.publisher = Publisher(
+            app.plugins.get(ChannelsPlugin),
+            event_log(settings, services.db, services.changes),
+        )
         app.state.publisher.start()
         try:
             yield
@@ -110,7 +121,7 @@ def create_app(settings: Settings) -> Litestar:
             max_age=600,
         )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(),
         lifespan=[lifespan],
         plugins=[channels_plugin(settings)],
@@ -128,3 +139,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
         request_max_body_size=MAX_REQUEST_BYTES,
     )
+    app.asgi_handler = FastReads(
+        app.asgi_handler, lambda: getattr(app.state, "services", None), cors
+    )
+    return app

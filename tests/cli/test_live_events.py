@@ -104,12 +104,7 @@ def _redis_answers() -> bool:
     return True
 
 
-@pytest.mark.redis
-def test_with_redis_every_worker_hears_every_workers_comments(start_server, env):
-    if not _redis_answers():
-        pytest.skip(f"Redis server at {REDIS_URL} is not answering")
-    env["REJOINDER_REDIS_URL"] = REDIS_URL
-    server = start_server("serve", "--workers", "2")
+def _every_worker_hears_every_workers_comments(server) -> None:
     readers = 6  # spread over both workers by the kernel's accept queue
 
     def hear_one(_: int) -> dict:
@@ -129,13 +124,19 @@ def test_with_redis_every_worker_hears_every_workers_comments(start_server, env)
 
 
 @pytest.mark.redis
-def test_two_servers_on_one_database_and_redis_share_live_events_and_pages(start_server, env):
-    """Two `rejoinder serve` processes, as on two machines: a comment posted to one reaches a
-    reader streaming from the other, and the other's next page read shows it."""
+def test_with_redis_every_worker_hears_every_workers_comments(start_server, env):
     if not _redis_answers():
         pytest.skip(f"Redis server at {REDIS_URL} is not answering")
     env["REJOINDER_REDIS_URL"] = REDIS_URL
-    first, second = start_server("serve"), start_server("serve")
+    _every_worker_hears_every_workers_comments(start_server("serve", "--workers", "2"))
+
+
+def test_without_redis_every_worker_hears_every_workers_comments(start_server):
+    """The events go through the database: NOTIFY on PostgreSQL, the data version on SQLite."""
+    _every_worker_hears_every_workers_comments(start_server("serve", "--workers", "2"))
+
+
+def _two_servers_share_live_events_and_pages(first, second) -> None:
     before = httpx.get(f"{second.url}/api/comments", params={"thread": "two-servers"}).json()
     assert before["comments"] == []
     with listening(second.url, "two-servers") as events:
@@ -145,6 +146,20 @@ def test_two_servers_on_one_database_and_redis_share_live_events_and_pages(start
     assert data["comment"]["id"] == created["comment"]["id"]
     after = httpx.get(f"{second.url}/api/comments", params={"thread": "two-servers"}).json()
     assert [c["id"] for c in after["comments"]] == [created["comment"]["id"]]
+
+
+@pytest.mark.redis
+def test_two_servers_on_one_database_and_redis_share_live_events_and_pages(start_server, env):
+    """Two `rejoinder serve` processes, as on two machines: a comment posted to one reaches a
+    reader streaming from the other, and the other's next page read shows it."""
+    if not _redis_answers():
+        pytest.skip(f"Redis server at {REDIS_URL} is not answering")
+    env["REJOINDER_REDIS_URL"] = REDIS_URL
+    _two_servers_share_live_events_and_pages(start_server("serve"), start_server("serve"))
+
+
+def test_two_servers_on_one_database_without_redis_share_live_events_and_pages(start_server):
+    _two_servers_share_live_events_and_pages(start_server("serve"), start_server("serve"))
 
 
 def _missed_while_away(reader_url: str, writer_url: str) -> None:
@@ -166,6 +181,22 @@ def test_a_reader_who_reconnects_with_last_event_id_misses_nothing(start_server)
     _missed_while_away(server.url, server.url)
 
 
+def _reconnect_to_the_other_server(first, second) -> None:
+    with listening(first.url, "moved") as events:
+        post(second.url, "moved", "Before the move.")
+        events.next_event()
+        last_id = events.last_id
+    missed = post(second.url, "moved", "While moving.")
+    with listening(second.url, "moved", last_event_id=last_id) as events:
+        assert events.next_event()[1]["comment"]["id"] == missed["comment"]["id"]
+        after = post(first.url, "moved", "Live again, from the first.")
+        assert events.next_event()[1]["comment"]["id"] == after["comment"]["id"]
+
+
+def test_without_redis_a_reader_can_reconnect_to_another_server_and_miss_nothing(start_server):
+    _reconnect_to_the_other_server(start_server("serve"), start_server("serve"))
+
+
 def test_a_reader_whose_last_event_is_unknown_is_told_to_resync(start_server):
     server = start_server("serve")
     with listening(server.url, "forgotten", last_event_id="12345") as events:
@@ -181,10 +212,4 @@ def test_with_redis_a_reader_can_reconnect_to_another_server_and_miss_nothing(st
     env["REJOINDER_REDIS_URL"] = REDIS_URL
     first, second = start_server("serve"), start_server("serve")
     _missed_while_away(first.url, first.url)  # warm: ids exist in the shared log
-    with listening(first.url, "moved") as events:
-        post(second.url, "moved", "Before the move.")
-        events.next_event()
-        last_id = events.last_id
-    missed = post(second.url, "moved", "While moving.")
-    with listening(second.url, "moved", last_event_id=last_id) as events:
-        assert events.next_event()[1]["comment"]["id"] == missed["comment"]["id"]
+    _reconnect_to_the_other_server(first, second)

@@ -3,8 +3,9 @@
 SQLite (the embedded default) allows one writer at a time. Rather than letting writers race
 and fail with "database is locked", every write in this process goes through one connection
 behind an asyncio lock, in a ``BEGIN IMMEDIATE`` transaction that takes the write lock up
-front; other processes wait for it through SQLite's busy timeout. Reads use their own pool
-and, thanks to WAL, never wait for writers.
+front; other processes wait for it on a kernel lock beside the database. Reads use their own
+pool and, thanks to WAL, never wait for writers. Statements run on the event loop's own thread
+(``_InlineConnection``), not on aiosqlite's threads.
 
 PostgreSQL needs none of that: both kinds of work share one pool, and reads run in
 read-only REPEATABLE READ transactions so that one response sees one snapshot.
@@ -15,10 +16,13 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -37,12 +41,51 @@ def async_url(database_url: str) -> URL:
     raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
 
 
+class _InlineConnection(aiosqlite.Connection):
+    """An aiosqlite connection that runs each call at once, on the event loop's thread.
+
+    aiosqlite hands every call to a thread of its own and wakes the loop when it is done: four
+    hand-offs per statement, each waiting for the GIL. Inside a write transaction, which holds
+    SQLite's one write lock for every process, each hand-off also lets the loop run other
+    requests first: measured under 32 concurrent posters, a post's transaction took 11 ms of
+    wall time for under 2 ms of work, and the lock, not the CPU, capped posts per second
+    (80/s on one worker; 124/s with writes run here, 158/s with reads too). SQLite answers
+    from memory in microseconds and, in WAL mode, a read never waits for a writer and a
+    writer never waits for another (the process lock is taken first), so nothing here
+    blocks the loop for longer than the work itself. The thread is still used to open and
+    close the connection.
+    """
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+
+def _inline_creator(path: str) -> Any:
+    async def connect() -> aiosqlite.Connection:
+        connection = _InlineConnection(
+            partial(
+                sqlite3.connect,
+                path,
+                timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+                uri=path.startswith("file:"),
+            ),
+            iter_chunk_size=64,
+        )
+        connection._thread.daemon = True
+        return await connection
+
+    return connect
+
+
 def _sqlite_engine(url: URL, *, immediate: bool, pool_size: int) -> AsyncEngine:
     engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=0,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        async_creator=_inline_creator(url.database or ":memory:"),
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -95,6 +138,8 @@ class Database:
     def __init__(self, database_url: str, *, read_pool_size: int = 4) -> None:
         self.url = async_url(database_url)
         self.dialect = self.url.get_backend_name()
+        # Committed write transactions of this process (PostgreSQL), for store/changes.py.
+        self.commits = 0
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         self._process_lock: _ProcessWriteLock | None = None
         if self.dialect == "sqlite":
@@ -123,11 +168,17 @@ class Database:
             yield connection
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction that commits on success and rolls back on any exception."""
+    async def write(self, *, seen: bool = True) -> AsyncIterator[AsyncConnection]:
+        """One transaction that commits on success and rolls back on any exception.
+
+        ``seen=False`` for bookkeeping no page shows (the live-event log): it does not count
+        in ``commits``, so it does not send readers of this process to the database.
+        """
         if self._write_lock is None:
             async with self._writer.begin() as connection:
                 yield connection
+            if seen:
+                self.commits += 1
             return
         async with self._write_lock:
             if self._process_lock is None:

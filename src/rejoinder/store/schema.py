@@ -316,3 +316,16 @@ campaign_bands = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "band", "created_at"),
 )
+
+# Live events kept for an hour when there is no Redis: every process delivers them to its own
+# readers in id order, and a reader who reconnects with Last-Event-ID is replayed from here.
+live_events = Table(
+    "live_events",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("channel", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "channel", "id"),
+    Index(None, "created_at"),
+)

@@ -15,7 +15,9 @@ from rejoinder.store.database import Database
 if TYPE_CHECKING:
     from rejoinder.domain.sso import SsoConfig
     from rejoinder.scoring import Scorer
+    from rejoinder.store.changes import ChangeWatch
     from rejoinder.web.cache import PageCache
+    from rejoinder.web.fast_reads import FreshPages
     from rejoinder.web.ratelimit import Counter
     from rejoinder.web.security import Signer
 
@@ -33,6 +35,8 @@ class Services:
     counter: Counter
     sso: SsoConfig
     pages: PageCache
+    changes: ChangeWatch
+    fresh: FreshPages
     # Replaceable so tests can move time past the edit window without sleeping.
     clock: Callable[[], datetime] = field(default=utc_now)
 

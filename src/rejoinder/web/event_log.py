@@ -3,16 +3,29 @@
 Every event gets an id when it is logged; the stream sends it as the SSE ``id:``, browsers send
 the last one back as ``Last-Event-ID`` when they reconnect, and the stream replays what came
 after it. With Redis the log is a capped Redis stream per channel, shared by every process and
-server, so a reader may reconnect anywhere; alone, it is a bounded list per channel in memory.
+server, so a reader may reconnect anywhere. Without Redis it is a table in the database
+(``DatabaseEventLog``), which also carries the events between processes. Only a database no
+other process can open (an in-memory SQLite) keeps it as a bounded list per channel in memory.
 When the reader's last event is older than the log remembers, ``since`` says so (``None``)
 and the stream tells the reader to reload instead of pretending nothing was missed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Protocol
+
+from rejoinder.store import live_events
+from rejoinder.store.changes import ChangeWatch
+from rejoinder.store.database import Database
+from rejoinder.web.context import utc_now
+
+log = logging.getLogger("rejoinder")
 
 # Enough for a reader's phone to sleep through a busy minute on a hot thread.
 KEEP_PER_CHANNEL = 500
@@ -22,14 +35,29 @@ _REDIS_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
 class EventLog(Protocol):
+    # True if the log itself hands every process's events to this process's readers.
+    delivers: bool
+
     async def append(self, channel: str, data: bytes) -> str: ...
+
+    async def append_all(self, events: Sequence[tuple[str, bytes]]) -> list[str]: ...
 
     async def since(self, channel: str, last_id: str) -> list[tuple[str, bytes]] | None: ...
 
     async def close(self) -> None: ...
 
 
-class MemoryEventLog:
+class _OneByOne:
+    delivers = False
+
+    async def append(self, channel: str, data: bytes) -> str:
+        raise NotImplementedError
+
+    async def append_all(self, events: Sequence[tuple[str, bytes]]) -> list[str]:
+        return [await self.append(channel, data) for channel, data in events]
+
+
+class MemoryEventLog(_OneByOne):
     """Per-channel numbered events in this process, the least recently used channels dropped."""
 
     def __init__(self) -> None:
@@ -58,7 +86,7 @@ class MemoryEventLog:
         pass
 
 
-class RedisEventLog:
+class RedisEventLog(_OneByOne):
     """A capped Redis stream per channel; ids are Redis stream ids ("ms-seq")."""
 
     def __init__(self, url: str) -> None:
@@ -93,6 +121,65 @@ class RedisEventLog:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+class DatabaseEventLog:
+    """The ``live_events`` table: appended by each process, delivered by each to its readers.
+
+    Every process follows the table in id order (``deliver``), woken by the database's change
+    signal: a ``NOTIFY`` on PostgreSQL, the data version on SQLite (looked at every 20 ms).
+    Events older than ``KEEP_SECONDS`` are deleted now and then by whichever process appends.
+    """
+
+    delivers = True
+    FORGET_EVERY = 500
+
+    def __init__(self, database: Database, watch: ChangeWatch) -> None:
+        self._database = database
+        self._watch = watch
+        self._appended = 0
+
+    async def append(self, channel: str, data: bytes) -> str:
+        return (await self.append_all([(channel, data)]))[0]
+
+    async def append_all(self, events: Sequence[tuple[str, bytes]]) -> list[str]:
+        now = utc_now()
+        async with self._database.write(seen=False) as connection:
+            ids = await live_events.append(connection, events, now)
+            self._appended += len(events)
+            if self._appended >= self.FORGET_EVERY:
+                self._appended = 0
+                await live_events.forget_before(connection, now - timedelta(seconds=KEEP_SECONDS))
+        return [str(event_id) for event_id in ids]
+
+    async def since(self, channel: str, last_id: str) -> list[tuple[str, bytes]] | None:
+        if not last_id.isdigit() or len(last_id) > 18:
+            return None
+        async with self._database.read() as connection:
+            found = await live_events.in_channel_after(connection, channel, int(last_id))
+        return None if found is None else [(str(n), data) for n, data in found]
+
+    async def deliver(self, publish: Callable[[str, str, bytes], None]) -> None:
+        """Hand every event appended from now on, by any process, to ``publish``, in order."""
+        async with self._database.read() as connection:
+            delivered = await live_events.last_id(connection)
+        while True:
+            activity = self._watch.activity()
+            try:
+                async with self._database.read() as connection:
+                    found = await live_events.after(connection, delivered)
+            except Exception:  # the database is away: try again, as readers stay connected
+                log.exception("could not read live events")
+                await asyncio.sleep(1)
+                continue
+            for event_id, channel, data in found:
+                publish(str(event_id), channel, data)
+                delivered = event_id
+            if len(found) < 1000:
+                await self._watch.changed(activity)
+
+    async def close(self) -> None:
+        pass
 
 
 def _order(event_id: str) -> tuple[int, int]:

@@ -1,12 +1,14 @@
 """Live updates: publish thread events to the channels broker, stream them to readers.
 
-The broker is Litestar's channels plugin: in memory for one process, Redis when
-``redis_url`` is set so that every worker's readers hear every worker's writes.
+The broker is Litestar's channels plugin: Redis when ``redis_url`` is set, so that every
+worker's readers hear every worker's writes; otherwise in memory, and the events reach the
+other processes through the database (``DatabaseEventLog``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncGenerator
 
@@ -18,7 +20,15 @@ from litestar.response import ServerSentEventMessage
 
 from rejoinder.config import Settings
 from rejoinder.domain.events import MODERATION_CHANNEL, QueueChanged, ThreadEvent, channel_for
-from rejoinder.web.event_log import EventLog, MemoryEventLog, RedisEventLog, order_of
+from rejoinder.store.changes import ChangeWatch, NoWatch
+from rejoinder.store.database import Database
+from rejoinder.web.event_log import (
+    DatabaseEventLog,
+    EventLog,
+    MemoryEventLog,
+    RedisEventLog,
+    order_of,
+)
 
 log = logging.getLogger("rejoinder")
 
@@ -65,45 +75,88 @@ class Envelope(msgspec.Struct, frozen=True):
 
 
 class Publisher:
-    """Logs each event, then hands it to the broker, one at a time and in order.
+    """Logs each event, then hands it to the broker, in order, from one background task.
 
     Handlers call ``send`` after their commit and return at once; this task does the I/O, so
-    a slow Redis never holds up a reader's post.
+    a slow Redis or database never holds up a reader's post. Events queued together are
+    logged together (one transaction for the database log). When the log delivers events
+    itself (``DatabaseEventLog``), a second task follows it and publishes every process's
+    events to this process's readers; this process's own events arrive that way too.
     """
 
     def __init__(self, channels: ChannelsPlugin, log: EventLog) -> None:
         self.channels = channels
         self.log = log
         self._queue: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._logged = ""  # the last id this process logged, and the last it published
+        self._published = asyncio.Event()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        self._tasks.append(asyncio.create_task(self._run()))
+        if self.log.delivers:
+            self._tasks.append(asyncio.create_task(self.log.deliver(self._publish)))  # type: ignore[attr-defined]
 
     def send(self, channel: str, data: bytes) -> None:
         self._queue.put_nowait((channel, data))
 
-    async def _run(self) -> None:
-        while (item := await self._queue.get()) is not None:
-            channel, data = item
-            try:
-                event_id = await self.log.append(channel, data)
-            except Exception:  # the log is a convenience for reconnects; live events go on
-                log.exception("could not log a live event")
-                event_id = ""
-            envelope = b'{"id":"' + event_id.encode() + b'","event":' + data + b"}"
+    def _publish(self, event_id: str, channel: str, data: bytes) -> None:
+        envelope = b'{"id":"' + event_id.encode() + b'","event":' + data + b"}"
+        with contextlib.suppress(RuntimeError):  # the broker has shut down, and every stream
             self.channels.publish(envelope, channel)
+        if event_id == self._logged:
+            self._published.set()
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch = []
+            item = await self._queue.get()
+            while item is not None:
+                batch.append(item)
+                if self._queue.empty():
+                    break
+                item = self._queue.get_nowait()
+            stopping = item is None
+            if not batch:
+                continue
+            try:
+                ids = await self.log.append_all(batch)
+            except Exception:  # the log is a convenience for reconnects; live events go on
+                log.exception("could not log live events")
+                ids = [""] * len(batch)
+                if self.log.delivers:  # nothing else will deliver them: do it here
+                    for (channel, data), event_id in zip(batch, ids, strict=True):
+                        self._publish(event_id, channel, data)
+                continue
+            if self.log.delivers:
+                self._logged = ids[-1]
+                self._published.clear()
+            else:
+                for (channel, data), event_id in zip(batch, ids, strict=True):
+                    self._publish(event_id, channel, data)
 
     async def stop(self) -> None:
         """Deliver what is queued, then stop."""
         self._queue.put_nowait(None)
-        if self._task is not None:
-            await self._task
+        if self._tasks:
+            await self._tasks[0]
+            if self._logged:  # the follower hands on what this process logged last
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._published.wait(), 2)
+            for task in self._tasks[1:]:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.log.close()
 
 
-def event_log(settings: Settings) -> EventLog:
-    return RedisEventLog(settings.redis_url) if settings.redis_url else MemoryEventLog()
+def event_log(settings: Settings, database: Database, watch: ChangeWatch) -> EventLog:
+    if settings.redis_url:
+        return RedisEventLog(settings.redis_url)
+    if isinstance(watch, NoWatch):
+        return MemoryEventLog()
+    return DatabaseEventLog(database, watch)
 
 
 def _publisher(connection: ASGIConnection) -> Publisher:

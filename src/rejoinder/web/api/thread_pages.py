@@ -52,6 +52,8 @@ async def list_comments(
     now = app.clock()
     identified = VOTER_COOKIE in request.cookies or "authorization" in request.headers
     headers = {"Cache-Control": PRIVATE_CACHE_CONTROL if identified else PUBLIC_CACHE_CONTROL}
+    # Taken before the snapshot: a commit after it moves the generation past this page's.
+    generation = None if identified else app.changes.generation()
     async with app.db.read() as connection:
         found = await thread_store.find_thread(connection, key)
         if found is None:
@@ -71,6 +73,10 @@ async def list_comments(
             body = await app.pages.build_once(
                 cache_key, lambda: _build(connection, found, now, sort, limit, after, None)
             )
+    # The shared page (generation is None for an identified reader): the next anonymous
+    # reader gets it before routing, from web/fast_reads.py.
+    valid_until = None if found.is_closed(now) else found.closes_at()
+    app.fresh.keep(request.scope["query_string"], generation, valid_until, headers["ETag"], body)
     return _json(body, headers)
 
 

@@ -1,0 +1,213 @@
+"""Has anything been committed since? Answered without a query, for the hot read path.
+
+A cached thread page may be sent without touching the database only while this process knows
+nothing has changed since the page was checked. Each watcher keeps a *generation*: a value
+that moves whenever any transaction that could change a page commits, in any process.
+
+- SQLite: ``PRAGMA data_version`` on a connection of our own. SQLite changes it whenever
+  another connection, in this process or any other, commits; reading it costs about 1.5 µs
+  and reads shared memory, not the database file.
+- PostgreSQL: ``LISTEN`` for the notification that a trigger on ``threads`` sends whenever a
+  thread's version moves (migration 0006). A notification is delivered when, and only if, its
+  transaction commits. While the listening connection is down the generation is ``None``
+  ("cannot vouch"), and every read goes to the database as it would without this. This
+  process's own commits count at once (``Database.commits``), so its next reader never
+  waits for the notification; readers on other processes see a change once it arrives,
+  usually within a millisecond.
+
+A reader must take the generation *before* the snapshot it builds from: a commit that lands
+in between then moves the generation past the one stored with the page, and the next reader
+checks again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import asyncpg
+
+from rejoinder.store.database import Database
+from rejoinder.store.live_events import NOTIFY_CHANNEL
+
+log = logging.getLogger(__name__)
+
+THREADS_CHANNEL = "rejoinder_threads"
+# Thread changes (a trigger, migration 0006) and live events (store/live_events.py).
+CHANNELS = (THREADS_CHANNEL, NOTIFY_CHANNEL)
+RECONNECT_SECONDS = 1.0
+# How often SQLite's data version is looked at while something waits for a change, and how
+# long a waiter sleeps at most before looking at the database anyway.
+POLL_SECONDS = 0.02
+RECHECK_SECONDS = 1.0
+
+
+class ChangeWatch(Protocol):
+    def generation(self) -> int | None:
+        """A value that moves on every commit that readers could see; None if not known."""
+
+    def activity(self) -> int | None:
+        """Like ``generation``, but also moved by commits no page shows (the live-event log)."""
+
+    async def changed(self, since: int | None) -> None:
+        """Return once ``activity`` has moved from ``since``, or after ``RECHECK_SECONDS``."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class NoWatch:
+    """For databases we cannot watch (an in-memory SQLite): never vouch for a page."""
+
+    def generation(self) -> int | None:
+        return None
+
+    def activity(self) -> int | None:
+        return None
+
+    async def changed(self, since: int | None) -> None:
+        await asyncio.sleep(RECHECK_SECONDS)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class SqliteChanges:
+    """``PRAGMA data_version`` of one private connection, read on the event loop."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+        self._cursor: sqlite3.Cursor | None = None
+
+    async def start(self) -> None:
+        self._connection = sqlite3.connect(self._path, isolation_level=None, timeout=10)
+        self._cursor = self._connection.cursor()
+
+    def generation(self) -> int | None:
+        if self._cursor is None:
+            return None
+        try:
+            self._cursor.execute("PRAGMA data_version")
+            return self._cursor.fetchone()[0]  # type: ignore[no-any-return]
+        except sqlite3.Error:
+            return None
+
+    def activity(self) -> int | None:
+        return self.generation()
+
+    async def changed(self, since: int | None) -> None:
+        for _ in range(round(RECHECK_SECONDS / POLL_SECONDS)):
+            await asyncio.sleep(POLL_SECONDS)
+            if self.generation() != since:
+                return
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = self._cursor = None
+
+
+class PostgresChanges:
+    """A counter moved by every notification on ``channels``, on one listening connection.
+
+    The connection is our own (not from the pool, which would hand it to other work). When it
+    drops, the counter stops vouching until a new connection listens again; a notification
+    sent meanwhile is lost, so reconnecting also moves the counter.
+    """
+
+    def __init__(self, database: Database, channels: Sequence[str] = CHANNELS) -> None:
+        self._database = database
+        self._channels = tuple(channels)
+        self._moved = asyncio.Event()
+        self._dsn = database.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._counter = 0  # thread changes, and reconnections
+        self._notices = 0  # every notification, and reconnections
+        self._listening = False
+        self._task: asyncio.Task[None] | None = None
+        self._connection: Any = None
+        self._lost = asyncio.Event()
+
+    def generation(self) -> int | None:
+        return self._counter + self._database.commits if self._listening else None
+
+    def activity(self) -> int | None:
+        return self._notices if self._listening else None
+
+    async def start(self) -> None:
+        await self._listen()
+        self._task = asyncio.create_task(self._keep_listening())
+
+    async def _listen(self) -> None:
+        self._lost.clear()
+        connection = await asyncpg.connect(self._dsn)
+        connection.add_termination_listener(self._on_lost)
+        for channel in self._channels:
+            await connection.add_listener(channel, self._on_notice)
+        self._connection = connection
+        self._counter += 1
+        self._notices += 1
+        self._listening = True
+
+    async def _keep_listening(self) -> None:
+        while True:
+            await self._lost.wait()
+            self._listening = False
+            self._counter += 1
+            with contextlib.suppress(Exception):
+                await self._connection.close(timeout=1)
+            while True:
+                try:
+                    await self._listen()
+                    break
+                except (OSError, asyncpg.PostgresError) as error:
+                    log.warning("cannot listen for thread changes: %s", error)
+                    await asyncio.sleep(RECONNECT_SECONDS)
+
+    def _on_notice(self, _connection: Any, _pid: int, channel: str, _payload: str) -> None:
+        if channel == THREADS_CHANNEL:
+            self._counter += 1
+        self._notices += 1
+        self._moved.set()
+
+    async def changed(self, since: int | None) -> None:
+        if self.activity() != since:
+            return
+        self._moved.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._moved.wait(), RECHECK_SECONDS)
+
+    def _on_lost(self, _connection: Any) -> None:
+        self._listening = False
+        self._counter += 1
+        self._notices += 1
+        self._moved.set()
+        self._lost.set()
+
+    async def close(self) -> None:
+        self._listening = False
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close(timeout=1)
+
+
+def watch_for(database: Database, channels: Sequence[str] = CHANNELS) -> ChangeWatch:
+    url = database.url
+    if url.get_backend_name() == "sqlite":
+        path = url.database
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return NoWatch()
+        return SqliteChanges(path)
+    return PostgresChanges(database, channels)

@@ -1,0 +1,87 @@
+"""Live events kept in the database, for processes that share no Redis.
+
+Ids are the order of delivery: every process reads "everything after the last id I delivered".
+That only works if no id becomes visible after a larger one. SQLite commits one writer at a
+time, so it holds by itself; on PostgreSQL two transactions could take ids 10 and 11 and
+commit 11 first, and a reader between the two commits would skip 10 forever. So appends on
+PostgreSQL take a transaction-scoped advisory lock first, and commit in id order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rejoinder.store.schema import live_events
+
+NOTIFY_CHANNEL = "rejoinder_live"
+# Any constant will do, as long as nothing else in the database uses it for another lock.
+_APPEND_LOCK = 0x72656A6F696E  # "rejoin"
+
+
+async def append(
+    connection: AsyncConnection, events: Sequence[tuple[str, bytes]], now: datetime
+) -> list[int]:
+    """Store the events (channel, JSON) in order; their ids, in the same order."""
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
+    ids = []
+    for channel, data in events:
+        ids.append(
+            await connection.scalar(
+                insert(live_events)
+                .values(channel=channel, data=data.decode(), created_at=now)
+                .returning(live_events.c.id)
+            )
+        )
+    if postgres:
+        await connection.execute(
+            text("SELECT pg_notify(:channel, :payload)"),
+            {"channel": NOTIFY_CHANNEL, "payload": str(ids[-1])},
+        )
+    return ids
+
+
+async def last_id(connection: AsyncConnection) -> int:
+    return await connection.scalar(select(func.coalesce(func.max(live_events.c.id), 0))) or 0
+
+
+async def after(
+    connection: AsyncConnection, event_id: int, limit: int = 1000
+) -> list[tuple[int, str, bytes]]:
+    """Every channel's events after ``event_id``, oldest first."""
+    rows = await connection.execute(
+        select(live_events.c.id, live_events.c.channel, live_events.c.data)
+        .where(live_events.c.id > event_id)
+        .order_by(live_events.c.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1], row[2].encode()) for row in rows]
+
+
+async def in_channel_after(
+    connection: AsyncConnection, channel: str, event_id: int
+) -> list[tuple[int, bytes]] | None:
+    """One channel's events after ``event_id``; None if that event is no longer kept (or never
+    was in this channel), so the reader cannot be told what they missed."""
+    known = await connection.scalar(
+        select(live_events.c.id).where(
+            live_events.c.channel == channel, live_events.c.id == event_id
+        )
+    )
+    if known is None:
+        return None
+    rows = await connection.execute(
+        select(live_events.c.id, live_events.c.data)
+        .where(live_events.c.channel == channel, live_events.c.id > event_id)
+        .order_by(live_events.c.id)
+    )
+    return [(row[0], row[1].encode()) for row in rows]
+
+
+async def forget_before(connection: AsyncConnection, moment: datetime) -> None:
+    await connection.execute(delete(live_events).where(live_events.c.created_at < moment))

@@ -45,7 +45,7 @@ async def open_services(settings: Settings) -> Services:
     instead of failing every reader's sign-in.
     """
     sso_config(settings)
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, checkpoint_aside=True)
     try:
         revision = await current_revision(database)
         if revision != head_revision():
@@ -66,6 +66,7 @@ async def open_services(settings: Settings) -> Services:
         await scorer.warm()  # about a second, once per process: not on the first comment
     changes = watch_for(database)
     await changes.start()
+    database.start()
     return Services(
         settings=settings,
         db=database,

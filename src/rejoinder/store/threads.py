@@ -184,6 +184,9 @@ async def thread_for_new_comment(
     site_id: int = DEFAULT_SITE_ID,
 ) -> ThreadRow:
     """The thread a comment goes into, created by its first comment with that comment's title."""
+    found = await find_thread(connection, key, site_id)
+    if found is not None:
+        return found
     await connection.execute(
         insert_ignoring_conflicts(connection, threads).values(
             site_id=site_id, key=key, title=title, url=url, created_at=now

@@ -15,13 +15,18 @@ from rejoinder.store.threads import touch
 
 
 async def voter_id(connection: AsyncConnection, kind: str, key: str, now: datetime) -> int:
-    """The voter row for a guest browser or a signed-in user, made on first use."""
-    await connection.execute(
-        insert_ignoring_conflicts(connection, voters).values(kind=kind, key=key, created_at=now)
+    """The voter row for a guest browser or a signed-in user, made on first use.
+
+    One statement for a new browser (the insert returns the id), two for a known one.
+    """
+    made = await connection.scalar(
+        insert_ignoring_conflicts(connection, voters)
+        .values(kind=kind, key=key, created_at=now)
+        .returning(voters.c.id)
     )
-    found = await connection.scalar(
-        select(voters.c.id).where(voters.c.kind == kind, voters.c.key == key)
-    )
+    if made is not None:
+        return int(made)
+    found = await find_voter(connection, kind, key)
     assert found is not None
     return found
 

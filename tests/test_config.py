@@ -63,3 +63,20 @@ def test_describe_hides_the_secret_and_passwords():
     shown = str(settings.describe())
     assert "s3cret" not in shown and "hunter2" not in shown
     assert "postgresql://app:***@db.internal/rejoinder" in shown
+
+
+def test_a_read_replica_is_postgresql_beside_a_postgresql_primary():
+    replica = "postgresql://reader@replica.internal/rejoinder"
+    with pytest.raises(ConfigError, match="needs a PostgreSQL database_url"):
+        Settings.load({"REJOINDER_READ_DATABASE_URL": replica})
+    with pytest.raises(ConfigError, match="REJOINDER_READ_DATABASE_URL"):
+        Settings.load(
+            {
+                "REJOINDER_DATABASE_URL": "postgresql://db.internal/rejoinder",
+                "REJOINDER_READ_DATABASE_URL": "sqlite:///replica.db",
+            }
+        )
+    settings = Settings.load(
+        {"REJOINDER_DATABASE_URL": "postgresql://db/r", "REJOINDER_READ_DATABASE_URL": replica}
+    )
+    assert settings.read_database_url == replica

@@ -45,7 +45,9 @@ async def open_services(settings: Settings) -> Services:
     instead of failing every reader's sign-in.
     """
     sso_config(settings)
-    database = Database(settings.database_url, checkpoint_aside=True)
+    database = Database(
+        settings.database_url, checkpoint_aside=True, replica_url=settings.read_database_url
+    )
     try:
         revision = await current_revision(database)
         if revision != head_revision():

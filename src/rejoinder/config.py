@@ -53,6 +53,13 @@ def _origins(value: str | list[str]) -> tuple[str, ...]:
     return tuple(origins)
 
 
+def _postgres_url(value: str) -> str | None:
+    url = _optional(value)
+    if url is not None and not url.startswith(("postgresql://", "postgres://")):
+        raise ValueError("a read replica is a PostgreSQL URL (postgresql://user@host/db)")
+    return url
+
+
 def _optional(value: str) -> str | None:
     return value or None
 
@@ -140,6 +147,13 @@ SETTINGS: tuple[Setting, ...] = (
         "database_url",
         "sqlite:///./rejoinder.db",
         "Where comments live: sqlite:///path.db (default) or postgresql://user@host/db.",
+    ),
+    Setting(
+        "read_database_url",
+        None,
+        "Optional PostgreSQL read replica (postgresql://user@replica/db) for building shared "
+        "thread pages; never used for a page older than the primary's.",
+        _postgres_url,
     ),
     Setting(
         "redis_url",
@@ -272,6 +286,7 @@ class Settings:
     """The resolved configuration. Build it with ``Settings.load`` (or directly in tests)."""
 
     database_url: str = "sqlite:///./rejoinder.db"
+    read_database_url: str | None = None
     redis_url: str | None = None
     allowed_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
@@ -334,6 +349,12 @@ class Settings:
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"{setting.env}: {exc}") from exc
             sources[setting.name] = source
+        if values["read_database_url"] and not str(values["database_url"]).startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ConfigError(
+                "REJOINDER_READ_DATABASE_URL: a read replica needs a PostgreSQL database_url"
+            )
         return cls(**values, sources=sources)
 
     def describe(self) -> list[tuple[str, str, str]]:

@@ -8,7 +8,9 @@ pool and, thanks to WAL, never wait for writers. Statements run on the event loo
 (``_InlineConnection``), not on aiosqlite's threads.
 
 PostgreSQL needs none of that: both kinds of work share one pool, and reads run in
-read-only REPEATABLE READ transactions so that one response sees one snapshot.
+read-only REPEATABLE READ transactions so that one response sees one snapshot. A read replica,
+when configured, gets only the reads that can tell whether it is current (``replica_read``:
+see ``web/api/thread_pages.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -30,6 +33,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+REPLICA_PAUSE_SECONDS = 30.0
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +192,12 @@ class Database:
     """The application's handle on storage: ``read()`` and ``write()`` transactions."""
 
     def __init__(
-        self, database_url: str, *, read_pool_size: int = 4, checkpoint_aside: bool = False
+        self,
+        database_url: str,
+        *,
+        read_pool_size: int = 4,
+        checkpoint_aside: bool = False,
+        replica_url: str | None = None,
     ) -> None:
         self.url = async_url(database_url)
         self.dialect = self.url.get_backend_name()
@@ -215,6 +224,19 @@ class Database:
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
             self._engines = (engine,)
+        self._replica: AsyncEngine | None = None
+        self._replica_away_until = 0.0
+        if replica_url:
+            replica = async_url(replica_url)
+            if self.dialect == "sqlite" or replica.get_backend_name() == "sqlite":
+                raise ValueError("a read replica needs PostgreSQL, for it and for the primary")
+            engine = create_async_engine(
+                replica, pool_size=10, max_overflow=10, connect_args={"timeout": 2}
+            )
+            self._replica = engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            self._engines = (*self._engines, engine)
 
     @property
     def is_sqlite(self) -> bool:
@@ -224,6 +246,21 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A consistent snapshot for one response."""
         async with self._reader.begin() as connection:
+            yield connection
+
+    def replica_usable(self) -> bool:
+        """A replica is configured and has not failed in the last ``REPLICA_PAUSE_SECONDS``."""
+        return self._replica is not None and time.monotonic() >= self._replica_away_until
+
+    def replica_failed(self) -> None:
+        """Leave the replica alone for a while: a dead host must not cost every read a timeout."""
+        self._replica_away_until = time.monotonic() + REPLICA_PAUSE_SECONDS
+
+    @asynccontextmanager
+    async def replica_read(self) -> AsyncIterator[AsyncConnection]:
+        """A snapshot on the read replica (callers check ``replica_usable`` first)."""
+        assert self._replica is not None
+        async with self._replica.begin() as connection:
             yield connection
 
     @asynccontextmanager

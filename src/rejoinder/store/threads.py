@@ -228,6 +228,10 @@ async def touch_all(connection: AsyncConnection, site_id: int = DEFAULT_SITE_ID)
     )
 
 
+async def version_of(connection: AsyncConnection, thread_id: int) -> int | None:
+    return await connection.scalar(select(threads.c.version).where(threads.c.id == thread_id))
+
+
 async def thread_key(connection: AsyncConnection, thread_id: int) -> str:
     key = await connection.scalar(select(threads.c.key).where(threads.c.id == thread_id))
     assert key is not None

@@ -6,11 +6,13 @@ version and sent as stored bytes; a reader who already has it gets 304 (see ``we
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import msgspec
 from litestar import Request, Response, get
 from litestar.params import FromPath, QueryParameter
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.comments import check_thread_key
@@ -29,10 +31,12 @@ from rejoinder.web.cache import (
     matches,
     page_key,
 )
-from rejoinder.web.context import services
+from rejoinder.web.context import Services, services
 from rejoinder.web.identity import viewer
 from rejoinder.web.schemas import ThreadPage
 from rejoinder.web.security import VOTER_COOKIE
+
+log = logging.getLogger("rejoinder")
 
 # Replies shown under each top-level comment on a page; the rest come by cursor.
 REPLIES_PER_ROOT = 50
@@ -71,7 +75,7 @@ async def list_comments(
         body = app.pages.get(cache_key)
         if body is None:
             body = await app.pages.build_once(
-                cache_key, lambda: _build(connection, found, now, sort, limit, after, None)
+                cache_key, lambda: _build_shared(app, connection, found, now, sort, limit, after)
             )
     # The shared page (generation is None for an identified reader): the next anonymous
     # reader gets it before routing, from web/fast_reads.py.
@@ -82,6 +86,33 @@ async def list_comments(
 
 def _json(body: bytes, headers: dict[str, str]) -> Response[ThreadPage]:
     return Response(body, media_type="application/json", headers=headers)  # type: ignore[arg-type]
+
+
+async def _build_shared(
+    app: Services,
+    connection: AsyncConnection,
+    found: ThreadRow,
+    now,  # type: ignore[no-untyped-def]
+    sort: Sort,
+    limit: int,
+    after: Cursor | None,
+) -> bytes:
+    """The page every anonymous reader shares, built on the read replica when there is one
+    and it has caught up with the thread's version on the primary; else on the primary.
+
+    The version was read on the primary, so a lagging replica is seen, not trusted: nobody
+    is shown a page older than one they (or anyone) could already have been shown.
+    """
+    if app.db.replica_usable():
+        try:
+            async with app.db.replica_read() as replica:
+                version = await thread_store.version_of(replica, found.id)
+                if version is not None and version >= found.version:
+                    return await _build(replica, found, now, sort, limit, after, None)
+        except (OSError, SQLAlchemyError) as error:
+            log.warning("read replica failed, reading from the primary: %s", error)
+            app.db.replica_failed()
+    return await _build(connection, found, now, sort, limit, after, None)
 
 
 async def _build(

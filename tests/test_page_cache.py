@@ -64,23 +64,34 @@ def test_if_none_match_understands_lists_weak_tags_and_star(header, fresh):
     assert matches(sent, tag) is fresh
 
 
-def test_fresh_pages_are_bounded_by_count_and_bytes():
+def test_fresh_pages_are_bounded_by_count_and_bytes(tmp_path):
+    import sqlite3
     from datetime import UTC, datetime
 
+    from rejoinder.store.changes import SqliteChanges
     from rejoinder.web.fast_reads import FreshPages
 
+    path = str(tmp_path / "watched.db")
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.commit()
+    changes = SqliteChanges(path)
+    asyncio.run(changes.start())
     now = lambda: datetime.now(UTC)  # noqa: E731
+    generation = changes.generation()
     pages = FreshPages(max_pages=3, max_bytes=400)
     for n in range(5):
-        pages.keep(f"thread={n}".encode(), 7, None, f'"{n}"', b"x" * 50)
+        pages.keep(f"thread={n}".encode(), generation, (n, 1), None, f'"{n}"', b"x" * 50)
     assert len(pages) == 3
-    assert pages.current(b"thread=0", 7, now) is None
-    assert pages.current(b"thread=4", 7, now) is not None
-    assert pages.current(b"thread=4", 8, now) is None  # something was committed since
-    pages.keep(b"big", 7, None, '"big"', b"x" * 101)  # over a quarter of the bytes: not kept
-    assert pages.current(b"big", 7, now) is None
+    assert pages.current(b"thread=0", changes, now) is None
+    assert pages.current(b"thread=4", changes, now) is not None
+    pages.keep(b"big", generation, (9, 1), None, '"big"', b"x" * 101)  # over a quarter: not kept
+    assert pages.current(b"big", changes, now) is None
     by_bytes = FreshPages(max_pages=100, max_bytes=400)
     for n in range(5):
-        by_bytes.keep(f"thread={n}".encode(), 7, None, f'"{n}"', b"x" * 100)
+        by_bytes.keep(f"thread={n}".encode(), generation, (n, 1), None, f'"{n}"', b"x" * 100)
     assert len(by_bytes) == 4
-    assert by_bytes.current(b"thread=0", 7, now) is None
+    assert by_bytes.current(b"thread=0", changes, now) is None
+    writer = sqlite3.connect(path)
+    writer.execute("INSERT INTO t VALUES (1)")
+    writer.commit()
+    assert pages.current(b"thread=4", changes, now) is None  # something was committed since
+    asyncio.run(changes.close())

@@ -158,8 +158,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "redis_url",
         None,
-        "Optional Redis (redis://host:6379/0), used to share live events and caches "
-        "between processes.",
+        "Optional Redis (redis://host:6379/0): live events and rate-limit counters shared "
+        "by every process (without it, live events go through the database).",
         _optional,
     ),
     Setting(

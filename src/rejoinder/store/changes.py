@@ -8,10 +8,10 @@ that moves whenever any transaction that could change a page commits, in any pro
   another connection, in this process or any other, commits; reading it costs about 1.5 µs
   and reads shared memory, not the database file.
 - PostgreSQL: ``LISTEN`` for the notification that a trigger on ``threads`` sends whenever a
-  thread's version moves (migration 0006). A notification is delivered when, and only if, its
-  transaction commits. While the listening connection is down the generation is ``None``
-  ("cannot vouch"), and every read goes to the database as it would without this. This
-  process's own commits count at once (``Database.commits``), so its next reader never
+  thread's version moves (migration 0006), with the thread and its new version. It is
+  delivered when, and only if, its transaction commits. While the listening connection is
+  down the generation is ``None`` ("cannot vouch"), and every read goes to the database as
+  it would without this. This process's own commits count at once, so its next reader never
   waits for the notification; readers on other processes see a change once it arrives,
   usually within a millisecond.
 
@@ -48,7 +48,11 @@ RECHECK_SECONDS = 1.0
 
 class ChangeWatch(Protocol):
     def generation(self) -> int | None:
-        """A value that moves on every commit that readers could see; None if not known."""
+        """Taken before a page's snapshot; None if this watch cannot vouch for any page."""
+
+    def current(self, generation: int | None, thread_id: int, version: int) -> bool:
+        """Whether a page of ``thread_id`` built at ``version`` after ``generation`` was taken
+        is still what the database would give."""
 
     def activity(self) -> int | None:
         """Like ``generation``, but also moved by commits no page shows (the live-event log)."""
@@ -66,6 +70,9 @@ class NoWatch:
 
     def generation(self) -> int | None:
         return None
+
+    def current(self, generation: int | None, thread_id: int, version: int) -> bool:
+        return False
 
     def activity(self) -> int | None:
         return None
@@ -101,6 +108,10 @@ class SqliteChanges:
         except sqlite3.Error:
             return None
 
+    def current(self, generation: int | None, thread_id: int, version: int) -> bool:
+        """Nothing at all committed since: SQLite's data version says no more than that."""
+        return generation is not None and generation == self.generation()
+
     def activity(self) -> int | None:
         return self.generation()
 
@@ -117,30 +128,60 @@ class SqliteChanges:
 
 
 class PostgresChanges:
-    """A counter moved by every notification on ``channels``, on one listening connection.
+    """The newest version of each thread, as the ``rejoinder_threads`` notifications tell it.
 
-    The connection is our own (not from the pool, which would hand it to other work). When it
-    drops, the counter stops vouching until a new connection listens again; a notification
-    sent meanwhile is lost, so reconnecting also moves the counter.
+    The trigger's payload is ``"<thread id>:<version>"``, so a page built at version 7 stays
+    current until a notification says the thread is past 7, however many other threads
+    change, and however long the page took to build. The generation is an *epoch*: it moves
+    when the listening connection is lost or comes back (notifications may have been missed),
+    and then every page is checked again. This process's own commits report their threads'
+    new versions at once (``Database.after_commit``), without waiting for the notification.
+
+    The connection is our own (not from the pool, which would hand it to other work).
     """
 
+    MAX_THREADS = 100_000  # newest versions remembered; past that, start a new epoch
+
     def __init__(self, database: Database, channels: Sequence[str] = CHANNELS) -> None:
-        self._database = database
         self._channels = tuple(channels)
         self._moved = asyncio.Event()
         self._dsn = database.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._counter = 0  # thread changes, and reconnections
+        self._epoch = 0
         self._notices = 0  # every notification, and reconnections
+        self._newest: dict[int, int] = {}
         self._listening = False
         self._task: asyncio.Task[None] | None = None
         self._connection: Any = None
         self._lost = asyncio.Event()
+        database.after_commit.append(self._committed_here)
 
     def generation(self) -> int | None:
-        return self._counter + self._database.commits if self._listening else None
+        return self._epoch if self._listening else None
+
+    def current(self, generation: int | None, thread_id: int, version: int) -> bool:
+        return (
+            self._listening
+            and generation == self._epoch
+            and self._newest.get(thread_id, version) <= version
+        )
 
     def activity(self) -> int | None:
         return self._notices if self._listening else None
+
+    def _committed_here(self, versions: dict[int, int]) -> None:
+        if 0 in versions:  # every thread of a site
+            self._new_epoch()
+        for thread_id, version in versions.items():
+            self._saw(thread_id, version)
+
+    def _saw(self, thread_id: int, version: int) -> None:
+        if len(self._newest) >= self.MAX_THREADS:
+            self._new_epoch()
+        self._newest[thread_id] = max(version, self._newest.get(thread_id, 0))
+
+    def _new_epoch(self) -> None:
+        self._epoch += 1
+        self._newest.clear()
 
     async def start(self) -> None:
         await self._listen()
@@ -153,7 +194,7 @@ class PostgresChanges:
         for channel in self._channels:
             await connection.add_listener(channel, self._on_notice)
         self._connection = connection
-        self._counter += 1
+        self._new_epoch()
         self._notices += 1
         self._listening = True
 
@@ -161,7 +202,7 @@ class PostgresChanges:
         while True:
             await self._lost.wait()
             self._listening = False
-            self._counter += 1
+            self._new_epoch()
             with contextlib.suppress(Exception):
                 await self._connection.close(timeout=1)
             while True:
@@ -172,9 +213,13 @@ class PostgresChanges:
                     log.warning("cannot listen for thread changes: %s", error)
                     await asyncio.sleep(RECONNECT_SECONDS)
 
-    def _on_notice(self, _connection: Any, _pid: int, channel: str, _payload: str) -> None:
+    def _on_notice(self, _connection: Any, _pid: int, channel: str, payload: str) -> None:
         if channel == THREADS_CHANNEL:
-            self._counter += 1
+            thread, _, version = payload.partition(":")
+            if thread.isdigit() and version.isdigit():
+                self._saw(int(thread), int(version))
+            else:  # a deleted thread: check every page again
+                self._new_epoch()
         self._notices += 1
         self._moved.set()
 
@@ -187,7 +232,7 @@ class PostgresChanges:
 
     def _on_lost(self, _connection: Any) -> None:
         self._listening = False
-        self._counter += 1
+        self._new_epoch()
         self._notices += 1
         self._moved.set()
         self._lost.set()

@@ -22,7 +22,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
@@ -34,6 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 REPLICA_PAUSE_SECONDS = 30.0
+# Key in a connection's ``info`` for the threads its transaction changed.
+TOUCHED_THREADS = "rejoinder_touched_threads"
 
 log = logging.getLogger(__name__)
 
@@ -201,8 +203,10 @@ class Database:
     ) -> None:
         self.url = async_url(database_url)
         self.dialect = self.url.get_backend_name()
-        # Committed write transactions of this process (PostgreSQL), for store/changes.py.
-        self.commits = 0
+        # Called after each commit with the threads it changed and their new versions
+        # (thread 0: every thread of a site), as store/threads.py notes them; for
+        # store/changes.py.
+        self.after_commit: list[Callable[[dict[int, int]], None]] = []
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         self._checkpointer: _Checkpointer | None = None
         self._process_lock: _ProcessWriteLock | None = None
@@ -264,29 +268,36 @@ class Database:
             yield connection
 
     @asynccontextmanager
-    async def write(self, *, seen: bool = True) -> AsyncIterator[AsyncConnection]:
-        """One transaction that commits on success and rolls back on any exception.
-
-        ``seen=False`` for bookkeeping no page shows (the live-event log): it does not count
-        in ``commits``, so it does not send readers of this process to the database.
-        """
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction that commits on success and rolls back on any exception."""
         if self._write_lock is None:
-            async with self._writer.begin() as connection:
+            async with self._transaction() as connection:
                 yield connection
-            if seen:
-                self.commits += 1
             return
         async with self._write_lock:
             if self._process_lock is None:
-                async with self._writer.begin() as connection:
+                async with self._transaction() as connection:
                     yield connection
                 return
             await self._process_lock.acquire()
             try:
-                async with self._writer.begin() as connection:
+                async with self._transaction() as connection:
                     yield connection
             finally:
                 self._process_lock.release()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        """The writer's transaction; after a commit, tells ``after_commit`` what it changed."""
+        touched = None
+        async with self._writer.begin() as connection:
+            try:
+                yield connection
+            finally:
+                touched = connection.info.pop(TOUCHED_THREADS, None)
+        if touched:
+            for listener in self.after_commit:
+                listener(touched)
 
     def start(self) -> None:
         """Start background work (SQLite checkpoints, when asked for); needs a running loop."""

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from rejoinder.domain.models import ThreadInfo
 from rejoinder.domain.moderation.pipeline import Mode
 from rejoinder.store._sql import insert_ignoring_conflicts
+from rejoinder.store.database import TOUCHED_THREADS
 from rejoinder.store.schema import sites, threads
 
 DEFAULT_SITE_ID = 1
@@ -126,15 +127,15 @@ async def update_thread_rules(
     closed: bool,
     message: str | None,
 ) -> None:
-    await connection.execute(
-        update(threads)
-        .where(threads.c.id == thread_id)
-        .values(
-            moderation_mode=mode.value if mode else None,
-            closed=closed,
-            message=message,
-            version=threads.c.version + 1,
-        )
+    await _bump(
+        connection,
+        thread_id,
+        {
+            "moderation_mode": mode.value if mode else None,
+            "closed": closed,
+            "message": message,
+            "version": threads.c.version + 1,
+        },
     )
 
 
@@ -175,6 +176,23 @@ async def update_site_rules(
     await touch_all(connection, site_id)
 
 
+ALL_THREADS = 0  # among the touched threads: every thread of a site changed
+
+
+async def _bump(connection: AsyncConnection, thread_id: int, values: dict[str, object]) -> None:
+    """Update the thread, its version included, and note the new version in the transaction
+    (``Database.after_commit`` hands it on after the commit: see ``store/changes.py``)."""
+    version = await connection.scalar(
+        update(threads)
+        .where(threads.c.id == thread_id)
+        .values(**values)
+        .returning(threads.c.version)
+    )
+    if version is not None:
+        touched = connection.info.setdefault(TOUCHED_THREADS, {})
+        touched[thread_id] = max(version, touched.get(thread_id, 0))
+
+
 async def thread_for_new_comment(
     connection: AsyncConnection,
     key: str,
@@ -206,7 +224,7 @@ async def add_to_count(
     }
     if now is not None:
         values["last_comment_at"] = now
-    await connection.execute(update(threads).where(threads.c.id == thread_id).values(**values))
+    await _bump(connection, thread_id, values)
 
 
 async def touch(
@@ -218,7 +236,7 @@ async def touch(
         values["shadowed"] = threads.c.shadowed + shadowed
     if featured:
         values["featured"] = threads.c.featured + featured
-    await connection.execute(update(threads).where(threads.c.id == thread_id).values(**values))
+    await _bump(connection, thread_id, values)
 
 
 async def touch_all(connection: AsyncConnection, site_id: int = DEFAULT_SITE_ID) -> None:
@@ -226,6 +244,7 @@ async def touch_all(connection: AsyncConnection, site_id: int = DEFAULT_SITE_ID)
     await connection.execute(
         update(threads).where(threads.c.site_id == site_id).values(version=threads.c.version + 1)
     )
+    connection.info.setdefault(TOUCHED_THREADS, {})[ALL_THREADS] = 0
 
 
 async def version_of(connection: AsyncConnection, thread_id: int) -> int | None:

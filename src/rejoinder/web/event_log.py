@@ -144,7 +144,7 @@ class DatabaseEventLog:
 
     async def append_all(self, events: Sequence[tuple[str, bytes]]) -> list[str]:
         now = utc_now()
-        async with self._database.write(seen=False) as connection:
+        async with self._database.write() as connection:
             ids = await live_events.append(connection, events, now)
             self._appended += len(events)
             if self._appended >= self.FORGET_EVERY:

@@ -7,9 +7,9 @@ is the same bytes. ``FastReads`` sits in front of the application and answers
 - the reader is anonymous (no voter cookie, no sign-on token), so the page is the shared one
   and a writer, who has the cookie, always takes the checked path and reads their own write;
 - this exact query was answered before, and the answer was a shared page;
-- nothing readers could see has been committed since, by any process: the database's change
-  generation (``store/changes.py``) is the one stored with the page, and the thread has not
-  closed itself by age meanwhile.
+- nothing readers could see has been committed since, by any process, as the database's
+  change signal tells (``store/changes.py``), and the thread has not closed itself by age
+  meanwhile.
 
 Anything else goes to the application unchanged, which answers as before and, for a shared
 page, leaves it here for the next reader (``FreshPages.keep``). The headers sent are the ones
@@ -26,6 +26,7 @@ from typing import Any
 
 from litestar.config.cors import CORSConfig
 
+from rejoinder.store.changes import ChangeWatch
 from rejoinder.web.cache import PUBLIC_CACHE_CONTROL, matches
 from rejoinder.web.security import VOTER_COOKIE
 
@@ -38,12 +39,29 @@ _Headers = list[tuple[bytes, bytes]]
 
 
 class _Page:
-    __slots__ = ("body", "etag", "generation", "headers", "not_modified", "valid_until")
+    __slots__ = (
+        "body",
+        "etag",
+        "generation",
+        "headers",
+        "not_modified",
+        "thread_id",
+        "valid_until",
+        "version",
+    )
 
     def __init__(
-        self, generation: int, valid_until: datetime | None, etag: str, body: bytes
+        self,
+        generation: int,
+        thread_id: int,
+        version: int,
+        valid_until: datetime | None,
+        etag: str,
+        body: bytes,
     ) -> None:
         self.generation = generation
+        self.thread_id = thread_id
+        self.version = version
         self.valid_until = valid_until
         self.etag = etag
         self.body = body
@@ -57,7 +75,8 @@ class _Page:
 
 
 class FreshPages:
-    """The last shared page sent for each query string, with the generation it was good at."""
+    """The last shared page sent for each query string: its thread, the version it was built
+    at, and the change generation taken before it was built."""
 
     def __init__(self, max_pages: int = MAX_PAGES, max_bytes: int = MAX_BYTES) -> None:
         self._pages: OrderedDict[bytes, _Page] = OrderedDict()
@@ -70,6 +89,7 @@ class FreshPages:
         self,
         query: bytes,
         generation: int | None,
+        thread: tuple[int, int],
         valid_until: datetime | None,
         etag: str,
         body: bytes,
@@ -80,17 +100,17 @@ class FreshPages:
         old = self._pages.pop(query, None)
         if old is not None:
             self._bytes -= len(old.body)
-        self._pages[query] = _Page(generation, valid_until, etag, body)
+        self._pages[query] = _Page(generation, *thread, valid_until, etag, body)
         self._bytes += len(body)
         while len(self._pages) > self.max_pages or self._bytes > self.max_bytes:
             _, dropped = self._pages.popitem(last=False)
             self._bytes -= len(dropped.body)
 
     def current(
-        self, query: bytes, generation: int | None, now: Callable[[], datetime]
+        self, query: bytes, changes: ChangeWatch, now: Callable[[], datetime]
     ) -> _Page | None:
         page = self._pages.get(query)
-        if page is None or generation is None or page.generation != generation:
+        if page is None or not changes.current(page.generation, page.thread_id, page.version):
             return None
         if page.valid_until is not None and now() >= page.valid_until:
             return None
@@ -135,9 +155,7 @@ class FastReads:
                 if_none_match = value.decode("latin-1")
             elif name == b"origin":
                 origin = value
-        page = services.fresh.current(
-            scope["query_string"], services.changes.generation(), services.clock
-        )
+        page = services.fresh.current(scope["query_string"], services.changes, services.clock)
         if page is None:
             return False
         services.fresh.served += 1

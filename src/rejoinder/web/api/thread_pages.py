@@ -80,7 +80,14 @@ async def list_comments(
     # The shared page (generation is None for an identified reader): the next anonymous
     # reader gets it before routing, from web/fast_reads.py.
     valid_until = None if found.is_closed(now) else found.closes_at()
-    app.fresh.keep(request.scope["query_string"], generation, valid_until, headers["ETag"], body)
+    app.fresh.keep(
+        request.scope["query_string"],
+        generation,
+        (found.id, found.version),
+        valid_until,
+        headers["ETag"],
+        body,
+    )
     return _json(body, headers)
 
 

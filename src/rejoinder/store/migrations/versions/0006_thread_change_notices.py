@@ -1,4 +1,4 @@
-"""PostgreSQL: notify ``rejoinder_threads`` whenever a thread's version moves.
+"""PostgreSQL: notify ``rejoinder_threads`` ("<thread id>:<version>") when a version moves.
 
 Every process listens (``store/changes.py``) and so knows, without a query, whether a cached
 page may still be current. A trigger rather than a statement in each writer: no write path can
@@ -28,9 +28,9 @@ def upgrade() -> None:
         CREATE FUNCTION rejoinder_thread_changed() RETURNS trigger AS $$
         BEGIN
             IF TG_OP = 'DELETE' THEN
-                PERFORM pg_notify('rejoinder_threads', OLD.id::text);
+                PERFORM pg_notify('rejoinder_threads', OLD.id::text || ':-');
             ELSIF NEW.version IS DISTINCT FROM OLD.version THEN
-                PERFORM pg_notify('rejoinder_threads', NEW.id::text);
+                PERFORM pg_notify('rejoinder_threads', NEW.id::text || ':' || NEW.version::text);
             END IF;
             RETURN NULL;
         END

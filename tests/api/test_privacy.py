@@ -72,3 +72,18 @@ def test_client_addresses_are_stored_only_as_keyed_hashes(client, peek):
     stored = peek.scalar("SELECT author_ip_hash FROM comments")
     assert stored and "testclient" not in stored and "127.0.0.1" not in stored
     assert len(stored) == 32
+
+
+def test_erasing_also_empties_the_live_event_log(client, peek):
+    """Readers who reconnect are replayed recent events from the log: after an erasure they
+    are told to reload instead, so the erased words are not replayed."""
+    import time
+
+    posted(client, "Words I take back.")
+    for _ in range(500):  # the log is written just after the post, in the background
+        if peek.scalar("SELECT count(*) FROM live_events WHERE data LIKE '%take back%'"):
+            break
+        time.sleep(0.01)
+    assert peek.scalar("SELECT count(*) FROM live_events WHERE data LIKE '%take back%'") == 1
+    assert client.delete("/api/me").status_code == 200
+    assert peek.scalar("SELECT count(*) FROM live_events WHERE data LIKE '%take back%'") == 0

@@ -85,3 +85,8 @@ async def in_channel_after(
 
 async def forget_before(connection: AsyncConnection, moment: datetime) -> None:
     await connection.execute(delete(live_events).where(live_events.c.created_at < moment))
+
+
+async def forget_all(connection: AsyncConnection) -> None:
+    """Drop every kept event: after a commenter's data is erased, nothing of it stays here."""
+    await connection.execute(delete(live_events))

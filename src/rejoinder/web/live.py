@@ -89,7 +89,10 @@ class Publisher:
         self.log = log
         self._queue: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
-        self._logged = ""  # the last id this process logged, and the last it published
+        # With a delivering log: the last event this process logged, the newest one
+        # published here, and whether that has caught up (so ``stop`` can wait for it).
+        self._logged = 0
+        self._newest_published = 0
         self._published = asyncio.Event()
 
     def start(self) -> None:
@@ -104,8 +107,10 @@ class Publisher:
         envelope = b'{"id":"' + event_id.encode() + b'","event":' + data + b"}"
         with contextlib.suppress(RuntimeError):  # the broker has shut down, and every stream
             self.channels.publish(envelope, channel)
-        if event_id == self._logged:
-            self._published.set()
+        if event_id.isdigit():
+            self._newest_published = max(self._newest_published, int(event_id))
+            if self._newest_published >= self._logged:
+                self._published.set()
 
     async def _run(self) -> None:
         stopping = False
@@ -130,8 +135,9 @@ class Publisher:
                         self._publish(event_id, channel, data)
                 continue
             if self.log.delivers:
-                self._logged = ids[-1]
-                self._published.clear()
+                self._logged = int(ids[-1])
+                if self._newest_published < self._logged:
+                    self._published.clear()
             else:
                 for (channel, data), event_id in zip(batch, ids, strict=True):
                     self._publish(event_id, channel, data)

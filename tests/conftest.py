@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -31,6 +32,18 @@ POSTGRES_URL = os.environ.get(
     "REJOINDER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("REJOINDER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_answers() -> bool:
+    """Whether the test Redis server takes connections (tests that need it skip if not)."""
+    host, port = REDIS_URL.split("//")[1].split("/")[0].split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 BASE_URL = "http://testserver.local"
 DATA_TABLES = (
     "votes",

@@ -7,7 +7,6 @@ real `rejoinder serve` on a free port.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, redis_answers
 
 
 class EventReader:
@@ -95,15 +94,6 @@ def test_a_reader_hears_new_edited_and_deleted_comments_of_their_thread_only(sta
         assert (kind, data["id"], data["comment_count"]) == ("comment_deleted", comment_id, 0)
 
 
-def _redis_answers() -> bool:
-    host, port = REDIS_URL.split("//")[1].split("/")[0].split(":")
-    try:
-        socket.create_connection((host, int(port)), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
 def _every_worker_hears_every_workers_comments(server) -> None:
     readers = 6  # spread over both workers by the kernel's accept queue
 
@@ -125,7 +115,7 @@ def _every_worker_hears_every_workers_comments(server) -> None:
 
 @pytest.mark.redis
 def test_with_redis_every_worker_hears_every_workers_comments(start_server, env):
-    if not _redis_answers():
+    if not redis_answers():
         pytest.skip(f"Redis server at {REDIS_URL} is not answering")
     env["REJOINDER_REDIS_URL"] = REDIS_URL
     _every_worker_hears_every_workers_comments(start_server("serve", "--workers", "2"))
@@ -152,7 +142,7 @@ def _two_servers_share_live_events_and_pages(first, second) -> None:
 def test_two_servers_on_one_database_and_redis_share_live_events_and_pages(start_server, env):
     """Two `rejoinder serve` processes, as on two machines: a comment posted to one reaches a
     reader streaming from the other, and the other's next page read shows it."""
-    if not _redis_answers():
+    if not redis_answers():
         pytest.skip(f"Redis server at {REDIS_URL} is not answering")
     env["REJOINDER_REDIS_URL"] = REDIS_URL
     _two_servers_share_live_events_and_pages(start_server("serve"), start_server("serve"))
@@ -207,7 +197,7 @@ def test_a_reader_whose_last_event_is_unknown_is_told_to_resync(start_server):
 
 @pytest.mark.redis
 def test_with_redis_a_reader_can_reconnect_to_another_server_and_miss_nothing(start_server, env):
-    if not _redis_answers():
+    if not redis_answers():
         pytest.skip(f"Redis server at {REDIS_URL} is not answering")
     env["REJOINDER_REDIS_URL"] = REDIS_URL
     first, second = start_server("serve"), start_server("serve")

@@ -14,7 +14,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.models import Status
-from rejoinder.store import live_events
 from rejoinder.store.comments import _COLUMNS, _stored, get_comment, mark_deleted
 from rejoinder.store.schema import comments, reports, threads, users, votes
 from rejoinder.store.users import delete_user
@@ -120,9 +119,6 @@ async def erase_author(
                     featured=False,
                 )
             )
-            # The live-event log holds recent comments' words for reconnecting readers; it
-            # goes too, and a reader who reconnects is told to reload instead.
-            await live_events.forget_all(connection)
     if user_id is not None:
         await delete_user(connection, user_id)
     return removed

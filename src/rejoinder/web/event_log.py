@@ -44,6 +44,9 @@ class EventLog(Protocol):
 
     async def since(self, channel: str, last_id: str) -> list[tuple[str, bytes]] | None: ...
 
+    async def forget_all(self) -> None:
+        """Drop every kept event (after an erasure): reconnecting readers are told to reload."""
+
     async def close(self) -> None: ...
 
 
@@ -70,6 +73,11 @@ class MemoryEventLog(_OneByOne):
         while len(self._channels) > MAX_CHANNELS:
             self._channels.popitem(last=False)
         return str(last + 1)
+
+    async def forget_all(self) -> None:
+        # Numbering goes on, so an id from before is never mistaken for one from after.
+        for channel, (last, _) in self._channels.items():
+            self._channels[channel] = (last, deque(maxlen=KEEP_PER_CHANNEL))
 
     async def since(self, channel: str, last_id: str) -> list[tuple[str, bytes]] | None:
         if not last_id.isdigit():
@@ -119,6 +127,11 @@ class RedisEventLog(_OneByOne):
         entries = await self._redis.xrange(key, f"({last_id}", "+", count=KEEP_PER_CHANNEL)
         return [(entry_id.decode(), fields[b"d"]) for entry_id, fields in entries]
 
+    async def forget_all(self) -> None:
+        keys = [key async for key in self._redis.scan_iter(match=self._key("*"), count=500)]
+        for start in range(0, len(keys), 500):
+            await self._redis.delete(*keys[start : start + 500])
+
     async def close(self) -> None:
         await self._redis.aclose()
 
@@ -151,6 +164,10 @@ class DatabaseEventLog:
                 self._appended = 0
                 await live_events.forget_before(connection, now - timedelta(seconds=KEEP_SECONDS))
         return [str(event_id) for event_id in ids]
+
+    async def forget_all(self) -> None:
+        async with self._database.write() as connection:
+            await live_events.forget_all(connection)
 
     async def since(self, channel: str, last_id: str) -> list[tuple[str, bytes]] | None:
         if not last_id.isdigit() or len(last_id) > 18:

@@ -174,6 +174,11 @@ def publish(connection: ASGIConnection, event: ThreadEvent) -> None:
     _publisher(connection).send(channel_for(event.thread), msgspec.json.encode(event))
 
 
+async def forget_events(connection: ASGIConnection) -> None:
+    """After a commenter's data is erased: recent events hold their words, so they go too."""
+    await _publisher(connection).log.forget_all()
+
+
 def publish_moderation(connection: ASGIConnection, event: QueueChanged) -> None:
     """Tell moderators' open queue pages; call only after the commit."""
     _publisher(connection).send(MODERATION_CHANNEL, msgspec.json.encode(event))

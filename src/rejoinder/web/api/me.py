@@ -19,7 +19,7 @@ from rejoinder.store import users as user_store
 from rejoinder.store.votes import find_voter
 from rejoinder.web.context import services
 from rejoinder.web.identity import signed_in, subject_of
-from rejoinder.web.live import publish
+from rejoinder.web.live import forget_events, publish
 from rejoinder.web.security import VOTER_COOKIE, guard_write
 
 
@@ -78,6 +78,8 @@ async def erase_me(request: Request) -> Erased:
                     comment_count=await thread_store.visible_count(connection, thread_id),
                 )
             )
+    if removed:
+        await forget_events(request)
     for event in events:
         publish(request, event)
     return Erased(len(removed))

@@ -1,12 +1,14 @@
 """Has anything been committed since? Answered without a query, for the hot read path.
 
 A cached thread page may be sent without touching the database only while this process knows
-nothing has changed since the page was checked. Each watcher keeps a *generation*: a value
-that moves whenever any transaction that could change a page commits, in any process.
+nothing has changed since the page was checked. Each watcher answers ``current(generation,
+thread, version)`` for a page, from a *generation* taken before the page was built and, on
+PostgreSQL, the thread's newest version:
 
-- SQLite: ``PRAGMA data_version`` on a connection of our own. SQLite changes it whenever
-  another connection, in this process or any other, commits; reading it costs about 1.5 µs
-  and reads shared memory, not the database file.
+- SQLite: the generation is ``PRAGMA data_version`` on a connection of our own, and a page
+  is current while it has not moved. SQLite moves it whenever another connection, in this
+  process or any other, commits; reading it costs about 1.5 µs and reads shared memory, not
+  the database file.
 - PostgreSQL: ``LISTEN`` for the notification that a trigger on ``threads`` sends whenever a
   thread's version moves (migration 0006), with the thread and its new version. It is
   delivered when, and only if, its transaction commits. While the listening connection is
@@ -15,9 +17,9 @@ that moves whenever any transaction that could change a page commits, in any pro
   waits for the notification; readers on other processes see a change once it arrives,
   usually within a millisecond.
 
-A reader must take the generation *before* the snapshot it builds from: a commit that lands
-in between then moves the generation past the one stored with the page, and the next reader
-checks again.
+A reader must take the generation *before* the snapshot it builds from: a commit (or a lost
+connection) that lands in between then moves it past the one stored with the page, and the
+next reader checks again.
 """
 
 from __future__ import annotations

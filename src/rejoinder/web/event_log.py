@@ -38,8 +38,6 @@ class EventLog(Protocol):
     # True if the log itself hands every process's events to this process's readers.
     delivers: bool
 
-    async def append(self, channel: str, data: bytes) -> str: ...
-
     async def append_all(self, events: Sequence[tuple[str, bytes]]) -> list[str]: ...
 
     async def since(self, channel: str, last_id: str) -> list[tuple[str, bytes]] | None: ...
@@ -50,21 +48,16 @@ class EventLog(Protocol):
     async def close(self) -> None: ...
 
 
-class _OneByOne:
-    delivers = False
-
-    async def append(self, channel: str, data: bytes) -> str:
-        raise NotImplementedError
-
-    async def append_all(self, events: Sequence[tuple[str, bytes]]) -> list[str]:
-        return [await self.append(channel, data) for channel, data in events]
-
-
-class MemoryEventLog(_OneByOne):
+class MemoryEventLog:
     """Per-channel numbered events in this process, the least recently used channels dropped."""
+
+    delivers = False
 
     def __init__(self) -> None:
         self._channels: OrderedDict[str, tuple[int, deque[tuple[int, bytes]]]] = OrderedDict()
+
+    async def append_all(self, events: Sequence[tuple[str, bytes]]) -> list[str]:
+        return [await self.append(channel, data) for channel, data in events]
 
     async def append(self, channel: str, data: bytes) -> str:
         last, events = self._channels.pop(channel, (0, deque(maxlen=KEEP_PER_CHANNEL)))
@@ -94,8 +87,10 @@ class MemoryEventLog(_OneByOne):
         pass
 
 
-class RedisEventLog(_OneByOne):
+class RedisEventLog:
     """A capped Redis stream per channel; ids are Redis stream ids ("ms-seq")."""
+
+    delivers = False
 
     def __init__(self, url: str) -> None:
         from redis.asyncio import Redis
@@ -113,6 +108,9 @@ class RedisEventLog(_OneByOne):
             pipe.expire(key, KEEP_SECONDS)
             event_id, _ = await pipe.execute()
         return event_id.decode() if isinstance(event_id, bytes) else str(event_id)
+
+    async def append_all(self, events: Sequence[tuple[str, bytes]]) -> list[str]:
+        return [await self.append(channel, data) for channel, data in events]
 
     async def since(self, channel: str, last_id: str) -> list[tuple[str, bytes]] | None:
         if not _REDIS_ID.match(last_id):
@@ -151,9 +149,6 @@ class DatabaseEventLog:
         self._database = database
         self._watch = watch
         self._appended = 0
-
-    async def append(self, channel: str, data: bytes) -> str:
-        return (await self.append_all([(channel, data)]))[0]
 
     async def append_all(self, events: Sequence[tuple[str, bytes]]) -> list[str]:
         now = utc_now()

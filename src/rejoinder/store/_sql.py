@@ -1,18 +1,148 @@
-"""Small helpers for the few statements whose spelling differs between SQLite and PostgreSQL."""
+"""Small helpers for the few statements whose spelling differs between SQLite and PostgreSQL,
+and ``Prepared``, for the statements on the busiest paths."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.expression import Executable, ReturnsRows
+
+from rejoinder.store.database import Connection, SqliteConnection
 
 
-def insert_ignoring_conflicts(connection: AsyncConnection, table: Table):  # type: ignore[no-untyped-def]
+def insert_ignoring_conflicts(connection: Connection, table: Table):  # type: ignore[no-untyped-def]
     """``INSERT ... ON CONFLICT DO NOTHING`` in the connection's dialect."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
 
 
-def locks_rows(connection: AsyncConnection) -> bool:
+def prepared_insert_ignoring_conflicts(
+    table: Table, values: Mapping[str, Any], returning: Sequence[Any] = ()
+) -> Prepared:
+    """``insert_ignoring_conflicts`` as a ``Prepared`` statement, in both spellings."""
+    sqlite_form, postgresql_form = (
+        dialect.insert(table).values(**values).on_conflict_do_nothing().returning(*returning)
+        if returning
+        else dialect.insert(table).values(**values).on_conflict_do_nothing()
+        for dialect in (sqlite, postgresql)
+    )
+    return Prepared(sqlite_form, postgresql=postgresql_form)
+
+
+def locks_rows(connection: Connection) -> bool:
     """Whether ``SELECT ... FOR UPDATE`` means anything (SQLite's writer already holds the lock)."""
     return connection.dialect.name == "postgresql"
+
+
+Processor = Callable[[Any], Any] | None
+
+
+class _SqliteForm:
+    """A statement compiled for SQLite once: its SQL, where each parameter goes, and the type
+    conversions SQLAlchemy would apply on the way in and out."""
+
+    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        binds = compiled.binds
+        if any(bind.expanding for bind in binds.values()):
+            raise ValueError("Prepared statements take no IN lists: their SQL must not vary")
+        self.sql = compiled.string
+        if "POSTCOMPILE" in self.sql:
+            raise ValueError("Prepared statements take no values rendered at run time")
+        self.names = list(compiled.positiontup or ())
+        self.fixed = {name: bind.value for name, bind in binds.items() if not bind.required}
+        self.into: list[Processor] = [
+            binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names
+        ]
+        columns = statement.exported_columns if isinstance(statement, ReturnsRows) else ()
+        out = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        ]
+        self.out: list[Processor] | None = out if any(out) else None
+
+    def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        values = []
+        for name, convert in zip(self.names, self.into, strict=True):
+            value = params[name] if name in params else self.fixed[name]
+            values.append(convert(value) if convert is not None and value is not None else value)
+        return tuple(values)
+
+    def rows(self, raw: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        out = self.out
+        if out is None:
+            return raw
+        return [
+            tuple(
+                convert(value) if convert is not None else value
+                for value, convert in zip(row, out, strict=True)
+            )
+            for row in raw
+        ]
+
+
+class Prepared:
+    """A statement built once, and on SQLite run straight on the driver.
+
+    Both halves of SQLAlchemy's work per statement showed up on the post path: building a
+    Core statement cost 45 µs (more than running it), and executing a built one 15 µs, where
+    ``sqlite3`` itself needs 3. A comment takes about ten statements, so together they were
+    most of a post's CPU. Here the statement is built at import, compiled for SQLite on first
+    use, and each run converts the parameters and results exactly as SQLAlchemy would (the
+    same type processors), so what is stored and read back is the same. On PostgreSQL,
+    SQLAlchemy runs the built statement: there the network round trip dwarfs the rest.
+
+    Parameters are the statement's ``bindparam`` names. Rows come back as plain tuples. A
+    statement spelled differently on PostgreSQL (``ON CONFLICT``, say) gives that spelling as
+    ``postgresql``.
+    """
+
+    def __init__(self, statement: Executable, *, postgresql: Executable | None = None) -> None:
+        self.statement = statement
+        self._postgresql = statement if postgresql is None else postgresql
+        self._sqlite: _SqliteForm | None = None
+
+    def _form(self, connection: SqliteConnection) -> _SqliteForm:
+        if self._sqlite is None:
+            self._sqlite = _SqliteForm(self.statement, connection.dialect)
+        return self._sqlite
+
+    async def rows(self, connection: Connection, **params: Any) -> list[tuple[Any, ...]]:
+        """Run the statement; the rows it returns, if any."""
+        if isinstance(connection, SqliteConnection):
+            form = self._form(connection)
+            arguments = form.arguments(params)
+            try:
+                raw = connection.driver.execute(form.sql, arguments).fetchall()
+            except sqlite3.Error as error:  # raised as SQLAlchemy would, whoever runs it
+                raise DBAPIError.instance(form.sql, arguments, error, sqlite3.Error) from error
+            return form.rows(raw)
+        result = await connection.execute(self._postgresql, params)
+        return [tuple(row) for row in result] if result.returns_rows else []
+
+    async def first(self, connection: Connection, **params: Any) -> tuple[Any, ...] | None:
+        found = await self.rows(connection, **params)
+        return found[0] if found else None
+
+    async def scalar(self, connection: Connection, **params: Any) -> Any:
+        found = await self.rows(connection, **params)
+        return found[0][0] if found else None
+
+    async def run_many(self, connection: Connection, params: Sequence[Mapping[str, Any]]) -> None:
+        """Run the statement once for each set of parameters (no rows come back)."""
+        if not params:
+            return
+        if isinstance(connection, SqliteConnection):
+            form = self._form(connection)
+            arguments = [form.arguments(p) for p in params]
+            try:
+                connection.driver.executemany(form.sql, arguments)
+            except sqlite3.Error as error:
+                raise DBAPIError.instance(form.sql, arguments, error, sqlite3.Error) from error
+            return
+        await connection.execute(self._postgresql, list(params))

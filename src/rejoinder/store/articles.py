@@ -6,10 +6,10 @@ from datetime import datetime
 
 import msgspec
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.articles import ArticleDraft
 from rejoinder.domain.errors import Problem, RejoinderError
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import articles as a
 from rejoinder.store.search import index_article
 from rejoinder.store.threads import DEFAULT_SITE_ID
@@ -53,7 +53,7 @@ def _values(draft: ArticleDraft) -> dict[str, object]:
 
 
 async def find_article(
-    connection: AsyncConnection, slug: str, site_id: int = DEFAULT_SITE_ID
+    connection: Connection, slug: str, site_id: int = DEFAULT_SITE_ID
 ) -> Article | None:
     row = (
         await connection.execute(select(*_COLUMNS).where(a.c.site_id == site_id, a.c.slug == slug))
@@ -62,7 +62,7 @@ async def find_article(
 
 
 async def add_article(
-    connection: AsyncConnection, draft: ArticleDraft, now: datetime, site_id: int = DEFAULT_SITE_ID
+    connection: Connection, draft: ArticleDraft, now: datetime, site_id: int = DEFAULT_SITE_ID
 ) -> Article:
     if await find_article(connection, draft.slug, site_id) is not None:
         raise RejoinderError(
@@ -78,7 +78,7 @@ async def add_article(
 
 
 async def replace_article(
-    connection: AsyncConnection, draft: ArticleDraft, now: datetime, site_id: int = DEFAULT_SITE_ID
+    connection: Connection, draft: ArticleDraft, now: datetime, site_id: int = DEFAULT_SITE_ID
 ) -> Article:
     """Overwrite the article with this slug; editing never changes its address."""
     result = await connection.execute(
@@ -97,7 +97,7 @@ async def replace_article(
 
 
 async def latest_articles(
-    connection: AsyncConnection, limit: int = 50, site_id: int = DEFAULT_SITE_ID
+    connection: Connection, limit: int = 50, site_id: int = DEFAULT_SITE_ID
 ) -> list[Article]:
     rows = await connection.execute(
         select(*_COLUMNS)

@@ -7,8 +7,8 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import audit_log
 
 
@@ -27,7 +27,7 @@ def _json(value: Any) -> str | None:
 
 
 async def record(
-    connection: AsyncConnection,
+    connection: Connection,
     *,
     actor: str,
     action: str,
@@ -62,7 +62,7 @@ def _entry(row) -> AuditEntry:  # type: ignore[no-untyped-def]
 
 
 async def entries(
-    connection: AsyncConnection, *, limit: int | None = 100, offset: int = 0
+    connection: Connection, *, limit: int | None = 100, offset: int = 0
 ) -> list[AuditEntry]:
     query = select(audit_log).order_by(audit_log.c.id.desc()).offset(offset)
     if limit is not None:
@@ -70,5 +70,5 @@ async def entries(
     return [_entry(row) for row in await connection.execute(query)]
 
 
-async def entry_count(connection: AsyncConnection) -> int:
+async def entry_count(connection: Connection) -> int:
     return int(await connection.scalar(select(func.count()).select_from(audit_log)) or 0)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
 import msgspec
-from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 
+from rejoinder.store._sql import Prepared
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import bans
 
 BAN_KINDS = ("user", "voter", "email", "address")
@@ -43,14 +45,14 @@ _COLUMNS = (
 )
 
 
-def _active(now: datetime):  # type: ignore[no-untyped-def]
+def _active(now: object):  # type: ignore[no-untyped-def]
     return and_(
         bans.c.lifted_at.is_(None), or_(bans.c.expires_at.is_(None), bans.c.expires_at > now)
     )
 
 
 async def add_ban(
-    connection: AsyncConnection,
+    connection: Connection,
     *,
     kind: str,
     value: str,
@@ -77,25 +79,40 @@ async def add_ban(
     return Ban(*row)
 
 
+@lru_cache(maxsize=8)
+def _matching(count: int) -> Prepared:
+    """Active bans on ``count`` identities, for every comment posted: built once per count."""
+    match = or_(
+        *(
+            and_(bans.c.kind == bindparam(f"kind{n}"), bans.c.value == bindparam(f"value{n}"))
+            for n in range(count)
+        )
+    )
+    return Prepared(select(*_COLUMNS).where(match, _active(bindparam("now"))))
+
+
 async def bans_matching(
-    connection: AsyncConnection, identities: Sequence[tuple[str, str]], now: datetime
+    connection: Connection, identities: Sequence[tuple[str, str]], now: datetime
 ) -> list[Ban]:
     """Active bans on any of the (kind, value) identities of a commenter."""
     if not identities:
         return []
-    match = or_(*(and_(bans.c.kind == kind, bans.c.value == value) for kind, value in identities))
-    rows = await connection.execute(select(*_COLUMNS).where(match, _active(now)))
+    params: dict[str, object] = {"now": now}
+    for n, (kind, value) in enumerate(identities):
+        params[f"kind{n}"] = kind
+        params[f"value{n}"] = value
+    rows = await _matching(len(identities)).rows(connection, **params)
     return [Ban(*row) for row in rows]
 
 
-async def list_bans(connection: AsyncConnection, now: datetime) -> list[Ban]:
+async def list_bans(connection: Connection, now: datetime) -> list[Ban]:
     rows = await connection.execute(
         select(*_COLUMNS).where(_active(now)).order_by(bans.c.created_at.desc())
     )
     return [Ban(*row) for row in rows]
 
 
-async def lift_ban(connection: AsyncConnection, ban_id: int, now: datetime) -> Ban | None:
+async def lift_ban(connection: Connection, ban_id: int, now: datetime) -> Ban | None:
     await connection.execute(
         update(bans).where(bans.c.id == ban_id, bans.c.lifted_at.is_(None)).values(lifted_at=now)
     )

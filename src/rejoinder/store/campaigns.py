@@ -7,10 +7,11 @@ from datetime import datetime
 from functools import lru_cache
 
 import msgspec
-from sqlalchemy import Select, bindparam, delete, func, insert, select, union_all
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, delete, func, insert, select, union_all
 
 from rejoinder.domain.models import Status
+from rejoinder.store._sql import Prepared
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import campaign_bands, comments
 
 
@@ -29,9 +30,9 @@ PER_BAND = 12
 
 
 @lru_cache(maxsize=8)
-def _similar_statement(band_count: int) -> Select:
-    """Built once per band count and reused: SQLAlchemy then compiles it once, where building
-    sixteen subqueries afresh for every comment cost more than running them."""
+def _similar_statement(band_count: int) -> Prepared:
+    """Built once per band count and reused, where building sixteen subqueries afresh for
+    every comment cost more than running them."""
     since = bindparam("since")
     per_band = [
         select(campaign_bands.c.comment_id)
@@ -45,7 +46,7 @@ def _similar_statement(band_count: int) -> Select:
     shared = (
         select(ids.c.comment_id, func.count().label("shared")).group_by(ids.c.comment_id).subquery()
     )
-    return (
+    return Prepared(
         select(
             comments.c.id,
             comments.c.author_name,
@@ -61,7 +62,7 @@ def _similar_statement(band_count: int) -> Select:
 
 
 async def similar_recent(
-    connection: AsyncConnection, bands: Sequence[str], since: datetime
+    connection: Connection, bands: Sequence[str], since: datetime
 ) -> list[Candidate]:
     """Recent comments sharing bands with the new text, most bands shared first.
 
@@ -73,31 +74,36 @@ async def similar_recent(
     unique = list(dict.fromkeys(bands))
     params: dict[str, object] = {"since": since}
     params.update({f"band{n}": band for n, band in enumerate(unique)})
-    rows = await connection.execute(_similar_statement(len(unique)), params)
+    rows = await _similar_statement(len(unique)).rows(connection, **params)
     return [
         Candidate(
-            id=row.id,
-            author_name=row.author_name,
-            body_markdown=row.body_markdown,
-            status=Status(row.status),
-            campaign_id=row.campaign_id,
-            shared_bands=row.shared,
+            id=comment_id,
+            author_name=author_name,
+            body_markdown=body_markdown,
+            status=Status(status),
+            campaign_id=campaign_id,
+            shared_bands=shared,
         )
-        for row in rows
+        for comment_id, author_name, body_markdown, status, campaign_id, shared in rows
     ]
 
 
+_ADD_BAND = Prepared(
+    insert(campaign_bands).values(
+        band=bindparam("band"), comment_id=bindparam("comment_id"), created_at=bindparam("now")
+    )
+)
+
+
 async def add_bands(
-    connection: AsyncConnection, comment_id: int, bands: Sequence[str], now: datetime
+    connection: Connection, comment_id: int, bands: Sequence[str], now: datetime
 ) -> None:
-    if bands:
-        await connection.execute(
-            insert(campaign_bands),
-            [{"band": band, "comment_id": comment_id, "created_at": now} for band in set(bands)],
-        )
+    await _ADD_BAND.run_many(
+        connection, [{"band": band, "comment_id": comment_id, "now": now} for band in set(bands)]
+    )
 
 
-async def forget_bands(connection: AsyncConnection, comment_id: int) -> None:
+async def forget_bands(connection: Connection, comment_id: int) -> None:
     await connection.execute(
         delete(campaign_bands).where(campaign_bands.c.comment_id == comment_id)
     )

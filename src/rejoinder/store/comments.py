@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select, true, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import and_, bindparam, func, insert, or_, select, true, tuple_, update
 from sqlalchemy.sql import ColumnElement
 
 from rejoinder.domain.comments import is_possible_id
 from rejoinder.domain.identity import Viewer
 from rejoinder.domain.models import CommentDraft, Sort, Status, StoredComment
+from rejoinder.domain.moderation.pipeline import Finding, encode_findings
 from rejoinder.domain.ranking import Cursor
-from rejoinder.store._sql import locks_rows
+from rejoinder.store._sql import Prepared, locks_rows
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import comments as c
 from rejoinder.store.threads import add_to_count, touch
 
@@ -79,7 +80,7 @@ def _stored(row: Sequence[object]) -> StoredComment:
 
 
 async def get_comment(
-    connection: AsyncConnection, comment_id: int, *, for_update: bool = False
+    connection: Connection, comment_id: int, *, for_update: bool = False
 ) -> StoredComment | None:
     if not is_possible_id(comment_id):
         return None
@@ -91,7 +92,7 @@ async def get_comment(
 
 
 async def featured(
-    connection: AsyncConnection, thread_id: int, viewer: Viewer | None = None, limit: int = 10
+    connection: Connection, thread_id: int, viewer: Viewer | None = None, limit: int = 10
 ) -> list[StoredComment]:
     """The editors' picks among top-level comments, newest pick first."""
     rows = await connection.execute(
@@ -110,7 +111,7 @@ async def featured(
 
 
 async def top_level_page(
-    connection: AsyncConnection,
+    connection: Connection,
     thread_id: int,
     sort: Sort,
     limit: int,
@@ -147,7 +148,7 @@ async def top_level_page(
 
 
 async def replies_under(
-    connection: AsyncConnection,
+    connection: Connection,
     root_ids: Sequence[int],
     viewer: Viewer | None = None,
     per_root: int | None = None,
@@ -175,7 +176,7 @@ async def replies_under(
 
 
 async def replies_after(
-    connection: AsyncConnection,
+    connection: Connection,
     root_id: int,
     after: tuple[datetime, int] | None,
     limit: int,
@@ -189,8 +190,41 @@ async def replies_after(
     return [_stored(row) for row in rows]
 
 
+_INSERT = Prepared(
+    insert(c)
+    .values(
+        {
+            column: bindparam(column)
+            for column in (
+                "thread_id",
+                "parent_id",
+                "root_id",
+                "author_name",
+                "author_email",
+                "author_guest",
+                "author_badge",
+                "author_ip_hash",
+                "voter_id",
+                "user_id",
+                "body_markdown",
+                "body_html",
+                "spoiler",
+                "status",
+                "created_at",
+                "moderation",
+                "toxicity",
+            )
+        }
+    )
+    .returning(*_COLUMNS)
+)
+_ONE_MORE_REPLY = Prepared(
+    update(c).where(c.c.id == bindparam("parent")).values(reply_count=c.c.reply_count + 1)
+)
+
+
 async def insert_comment(
-    connection: AsyncConnection,
+    connection: Connection,
     *,
     thread_id: int,
     draft: CommentDraft,
@@ -202,45 +236,43 @@ async def insert_comment(
     status: Status,
     now: datetime,
     user_id: int | None = None,
+    findings: list[Finding] | None = None,
+    toxicity: float | None = None,
 ) -> StoredComment:
-    """Store a comment and, if readers will see it, count it in its thread and under its parent."""
-    new_id = await connection.scalar(
-        insert(c)
-        .values(
-            thread_id=thread_id,
-            parent_id=draft.parent_id,
-            root_id=root_id,
-            author_name=draft.author_name,
-            author_email=draft.author_email,
-            author_guest=author_guest,
-            author_badge=author_badge,
-            author_ip_hash=ip_hash,
-            voter_id=voter_id,
-            user_id=user_id,
-            body_markdown=draft.body_markdown,
-            body_html=draft.body_html,
-            spoiler=draft.spoiler,
-            status=status.value,
-            created_at=now,
-        )
-        .returning(c.c.id)
+    """Store a comment, with what the moderation pipeline found, and, if readers will see it,
+    count it in its thread and under its parent."""
+    row = await _INSERT.first(
+        connection,
+        thread_id=thread_id,
+        parent_id=draft.parent_id,
+        root_id=root_id,
+        author_name=draft.author_name,
+        author_email=draft.author_email,
+        author_guest=author_guest,
+        author_badge=author_badge,
+        author_ip_hash=ip_hash,
+        voter_id=voter_id,
+        user_id=user_id,
+        body_markdown=draft.body_markdown,
+        body_html=draft.body_html,
+        spoiler=draft.spoiler,
+        status=status.value,
+        created_at=now,
+        moderation=None if findings is None else encode_findings(findings),
+        toxicity=toxicity,
     )
-    assert new_id is not None
+    assert row is not None
     if status is Status.SHADOW:
         await touch(connection, thread_id, shadowed=1)
     if status is Status.VISIBLE:
         await add_to_count(connection, thread_id, 1, now)
         if draft.parent_id is not None:
-            await connection.execute(
-                update(c).where(c.c.id == draft.parent_id).values(reply_count=c.c.reply_count + 1)
-            )
-    stored = await get_comment(connection, new_id)
-    assert stored is not None
-    return stored
+            await _ONE_MORE_REPLY.rows(connection, parent=draft.parent_id)
+    return _stored(row)
 
 
 async def update_text(
-    connection: AsyncConnection,
+    connection: Connection,
     comment_id: int,
     *,
     markdown: str,
@@ -259,7 +291,7 @@ async def update_text(
     return stored
 
 
-async def mark_deleted(connection: AsyncConnection, comment: StoredComment, now: datetime) -> None:
+async def mark_deleted(connection: Connection, comment: StoredComment, now: datetime) -> None:
     """Delete a comment, keeping its place only while replies still hang from it.
 
     A comment with no replies leaves its parent's reply count; if that parent was itself a

@@ -4,8 +4,8 @@ SQLite (the embedded default) allows one writer at a time. Rather than letting w
 and fail with "database is locked", every write in this process goes through one connection
 behind an asyncio lock, in a ``BEGIN IMMEDIATE`` transaction that takes the write lock up
 front; other processes wait for it on a kernel lock beside the database. Reads use their own
-pool and, thanks to WAL, never wait for writers. Statements run on the event loop's own thread
-(``_InlineConnection``), not on aiosqlite's threads.
+pool and, thanks to WAL, never wait for writers. Statements run at once on the event loop's
+own thread, on synchronous connections (``SqliteConnection`` says why).
 
 PostgreSQL needs none of that: both kinds of work share one pool, and reads run in
 read-only REPEATABLE READ transactions so that one response sees one snapshot. A read replica,
@@ -24,13 +24,13 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import partial
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-import aiosqlite
-from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy import Connection as SyncConnection
+from sqlalchemy import Engine, Executable, Result, create_engine, event
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 REPLICA_PAUSE_SECONDS = 30.0
@@ -38,69 +38,105 @@ REPLICA_PAUSE_SECONDS = 30.0
 TOUCHED_THREADS = "rejoinder_touched_threads"
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-def async_url(database_url: str) -> URL:
-    """The SQLAlchemy URL with our async driver for a plain ``sqlite:`` or ``postgresql:`` URL."""
+def driver_url(database_url: str) -> URL:
+    """The SQLAlchemy URL with our driver for a plain ``sqlite:`` or ``postgresql:`` URL."""
     url = make_url(database_url)
     backend = url.get_backend_name()
     if backend == "sqlite":
-        return url.set(drivername="sqlite+aiosqlite")
+        return url.set(drivername="sqlite+pysqlite")
     if backend in ("postgresql", "postgres"):
         return url.set(drivername="postgresql+asyncpg")
     raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
 
 
-class _InlineConnection(aiosqlite.Connection):
-    """An aiosqlite connection that runs each call at once, on the event loop's thread.
+class Connection(Protocol):
+    """What the store needs of a connection inside a transaction: SQLAlchemy's
+    ``AsyncConnection`` on PostgreSQL, ``SqliteConnection`` on SQLite."""
 
-    aiosqlite hands every call to a thread of its own and wakes the loop when it is done: four
-    hand-offs per statement, each waiting for the GIL. Inside a write transaction, which holds
-    SQLite's one write lock for every process, each hand-off also lets the loop run other
-    requests first: measured under 32 concurrent posters, a post's transaction took 11 ms of
-    wall time for under 2 ms of work, and the lock, not the CPU, capped posts per second
-    (80/s on one worker; 124/s with writes run here, 158/s with reads too). SQLite answers
-    from memory in microseconds and, in WAL mode, a read never waits for a writer and a
-    writer never waits for another (the process lock is taken first), so nothing here
-    blocks the loop for longer than the work itself. The thread is still used to open and
-    close the connection.
+    @property
+    def info(self) -> dict[Any, Any]: ...
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]: ...
+
+    async def scalar(self, statement: Executable, parameters: Any = None) -> Any: ...
+
+    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Result[Any]: ...
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
+
+
+class SqliteConnection:
+    """``AsyncConnection``'s calls, answered at once by a synchronous SQLAlchemy connection on
+    the event loop's thread.
+
+    SQLite answers from memory in microseconds and, in WAL mode, a read never waits for a
+    writer and a writer never waits for another (the process lock is taken first), so running
+    statements here blocks the loop for no longer than the work itself. Handing them to
+    aiosqlite's thread instead cost four hand-offs per statement, each waiting for the GIL,
+    and let other requests run while a post held SQLite's one write lock: measured under 32
+    concurrent posters, 11 ms of lock for under 2 ms of work. Going through SQLAlchemy's
+    async layer on the loop's thread still cost 46 µs per primary-key SELECT, against
+    15 µs for the same statement on a synchronous connection (and 126 µs against a few for
+    an empty read transaction): the greenlet switches and adapters were most of every
+    statement's cost.
     """
 
-    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if not self._running or not self._connection:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
+    __slots__ = ("sync_connection",)
 
+    def __init__(self, connection: SyncConnection) -> None:
+        self.sync_connection = connection
 
-def _inline_creator(path: str) -> Any:
-    async def connect() -> aiosqlite.Connection:
-        connection = _InlineConnection(
-            partial(
-                sqlite3.connect,
-                path,
-                timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
-                check_same_thread=False,
-                uri=path.startswith("file:"),
-            ),
-            iter_chunk_size=64,
-        )
-        connection._thread.daemon = True
-        return await connection
+    @property
+    def info(self) -> dict[Any, Any]:
+        return self.sync_connection.info
 
-    return connect
+    @property
+    def dialect(self) -> Dialect:
+        return self.sync_connection.dialect
+
+    @property
+    def driver(self) -> sqlite3.Connection:
+        """The ``sqlite3`` connection underneath, for ``store/_sql.Prepared``."""
+        return self.sync_connection.connection.driver_connection  # type: ignore[return-value]
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]:
+        return self.sync_connection.execute(statement, parameters)
+
+    async def scalar(self, statement: Executable, parameters: Any = None) -> Any:
+        return self.sync_connection.scalar(statement, parameters)
+
+    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Result[Any]:
+        return self.sync_connection.exec_driver_sql(statement, parameters)
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return fn(self.sync_connection, *args, **kwargs)
 
 
 def _sqlite_engine(
-    url: URL, *, immediate: bool, pool_size: int, autocheckpoint: bool = True
-) -> AsyncEngine:
-    engine = create_async_engine(
-        url,
+    path: str, *, immediate: bool, pool_size: int, autocheckpoint: bool = True
+) -> Engine:
+    """A synchronous engine whose pool never makes a caller wait: with statements on the
+    loop's thread, a caller waiting for a pooled connection would wait for ever, since the
+    coroutine holding it could never run to give it back."""
+    engine = create_engine(
+        URL.create("sqlite+pysqlite", database=path),
+        poolclass=QueuePool,
         pool_size=pool_size,
-        max_overflow=0,
-        async_creator=_inline_creator(url.database or ":memory:"),
+        max_overflow=-1,
+        connect_args={
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            "check_same_thread": False,
+            "uri": path.startswith("file:"),
+        },
     )
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN out of the driver's hands so that we decide what kind of BEGIN it is.
         dbapi_connection.isolation_level = None
@@ -115,9 +151,9 @@ def _sqlite_engine(
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        connection.connection.driver_connection.execute(begin)
 
     return engine
 
@@ -201,7 +237,7 @@ class Database:
         checkpoint_aside: bool = False,
         replica_url: str | None = None,
     ) -> None:
-        self.url = async_url(database_url)
+        self.url = driver_url(database_url)
         self.dialect = self.url.get_backend_name()
         # Called after each commit with the threads it changed and their new versions
         # (thread 0: every thread of a site), as store/threads.py notes them; for
@@ -211,16 +247,16 @@ class Database:
         self._checkpointer: _Checkpointer | None = None
         self._process_lock: _ProcessWriteLock | None = None
         if self.dialect == "sqlite":
-            path = self.url.database
+            path = self.url.database or ":memory:"
             on_disk = bool(path) and path != ":memory:" and not path.startswith("file:")
             if on_disk:
                 self._process_lock = _ProcessWriteLock(path)
             self._checkpointer = _Checkpointer(path) if checkpoint_aside and on_disk else None
-            self._reader = _sqlite_engine(self.url, immediate=False, pool_size=read_pool_size)
-            self._writer = _sqlite_engine(
-                self.url, immediate=True, pool_size=1, autocheckpoint=self._checkpointer is None
+            self._sqlite_reader = _sqlite_engine(path, immediate=False, pool_size=read_pool_size)
+            self._sqlite_writer = _sqlite_engine(
+                path, immediate=True, pool_size=1, autocheckpoint=self._checkpointer is None
             )
-            self._engines: tuple[AsyncEngine, ...] = (self._reader, self._writer)
+            self._engines: tuple[AsyncEngine, ...] = ()
         else:
             engine = create_async_engine(self.url, pool_size=10, max_overflow=10)
             self._writer = engine
@@ -231,7 +267,7 @@ class Database:
         self._replica: AsyncEngine | None = None
         self._replica_away_until = 0.0
         if replica_url:
-            replica = async_url(replica_url)
+            replica = driver_url(replica_url)
             if self.dialect == "sqlite" or replica.get_backend_name() == "sqlite":
                 raise ValueError("a read replica needs PostgreSQL, for it and for the primary")
             engine = create_async_engine(
@@ -247,8 +283,12 @@ class Database:
         return self.dialect == "sqlite"
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    async def read(self) -> AsyncIterator[Connection]:
         """A consistent snapshot for one response."""
+        if self.is_sqlite:
+            with self._sqlite_reader.begin() as connection:
+                yield SqliteConnection(connection)
+            return
         async with self._reader.begin() as connection:
             yield connection
 
@@ -261,14 +301,14 @@ class Database:
         self._replica_away_until = time.monotonic() + REPLICA_PAUSE_SECONDS
 
     @asynccontextmanager
-    async def replica_read(self) -> AsyncIterator[AsyncConnection]:
+    async def replica_read(self) -> AsyncIterator[Connection]:
         """A snapshot on the read replica (callers check ``replica_usable`` first)."""
         assert self._replica is not None
         async with self._replica.begin() as connection:
             yield connection
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[Connection]:
         """One transaction that commits on success and rolls back on any exception."""
         if self._write_lock is None:
             async with self._transaction() as connection:
@@ -287,14 +327,21 @@ class Database:
                 self._process_lock.release()
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def _transaction(self) -> AsyncIterator[Connection]:
         """The writer's transaction; after a commit, tells ``after_commit`` what it changed."""
         touched = None
-        async with self._writer.begin() as connection:
-            try:
-                yield connection
-            finally:
-                touched = connection.info.pop(TOUCHED_THREADS, None)
+        if self.is_sqlite:
+            with self._sqlite_writer.begin() as connection:
+                try:
+                    yield SqliteConnection(connection)
+                finally:
+                    touched = connection.info.pop(TOUCHED_THREADS, None)
+        else:
+            async with self._writer.begin() as connection:
+                try:
+                    yield connection
+                finally:
+                    touched = connection.info.pop(TOUCHED_THREADS, None)
         if touched:
             for listener in self.after_commit:
                 listener(touched)
@@ -309,6 +356,9 @@ class Database:
             await self._checkpointer.stop()
         for engine in self._engines:
             await engine.dispose()
+        if self.is_sqlite:
+            self._sqlite_reader.dispose()
+            self._sqlite_writer.dispose()
         if self._process_lock is not None:
             self._process_lock.close()
             self._process_lock = None

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import msgspec
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.store._sql import insert_ignoring_conflicts
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import idempotency_keys as keys
 
 KEEP_FOR = timedelta(hours=24)
@@ -21,7 +21,7 @@ class Replay(msgspec.Struct):
 
 
 async def claim(
-    connection: AsyncConnection, key: str, request_hash: str, now: datetime
+    connection: Connection, key: str, request_hash: str, now: datetime
 ) -> Replay | None:
     """Take ``key`` for this request, or return the answer already given for it.
 
@@ -53,7 +53,7 @@ async def claim(
     return Replay(row.status_code, row.response.encode("utf-8"))
 
 
-async def remember(connection: AsyncConnection, key: str, status_code: int, body: bytes) -> None:
+async def remember(connection: Connection, key: str, status_code: int, body: bytes) -> None:
     await connection.execute(
         update(keys)
         .where(keys.c.key == key)

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import live_events
 
 NOTIFY_CHANNEL = "rejoinder_live"
@@ -23,7 +23,7 @@ _APPEND_LOCK = 0x72656A6F696E  # "rejoin"
 
 
 async def append(
-    connection: AsyncConnection, events: Sequence[tuple[str, bytes]], now: datetime
+    connection: Connection, events: Sequence[tuple[str, bytes]], now: datetime
 ) -> list[int]:
     """Store the events (channel, JSON) in order; their ids, in the same order."""
     postgres = connection.dialect.name == "postgresql"
@@ -46,12 +46,12 @@ async def append(
     return ids
 
 
-async def last_id(connection: AsyncConnection) -> int:
+async def last_id(connection: Connection) -> int:
     return await connection.scalar(select(func.coalesce(func.max(live_events.c.id), 0))) or 0
 
 
 async def after(
-    connection: AsyncConnection, event_id: int, limit: int = 1000
+    connection: Connection, event_id: int, limit: int = 1000
 ) -> list[tuple[int, str, bytes]]:
     """Every channel's events after ``event_id``, oldest first."""
     rows = await connection.execute(
@@ -64,7 +64,7 @@ async def after(
 
 
 async def in_channel_after(
-    connection: AsyncConnection, channel: str, event_id: int
+    connection: Connection, channel: str, event_id: int
 ) -> list[tuple[int, bytes]] | None:
     """One channel's events after ``event_id``; None if that event is no longer kept (or never
     was in this channel), so the reader cannot be told what they missed."""
@@ -83,10 +83,10 @@ async def in_channel_after(
     return [(row[0], row[1].encode()) for row in rows]
 
 
-async def forget_before(connection: AsyncConnection, moment: datetime) -> None:
+async def forget_before(connection: Connection, moment: datetime) -> None:
     await connection.execute(delete(live_events).where(live_events.c.created_at < moment))
 
 
-async def forget_all(connection: AsyncConnection) -> None:
+async def forget_all(connection: Connection) -> None:
     """Drop every kept event: after a commenter's data is erased, nothing of it stays here."""
     await connection.execute(delete(live_events))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.store._sql import insert_ignoring_conflicts
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import meta
 
 
-async def stored_secret(connection: AsyncConnection) -> str:
+async def stored_secret(connection: Connection) -> str:
     """The signing secret, generated on first use; concurrent first uses agree on one value."""
     await connection.execute(
         insert_ignoring_conflicts(connection, meta).values(

@@ -14,12 +14,12 @@ from enum import StrEnum
 
 import msgspec
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from rejoinder.domain.models import Status, StoredComment
 from rejoinder.domain.moderation.pipeline import Finding, decode_findings, encode_findings
 from rejoinder.store.comments import _COLUMNS, _stored, get_comment
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import comments as c
 from rejoinder.store.schema import threads
 from rejoinder.store.threads import add_to_count, touch
@@ -71,7 +71,7 @@ def _item(row: Sequence[object]) -> QueueItem:
     return QueueItem(_stored(row[:n]), *row[n:])  # type: ignore[arg-type]
 
 
-async def queue_counts(connection: AsyncConnection, now: datetime) -> dict[Queue, int]:
+async def queue_counts(connection: Connection, now: datetime) -> dict[Queue, int]:
     counts = {}
     for queue in Queue:
         counts[queue] = int(
@@ -82,7 +82,7 @@ async def queue_counts(connection: AsyncConnection, now: datetime) -> dict[Queue
 
 
 async def queue_page(
-    connection: AsyncConnection, queue: Queue, now: datetime, limit: int = 50, offset: int = 0
+    connection: Connection, queue: Queue, now: datetime, limit: int = 50, offset: int = 0
 ) -> list[QueueItem]:
     rows = await connection.execute(
         select(*_ITEM_COLUMNS)
@@ -95,7 +95,7 @@ async def queue_page(
     return [_item(row) for row in rows]
 
 
-async def queue_item(connection: AsyncConnection, comment_id: int) -> QueueItem | None:
+async def queue_item(connection: Connection, comment_id: int) -> QueueItem | None:
     row = (
         await connection.execute(
             select(*_ITEM_COLUMNS)
@@ -118,7 +118,7 @@ def _same_author(comment: StoredComment) -> ColumnElement[bool] | None:
 
 
 async def author_history(
-    connection: AsyncConnection, comment: StoredComment, limit: int = 8
+    connection: Connection, comment: StoredComment, limit: int = 8
 ) -> tuple[list[QueueItem], dict[str, int]]:
     """The author's other comments (newest first) and how many of theirs stand in each status."""
     same = _same_author(comment)
@@ -137,7 +137,7 @@ async def author_history(
     return [_item(row) for row in rows], {status: int(n) for status, n in counts}
 
 
-async def campaign_members(connection: AsyncConnection, campaign_id: int) -> list[QueueItem]:
+async def campaign_members(connection: Connection, campaign_id: int) -> list[QueueItem]:
     rows = await connection.execute(
         select(*_ITEM_COLUMNS)
         .join(threads, threads.c.id == c.c.thread_id)
@@ -153,7 +153,7 @@ def _like(text: str) -> str:
 
 
 async def search(
-    connection: AsyncConnection,
+    connection: Connection,
     *,
     text: str | None,
     author: str | None,
@@ -181,7 +181,7 @@ async def search(
 
 
 async def _move_counts(
-    connection: AsyncConnection, comment: StoredComment, delta: int, now: datetime
+    connection: Connection, comment: StoredComment, delta: int, now: datetime
 ) -> None:
     await add_to_count(connection, comment.thread_id, delta, now if delta > 0 else None)
     if comment.parent_id is not None:
@@ -190,12 +190,12 @@ async def _move_counts(
         )
 
 
-async def get_for_update(connection: AsyncConnection, comment_id: int) -> StoredComment | None:
+async def get_for_update(connection: Connection, comment_id: int) -> StoredComment | None:
     return await get_comment(connection, comment_id, for_update=True)
 
 
 async def set_status(
-    connection: AsyncConnection,
+    connection: Connection,
     comment: StoredComment,
     status: Status,
     *,
@@ -229,7 +229,7 @@ async def set_status(
 
 
 async def set_flags(
-    connection: AsyncConnection,
+    connection: Connection,
     comment_id: int,
     *,
     spoiler: bool | None = None,
@@ -252,7 +252,7 @@ async def set_flags(
 
 
 async def set_pipeline_result(
-    connection: AsyncConnection,
+    connection: Connection,
     comment_id: int,
     *,
     findings: list[Finding],
@@ -266,7 +266,7 @@ async def set_pipeline_result(
 
 
 async def link_campaign(
-    connection: AsyncConnection, comment_ids: Sequence[int], campaign_id: int
+    connection: Connection, comment_ids: Sequence[int], campaign_id: int
 ) -> None:
     await connection.execute(
         update(c).where(c.c.id.in_(list(comment_ids))).values(campaign_id=campaign_id)

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.models import Status
 from rejoinder.store.comments import _COLUMNS, _stored, get_comment, mark_deleted
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import comments, reports, threads, users, votes
 from rejoinder.store.users import delete_user
 
@@ -29,7 +29,7 @@ def _authored(user_id: int | None, voter_id: int | None):  # type: ignore[no-unt
 
 
 async def author_data(
-    connection: AsyncConnection, *, user_id: int | None, voter_id: int | None
+    connection: Connection, *, user_id: int | None, voter_id: int | None
 ) -> dict[str, Any]:
     data: dict[str, Any] = {"user": None, "comments": [], "votes": [], "reports": []}
     if user_id is not None:
@@ -88,7 +88,7 @@ async def author_data(
 
 
 async def erase_author(
-    connection: AsyncConnection, *, user_id: int | None, voter_id: int | None, now: datetime
+    connection: Connection, *, user_id: int | None, voter_id: int | None, now: datetime
 ) -> list[tuple[int, int]]:
     """Delete the commenter's comments (placeholders where others replied), wipe their words,
     names, emails and address hashes, and drop the user record; returns (comment id, thread id)

@@ -6,9 +6,9 @@ from datetime import datetime
 
 import msgspec
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.errors import Problem, RejoinderError
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import comments, reports
 
 
@@ -23,7 +23,7 @@ class Report(msgspec.Struct, frozen=True):
 
 
 async def add_report(
-    connection: AsyncConnection,
+    connection: Connection,
     *,
     comment_id: int,
     reason: str,
@@ -60,14 +60,14 @@ async def add_report(
     return open_count
 
 
-async def reports_for(connection: AsyncConnection, comment_id: int) -> list[Report]:
+async def reports_for(connection: Connection, comment_id: int) -> list[Report]:
     rows = await connection.execute(
         select(reports).where(reports.c.comment_id == comment_id).order_by(reports.c.id)
     )
     return [Report(*row) for row in rows]
 
 
-async def resolve_reports(connection: AsyncConnection, comment_id: int, now: datetime) -> None:
+async def resolve_reports(connection: Connection, comment_id: int, now: datetime) -> None:
     await connection.execute(
         update(reports)
         .where(reports.c.comment_id == comment_id, reports.c.resolved_at.is_(None))
@@ -78,7 +78,7 @@ async def resolve_reports(connection: AsyncConnection, comment_id: int, now: dat
     )
 
 
-async def reports_by(connection: AsyncConnection, reporter: str) -> list[Report]:
+async def reports_by(connection: Connection, reporter: str) -> list[Report]:
     rows = await connection.execute(
         select(reports).where(reports.c.reporter == reporter).order_by(reports.c.id)
     )

@@ -13,10 +13,10 @@ from datetime import datetime
 
 import msgspec
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.articles import ArticleDraft
 from rejoinder.domain.search import plain_text, transcript_of
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import UTCDateTime
 from rejoinder.store.threads import DEFAULT_SITE_ID
 
@@ -42,11 +42,11 @@ class SearchResults(msgspec.Struct):
     hits: list[SearchHit]
 
 
-def _is_sqlite(connection: AsyncConnection) -> bool:
+def _is_sqlite(connection: Connection) -> bool:
     return connection.dialect.name == "sqlite"
 
 
-async def index_article(connection: AsyncConnection, article_id: int, draft: ArticleDraft) -> None:
+async def index_article(connection: Connection, article_id: int, draft: ArticleDraft) -> None:
     """Put the article's current text in the index, replacing what was there."""
     key = "rowid" if _is_sqlite(connection) else "article_id"
     await connection.execute(
@@ -108,7 +108,7 @@ WHERE s.document @@ to_tsquery('english', :query) AND a.site_id = :site_id
 
 
 async def search_articles(
-    connection: AsyncConnection,
+    connection: Connection,
     words: list[str],
     page: int = 1,
     per_page: int = 10,

@@ -6,14 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import msgspec
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Integer, bindparam, select, update
 
 from rejoinder.domain.models import ThreadInfo
 from rejoinder.domain.moderation.pipeline import Mode
-from rejoinder.store._sql import insert_ignoring_conflicts
-from rejoinder.store.database import TOUCHED_THREADS
-from rejoinder.store.schema import sites, threads
+from rejoinder.store._sql import Prepared, insert_ignoring_conflicts
+from rejoinder.store.database import TOUCHED_THREADS, Connection
+from rejoinder.store.schema import UTCDateTime, sites, threads
 
 DEFAULT_SITE_ID = 1
 
@@ -95,20 +94,21 @@ def _row(row) -> ThreadRow:  # type: ignore[no-untyped-def]
     )
 
 
+_THREAD = Prepared(
+    select(*_COLUMNS)
+    .join(sites, sites.c.id == threads.c.site_id)
+    .where(threads.c.site_id == bindparam("site_id"), threads.c.key == bindparam("key"))
+)
+
+
 async def find_thread(
-    connection: AsyncConnection, key: str, site_id: int = DEFAULT_SITE_ID
+    connection: Connection, key: str, site_id: int = DEFAULT_SITE_ID
 ) -> ThreadRow | None:
-    row = (
-        await connection.execute(
-            select(*_COLUMNS)
-            .join(sites, sites.c.id == threads.c.site_id)
-            .where(threads.c.site_id == site_id, threads.c.key == key)
-        )
-    ).first()
+    row = await _THREAD.first(connection, site_id=site_id, key=key)
     return _row(row) if row else None
 
 
-async def thread_by_id(connection: AsyncConnection, thread_id: int) -> ThreadRow | None:
+async def thread_by_id(connection: Connection, thread_id: int) -> ThreadRow | None:
     row = (
         await connection.execute(
             select(*_COLUMNS)
@@ -120,7 +120,7 @@ async def thread_by_id(connection: AsyncConnection, thread_id: int) -> ThreadRow
 
 
 async def update_thread_rules(
-    connection: AsyncConnection,
+    connection: Connection,
     thread_id: int,
     *,
     mode: Mode | None,
@@ -139,9 +139,7 @@ async def update_thread_rules(
     )
 
 
-async def set_published_at(
-    connection: AsyncConnection, thread_id: int, published_at: datetime
-) -> None:
+async def set_published_at(connection: Connection, thread_id: int, published_at: datetime) -> None:
     await connection.execute(
         update(threads).where(threads.c.id == thread_id).values(published_at=published_at)
     )
@@ -152,7 +150,7 @@ class SiteRules(msgspec.Struct, frozen=True):
     auto_close_days: int | None
 
 
-async def site_rules(connection: AsyncConnection, site_id: int = DEFAULT_SITE_ID) -> SiteRules:
+async def site_rules(connection: Connection, site_id: int = DEFAULT_SITE_ID) -> SiteRules:
     row = (
         await connection.execute(
             select(sites.c.moderation_mode, sites.c.auto_close_days).where(sites.c.id == site_id)
@@ -162,7 +160,7 @@ async def site_rules(connection: AsyncConnection, site_id: int = DEFAULT_SITE_ID
 
 
 async def update_site_rules(
-    connection: AsyncConnection,
+    connection: Connection,
     *,
     mode: Mode,
     auto_close_days: int | None,
@@ -179,9 +177,8 @@ async def update_site_rules(
 ALL_THREADS = 0  # among the touched threads: every thread of a site changed
 
 
-async def _bump(connection: AsyncConnection, thread_id: int, values: dict[str, object]) -> None:
-    """Update the thread, its version included, and note the new version in the transaction
-    (``Database.after_commit`` hands it on after the commit: see ``store/changes.py``)."""
+async def _bump(connection: Connection, thread_id: int, values: dict[str, object]) -> None:
+    """Update the thread, its version included, and note the new version in the transaction."""
     version = await connection.scalar(
         update(threads)
         .where(threads.c.id == thread_id)
@@ -189,12 +186,18 @@ async def _bump(connection: AsyncConnection, thread_id: int, values: dict[str, o
         .returning(threads.c.version)
     )
     if version is not None:
-        touched = connection.info.setdefault(TOUCHED_THREADS, {})
-        touched[thread_id] = max(version, touched.get(thread_id, 0))
+        _note_version(connection, thread_id, version)
+
+
+def _note_version(connection: Connection, thread_id: int, version: int) -> None:
+    """``Database.after_commit`` hands the new version on after the commit: see
+    ``store/changes.py``."""
+    touched = connection.info.setdefault(TOUCHED_THREADS, {})
+    touched[thread_id] = max(version, touched.get(thread_id, 0))
 
 
 async def thread_for_new_comment(
-    connection: AsyncConnection,
+    connection: Connection,
     key: str,
     title: str | None,
     url: str | None,
@@ -215,20 +218,35 @@ async def thread_for_new_comment(
     return thread
 
 
+_COUNTED = Prepared(
+    update(threads)
+    .where(threads.c.id == bindparam("thread_id"))
+    .values(
+        comment_count=threads.c.comment_count + bindparam("delta", type_=Integer),
+        version=threads.c.version + 1,
+    )
+    .returning(threads.c.version)
+)
+# A new comment on show: counted, and the thread's latest comment.
+_COUNTED_NEW = Prepared(
+    _COUNTED.statement.values(last_comment_at=bindparam("now", type_=UTCDateTime))  # type: ignore[attr-defined]
+)
+
+
 async def add_to_count(
-    connection: AsyncConnection, thread_id: int, delta: int, now: datetime | None = None
+    connection: Connection, thread_id: int, delta: int, now: datetime | None = None
 ) -> None:
-    values: dict[str, object] = {
-        "comment_count": threads.c.comment_count + delta,
-        "version": threads.c.version + 1,
-    }
-    if now is not None:
-        values["last_comment_at"] = now
-    await _bump(connection, thread_id, values)
+    """Count comments coming on show (``now``: a new one, posted then) or leaving it."""
+    if now is None:
+        version = await _COUNTED.scalar(connection, thread_id=thread_id, delta=delta)
+    else:
+        version = await _COUNTED_NEW.scalar(connection, thread_id=thread_id, delta=delta, now=now)
+    if version is not None:
+        _note_version(connection, thread_id, version)
 
 
 async def touch(
-    connection: AsyncConnection, thread_id: int, shadowed: int = 0, featured: int = 0
+    connection: Connection, thread_id: int, shadowed: int = 0, featured: int = 0
 ) -> None:
     """Mark the thread changed for readers (an edit, a vote, a flag, a shadow comment)."""
     values: dict[str, object] = {"version": threads.c.version + 1}
@@ -239,7 +257,7 @@ async def touch(
     await _bump(connection, thread_id, values)
 
 
-async def touch_all(connection: AsyncConnection, site_id: int = DEFAULT_SITE_ID) -> None:
+async def touch_all(connection: Connection, site_id: int = DEFAULT_SITE_ID) -> None:
     """Mark every thread of the site changed (its rules changed)."""
     await connection.execute(
         update(threads).where(threads.c.site_id == site_id).values(version=threads.c.version + 1)
@@ -247,18 +265,18 @@ async def touch_all(connection: AsyncConnection, site_id: int = DEFAULT_SITE_ID)
     connection.info.setdefault(TOUCHED_THREADS, {})[ALL_THREADS] = 0
 
 
-async def version_of(connection: AsyncConnection, thread_id: int) -> int | None:
+async def version_of(connection: Connection, thread_id: int) -> int | None:
     return await connection.scalar(select(threads.c.version).where(threads.c.id == thread_id))
 
 
-async def thread_key(connection: AsyncConnection, thread_id: int) -> str:
+async def thread_key(connection: Connection, thread_id: int) -> str:
     key = await connection.scalar(select(threads.c.key).where(threads.c.id == thread_id))
     assert key is not None
     return key
 
 
 async def counts_for(
-    connection: AsyncConnection, keys: Sequence[str], site_id: int = DEFAULT_SITE_ID
+    connection: Connection, keys: Sequence[str], site_id: int = DEFAULT_SITE_ID
 ) -> dict[str, int]:
     """Visible-comment counts for a list of articles; unknown keys count 0."""
     counts = dict.fromkeys(keys, 0)
@@ -272,9 +290,10 @@ async def counts_for(
     return counts
 
 
-async def visible_count(connection: AsyncConnection, thread_id: int) -> int:
+_COUNT = Prepared(select(threads.c.comment_count).where(threads.c.id == bindparam("thread_id")))
+
+
+async def visible_count(connection: Connection, thread_id: int) -> int:
     """The thread's count of comments on show, as readers see it in "Comments (N)"."""
-    count = await connection.scalar(
-        select(threads.c.comment_count).where(threads.c.id == thread_id)
-    )
+    count = await _COUNT.scalar(connection, thread_id=thread_id)
     return int(count or 0)

@@ -6,11 +6,11 @@ from datetime import datetime
 
 import msgspec
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.identity import STAFF_ROLES, Role, format_roles, parse_roles
-from rejoinder.store._sql import insert_ignoring_conflicts
+from rejoinder.store._sql import Prepared, insert_ignoring_conflicts
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import sessions, users
 
 
@@ -58,7 +58,7 @@ def _user(row) -> User:  # type: ignore[no-untyped-def]
 
 
 async def add_user(
-    connection: AsyncConnection,
+    connection: Connection,
     *,
     username: str,
     display_name: str,
@@ -87,25 +87,25 @@ async def add_user(
     return found
 
 
-async def set_password(connection: AsyncConnection, user_id: int, password_hash: str) -> None:
+async def set_password(connection: Connection, user_id: int, password_hash: str) -> None:
     await connection.execute(
         update(users).where(users.c.id == user_id).values(password_hash=password_hash)
     )
 
 
-async def get_user(connection: AsyncConnection, user_id: int) -> User | None:
+async def get_user(connection: Connection, user_id: int) -> User | None:
     row = (await connection.execute(select(*_COLUMNS).where(users.c.id == user_id))).first()
     return _user(row) if row else None
 
 
-async def user_by_subject(connection: AsyncConnection, subject: str) -> User | None:
+async def user_by_subject(connection: Connection, subject: str) -> User | None:
     row = (
         await connection.execute(select(*_COLUMNS).where(users.c.sso_subject == subject))
     ).first()
     return _user(row) if row else None
 
 
-async def credentials(connection: AsyncConnection, username: str) -> Credentials | None:
+async def credentials(connection: Connection, username: str) -> Credentials | None:
     row = (
         await connection.execute(
             select(*_COLUMNS, users.c.password_hash).where(users.c.username == username)
@@ -114,13 +114,13 @@ async def credentials(connection: AsyncConnection, username: str) -> Credentials
     return Credentials(_user(row), row.password_hash) if row else None
 
 
-async def list_users(connection: AsyncConnection) -> list[User]:
+async def list_users(connection: Connection) -> list[User]:
     rows = await connection.execute(select(*_COLUMNS).order_by(users.c.id))
     return [_user(row) for row in rows]
 
 
 async def sso_user(
-    connection: AsyncConnection,
+    connection: Connection,
     *,
     subject: str,
     display_name: str,
@@ -148,9 +148,15 @@ async def sso_user(
     return _user(row)
 
 
-async def staff_names(connection: AsyncConnection) -> list[str]:
+# Readers have no roles: only the few staff rows are read.
+_NAMES = Prepared(
+    select(users.c.username, users.c.display_name, users.c.roles).where(users.c.roles != "")
+)
+
+
+async def staff_names(connection: Connection) -> list[str]:
     """Display names and usernames of staff, which guests may not imitate."""
-    rows = await connection.execute(select(users.c.username, users.c.display_name, users.c.roles))
+    rows = await _NAMES.rows(connection)
     names = []
     for username, display_name, roles in rows:
         if STAFF_ROLES & parse_roles(roles):
@@ -160,13 +166,13 @@ async def staff_names(connection: AsyncConnection) -> list[str]:
     return names
 
 
-async def delete_user(connection: AsyncConnection, user_id: int) -> None:
+async def delete_user(connection: Connection, user_id: int) -> None:
     await connection.execute(delete(sessions).where(sessions.c.user_id == user_id))
     await connection.execute(delete(users).where(users.c.id == user_id))
 
 
 async def start_session(
-    connection: AsyncConnection,
+    connection: Connection,
     *,
     session_hash: str,
     user_id: int,
@@ -183,7 +189,7 @@ async def start_session(
 
 
 async def session_user(
-    connection: AsyncConnection, session_hash: str, now: datetime
+    connection: Connection, session_hash: str, now: datetime
 ) -> tuple[User, str] | None:
     """The signed-in user and their CSRF token, if the session exists and has not expired."""
     row = (
@@ -196,5 +202,5 @@ async def session_user(
     return (_user(row), row.csrf) if row else None
 
 
-async def end_session(connection: AsyncConnection, session_hash: str) -> None:
+async def end_session(connection: Connection, session_hash: str) -> None:
     await connection.execute(delete(sessions).where(sessions.c.id == session_hash))

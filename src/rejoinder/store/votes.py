@@ -4,26 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, delete, select, update
 
 from rejoinder.domain.models import Votes
 from rejoinder.domain.ranking import wilson_lower_bound
-from rejoinder.store._sql import insert_ignoring_conflicts, locks_rows
+from rejoinder.store._sql import (
+    Prepared,
+    locks_rows,
+    prepared_insert_ignoring_conflicts,
+)
+from rejoinder.store.database import Connection
 from rejoinder.store.schema import comments, voters, votes
 from rejoinder.store.threads import touch
 
+_NEW_VOTER = prepared_insert_ignoring_conflicts(
+    voters,
+    {"kind": bindparam("kind"), "key": bindparam("key"), "created_at": bindparam("now")},
+    returning=[voters.c.id],
+)
+_VOTER = Prepared(
+    select(voters.c.id).where(voters.c.kind == bindparam("kind"), voters.c.key == bindparam("key"))
+)
 
-async def voter_id(connection: AsyncConnection, kind: str, key: str, now: datetime) -> int:
+
+async def voter_id(connection: Connection, kind: str, key: str, now: datetime) -> int:
     """The voter row for a guest browser or a signed-in user, made on first use.
 
     One statement for a new browser (the insert returns the id), two for a known one.
     """
-    made = await connection.scalar(
-        insert_ignoring_conflicts(connection, voters)
-        .values(kind=kind, key=key, created_at=now)
-        .returning(voters.c.id)
-    )
+    made = await _NEW_VOTER.scalar(connection, kind=kind, key=key, now=now)
     if made is not None:
         return int(made)
     found = await find_voter(connection, kind, key)
@@ -31,15 +40,13 @@ async def voter_id(connection: AsyncConnection, kind: str, key: str, now: dateti
     return found
 
 
-async def find_voter(connection: AsyncConnection, kind: str, key: str) -> int | None:
+async def find_voter(connection: Connection, kind: str, key: str) -> int | None:
     """The voter row's id if this browser or user has one; reading never creates it."""
-    return await connection.scalar(
-        select(voters.c.id).where(voters.c.kind == kind, voters.c.key == key)
-    )
+    return await _VOTER.scalar(connection, kind=kind, key=key)
 
 
 async def cast_vote(
-    connection: AsyncConnection, comment_id: int, voter: int, value: int, now: datetime
+    connection: Connection, comment_id: int, voter: int, value: int, now: datetime
 ) -> Votes:
     """Record ``value`` (1 up, -1 down, 0 none) as this voter's only vote on the comment.
 

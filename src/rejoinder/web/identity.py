@@ -12,13 +12,13 @@ from datetime import datetime
 import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.config import Settings
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.identity import Viewer, parse_roles
 from rejoinder.domain.sso import SsoConfig, SsoUser, verify_sso_token
 from rejoinder.store import users as user_store
+from rejoinder.store.database import Connection
 from rejoinder.store.users import User
 from rejoinder.store.votes import find_voter, voter_id
 from rejoinder.web.context import services
@@ -62,7 +62,7 @@ def subject_of(sso: SsoUser) -> str:
     return f"{sso.issuer}|{sso.id}" if sso.issuer else sso.id
 
 
-async def stored_user(connection: AsyncConnection, sso: SsoUser, now: datetime) -> User:
+async def stored_user(connection: Connection, sso: SsoUser, now: datetime) -> User:
     return await user_store.sso_user(
         connection,
         subject=subject_of(sso),
@@ -73,11 +73,11 @@ async def stored_user(connection: AsyncConnection, sso: SsoUser, now: datetime) 
     )
 
 
-async def user_voter(connection: AsyncConnection, user: User, now: datetime) -> int:
+async def user_voter(connection: Connection, user: User, now: datetime) -> int:
     return await voter_id(connection, "user", str(user.id), now)
 
 
-async def viewer(request: Request, connection: AsyncConnection) -> Viewer:
+async def viewer(request: Request, connection: Connection) -> Viewer:
     """The reader as far as reading needs: nothing is created, a bad token reads as a guest.
 
     Reading never fails on identity; only writes insist on a valid token.
@@ -112,7 +112,7 @@ class Writer(msgspec.Struct, frozen=True):
 
 
 async def resolve_writer(
-    connection: AsyncConnection, sso: SsoUser | None, guest_key: str | None, now: datetime
+    connection: Connection, sso: SsoUser | None, guest_key: str | None, now: datetime
 ) -> Writer:
     """The stored user (made or refreshed from the token) or the guest browser's voter row."""
     if sso is not None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import msgspec
 from litestar import Request
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain import markup
 from rejoinder.domain.comments import check_body
@@ -32,6 +31,7 @@ from rejoinder.store import comments as comment_store
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import reports as report_store
 from rejoinder.store import threads as thread_store
+from rejoinder.store.database import Connection
 from rejoinder.web.admin_session import AdminSession
 from rejoinder.web.context import services
 from rejoinder.web.live import publish, publish_moderation
@@ -113,7 +113,7 @@ def _ban_identity(comment: StoredComment, by: str) -> tuple[str, str]:
 
 
 async def _change(
-    connection: AsyncConnection,
+    connection: Connection,
     comment: StoredComment,
     action: Action,
     session: AdminSession,

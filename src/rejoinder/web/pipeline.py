@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.models import Status, StoredComment
@@ -29,6 +28,7 @@ from rejoinder.store import bans as ban_store
 from rejoinder.store import campaigns as campaign_store
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store.campaigns import Candidate
+from rejoinder.store.database import Connection
 from rejoinder.store.threads import ThreadRow
 from rejoinder.web.context import Services
 
@@ -83,6 +83,7 @@ class Evidence(msgspec.Struct, frozen=True):
 
 
 async def look_up(
+    connection: Connection,
     app: Services,
     pre: Prescreen,
     *,
@@ -92,26 +93,25 @@ async def look_up(
     now: datetime,
     exclude_id: int | None = None,
 ) -> Evidence:
-    """Bans and campaigns, read before the write so that SQLite's one writer never waits on
-    them; a loud ban refuses the comment here (403).
+    """Bans and campaigns; a loud ban refuses the comment here (403).
 
-    A ban or a campaign copy committed between this read and the write is seen by the next
-    comment, not this one: the price of keeping the writer free, and a small one.
+    A new comment reads them before its write, so that SQLite's one writer never waits on
+    them. A ban or a campaign copy committed between this read and the write is seen by the
+    next comment, not this one: the price of keeping the writer free, and a small one.
     """
     findings = []
-    async with app.db.read() as connection:
-        for ban in await ban_store.bans_matching(connection, identities, now):
-            if not ban.shadow:
-                until = f" until {ban.expires_at:%d %B %Y %H:%M} UTC" if ban.expires_at else ""
-                raise RejoinderError(
-                    Problem.FORBIDDEN,
-                    "banned",
-                    f"You cannot comment here{until}. Reason: {ban.reason or 'not given'}.",
-                )
-            findings.append(
-                Finding("ban", Action.SHADOW, f"shadow-banned by {ban.created_by} ({ban.kind})")
+    for ban in await ban_store.bans_matching(connection, identities, now):
+        if not ban.shadow:
+            until = f" until {ban.expires_at:%d %B %Y %H:%M} UTC" if ban.expires_at else ""
+            raise RejoinderError(
+                Problem.FORBIDDEN,
+                "banned",
+                f"You cannot comment here{until}. Reason: {ban.reason or 'not given'}.",
             )
-        campaign = await _campaign(connection, app, pre, text, author_name, now, exclude_id)
+        findings.append(
+            Finding("ban", Action.SHADOW, f"shadow-banned by {ban.created_by} ({ban.kind})")
+        )
+    campaign = await _campaign(connection, app, pre, text, author_name, now, exclude_id)
     if campaign:
         findings.append(_campaign_finding(campaign, app))
     return Evidence(findings, campaign)
@@ -139,7 +139,7 @@ def _campaign_finding(campaign: list[Candidate], app: Services) -> Finding:
 
 
 async def _campaign(
-    connection: AsyncConnection,
+    connection: Connection,
     app: Services,
     pre: Prescreen,
     text: str,
@@ -163,7 +163,7 @@ async def _campaign(
 
 
 async def record(
-    connection: AsyncConnection,
+    connection: Connection,
     app: Services,
     comment: StoredComment,
     screening: Screening,
@@ -171,8 +171,9 @@ async def record(
     *,
     edited: bool = False,
 ) -> list[StoredComment]:
-    """Store the pipeline's findings on the comment, index its text for campaign search, and
-    queue the rest of a campaign it completes; returns the comments taken off the page.
+    """Store the pipeline's findings on an edited comment (a new one was stored with them),
+    index its text for campaign search, and queue the rest of a campaign it completes; returns
+    the comments taken off the page.
 
     An edited comment's old bands go first; a new one has none to forget.
     """
@@ -181,13 +182,14 @@ async def record(
         ids = [c.id for c in screening.campaign] + [comment.id]
         campaign_id = min([c.campaign_id for c in screening.campaign if c.campaign_id] + ids)
         await moderation_store.link_campaign(connection, ids, campaign_id)
-    await moderation_store.set_pipeline_result(
-        connection,
-        comment.id,
-        findings=screening.findings,
-        toxicity=screening.toxicity,
-        campaign_id=campaign_id,
-    )
+    if edited or campaign_id is not None:
+        await moderation_store.set_pipeline_result(
+            connection,
+            comment.id,
+            findings=screening.findings,
+            toxicity=screening.toxicity,
+            campaign_id=campaign_id,
+        )
     if edited:
         await campaign_store.forget_bands(connection, comment.id)
     await campaign_store.add_bands(connection, comment.id, screening.bands, now)

@@ -9,7 +9,6 @@ import msgspec
 from litestar import Request, Response, delete, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain import markup
 from rejoinder.domain.comments import (
@@ -35,8 +34,9 @@ from rejoinder.store import idempotency
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import threads as thread_store
 from rejoinder.store import users as user_store
+from rejoinder.store.database import Connection
 from rejoinder.store.votes import find_voter, voter_id
-from rejoinder.web.context import Services, services
+from rejoinder.web.context import services
 from rejoinder.web.identity import signed_in, stored_user, subject_of, user_voter
 from rejoinder.web.live import publish, publish_moderation
 from rejoinder.web.pipeline import conclude, look_up, prescreen, record, stricter
@@ -87,16 +87,19 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
     await _check_rate(request, address_hash, sso)
     pre = await prescreen(app, draft.body_markdown)
     voter_key, cookie = (None, None) if sso else guest_voter(request)
-    evidence = await look_up(
-        app,
-        pre,
-        text=draft.body_markdown,
-        author_name=draft.author_name,
-        identities=await _identities_before_write(
-            app, sso, voter_key, draft.author_email, address_hash
-        ),
-        now=now,
-    )
+    async with app.db.read() as connection:
+        identities = await _identities_before_write(
+            connection, sso, None if cookie else voter_key, draft.author_email, address_hash
+        )
+        evidence = await look_up(
+            connection,
+            app,
+            pre,
+            text=draft.body_markdown,
+            author_name=draft.author_name,
+            identities=identities,
+            now=now,
+        )
     async with app.db.write() as connection:
         if key is not None:
             request_hash = hashlib.sha256(await request.body()).hexdigest()
@@ -133,6 +136,8 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
             ip_hash=address_hash,
             status=screening.status,
             now=now,
+            findings=screening.findings,
+            toxicity=screening.toxicity,
         )
         hidden = await record(connection, app, stored, screening, now)
         body = msgspec.json.encode(
@@ -157,27 +162,27 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
 
 
 async def _identities_before_write(
-    app: Services,
+    connection: Connection,
     sso: SsoUser | None,
     voter_key: str | None,
     email: str | None,
     address_hash: str,
 ) -> list[tuple[str, str]]:
     """Every handle a ban can hold this author by, from what is already stored (a first-time
-    author has no user or voter row yet, and so no ban on one)."""
+    author has no user or voter row yet, and so no ban on one; a browser given its voter
+    cookie just now has no voter row either, so ``voter_key`` is None for it)."""
     found = [("address", address_hash)]
     if email:
         found.append(("email", email.casefold()))
-    async with app.db.read() as connection:
-        if sso is not None:
-            user = await user_store.user_by_subject(connection, subject_of(sso))
-            if user is not None:
-                found.append(("user", str(user.id)))
-                voter = await find_voter(connection, "user", str(user.id))
-            else:
-                voter = None
+    if sso is not None:
+        user = await user_store.user_by_subject(connection, subject_of(sso))
+        if user is not None:
+            found.append(("user", str(user.id)))
+            voter = await find_voter(connection, "user", str(user.id))
         else:
-            voter = await find_voter(connection, "guest", voter_key) if voter_key else None
+            voter = None
+    else:
+        voter = await find_voter(connection, "guest", voter_key) if voter_key else None
     if voter is not None:
         found.append(("voter", str(voter)))
     return found
@@ -234,7 +239,7 @@ def _announce_hidden(request: Request, thread_key: str, stored: StoredComment, c
 
 
 async def _root_for_reply(
-    connection: AsyncConnection, parent_id: int | None, thread_id: int
+    connection: Connection, parent_id: int | None, thread_id: int
 ) -> int | None:
     """The top-level ancestor a reply hangs under; the parent must be on show in this thread."""
     if parent_id is None:
@@ -255,9 +260,7 @@ async def _root_for_reply(
     return parent.root_id or parent.id
 
 
-async def _editable(
-    request: Request, comment_id: int, connection: AsyncConnection
-) -> StoredComment:
+async def _editable(request: Request, comment_id: int, connection: Connection) -> StoredComment:
     """The comment, if the request carries its edit token and the edit window is still open."""
     app = services(request)
     comment = await comment_store.get_comment(connection, comment_id, for_update=True)
@@ -293,6 +296,7 @@ async def edit_comment(
         thread = await thread_store.thread_by_id(connection, comment.thread_id)
         assert thread is not None
         evidence = await look_up(
+            connection,
             app,
             pre,
             text=text,

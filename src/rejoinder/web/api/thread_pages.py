@@ -13,7 +13,6 @@ import msgspec
 from litestar import Request, Response, get
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rejoinder.domain.comments import check_thread_key
 from rejoinder.domain.errors import Problem, RejoinderError
@@ -23,6 +22,7 @@ from rejoinder.domain.ranking import Cursor, decode_cursor, encode_cursor
 from rejoinder.domain.threads import nest
 from rejoinder.store import comments as comment_store
 from rejoinder.store import threads as thread_store
+from rejoinder.store.database import Connection
 from rejoinder.store.threads import ThreadRow
 from rejoinder.web.cache import (
     PRIVATE_CACHE_CONTROL,
@@ -97,7 +97,7 @@ def _json(body: bytes, headers: dict[str, str]) -> Response[ThreadPage]:
 
 async def _build_shared(
     app: Services,
-    connection: AsyncConnection,
+    connection: Connection,
     found: ThreadRow,
     now,  # type: ignore[no-untyped-def]
     sort: Sort,
@@ -123,7 +123,7 @@ async def _build_shared(
 
 
 async def _build(
-    connection: AsyncConnection,
+    connection: Connection,
     found: ThreadRow,
     now,  # type: ignore[no-untyped-def]
     sort: Sort,

@@ -5,16 +5,19 @@ from __future__ import annotations
 import random
 import string
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rejoinder.domain.moderation.campaigns import (
+    _COEFFICIENTS,
+    _PRIME,
     BANDS,
     NEAR_DUPLICATE,
     SIGNATURE_SIZE,
     band_keys,
     fingerprint,
     is_near_duplicate,
+    min_hashes,
     shingle_signature,
     shingles,
     signature_similarity,
@@ -135,3 +138,19 @@ def test_band_keys_are_stable_short_and_absent_for_short_texts():
     assert all(len(key) <= 24 for key in keys)
     assert band_keys("Thanks!") == []
     assert band_keys("one two three four")[0] == "b00:d0d212ad618138b8"
+
+
+@settings(max_examples=300)
+@given(st.frozensets(st.integers(min_value=0, max_value=2**32 - 1), min_size=1, max_size=120))
+def test_min_hashes_are_exactly_the_modular_formula(values):
+    """The vectorised MinHash gives the very numbers the stored band keys were made from."""
+    assert min_hashes(values) == [
+        min((a * x + b) % _PRIME for x in values) for a, b in _COEFFICIENTS
+    ]
+
+
+def test_min_hashes_hold_at_the_edges_of_32_bits():
+    values = frozenset({0, 1, 2**31, 2**32 - 1})
+    assert min_hashes(values) == [
+        min((a * x + b) % _PRIME for x in values) for a, b in _COEFFICIENTS
+    ]

@@ -7,8 +7,9 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it.common.utils import escapeHtml
 
-from rejoinder.domain.markup import render
+from rejoinder.domain.markup import _PLAIN_LINE, _markdown, is_plain_line, render, sanitise
 
 
 class Inspector(HTMLParser):
@@ -200,3 +201,22 @@ def test_property_any_text_renders_safely(source):
 def test_property_links_with_dangerous_schemes_never_become_links(label, scheme, rest):
     html = render(f"[{label}]({scheme}:{rest})")
     assert_safe(html)
+
+
+_PROSE = st.text(alphabet=st.characters(codec="utf-8"), max_size=80) | st.from_regex(
+    _PLAIN_LINE, fullmatch=True
+)
+
+
+@settings(max_examples=3000)
+@given(_PROSE.filter(is_plain_line))
+def test_a_plain_line_renders_as_the_markdown_parser_would(text):
+    """The shortcut for one line of plain prose gives exactly the parser's HTML."""
+    assert _markdown().render(text) == f"<p>{escapeHtml(text)}</p>\n"
+    assert render(text) == sanitise(_markdown().render(text)).strip()
+
+
+def test_lines_that_look_like_markdown_are_not_plain():
+    for text in ["1. first", "2) second", "- item", "> quote", "*em*", "a\nb", "a  ", "[x](y)"]:
+        assert not is_plain_line(text), text
+    assert is_plain_line('1-23: a reader\'s "view" > yours')

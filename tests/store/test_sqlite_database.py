@@ -1,12 +1,14 @@
-"""SQLite as the server uses it: statements on the loop's thread, checkpoints beside it."""
+"""SQLite as the server uses it: statements on the loop's thread, writes that queue together
+committed together, checkpoints beside them."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 
 from rejoinder.store.database import Database
 from rejoinder.store.schema import idempotency_keys
@@ -66,3 +68,100 @@ def test_other_users_of_the_database_keep_sqlites_own_checkpoints(tmp_path, sqli
             await database.dispose()
 
     assert run(automatic()) == 1000
+
+
+def _remember(key: str):  # type: ignore[no-untyped-def]
+    return insert(idempotency_keys).values(
+        key=key, request_hash="0" * 64, response="{}", created_at=datetime.now(UTC)
+    )
+
+
+def test_writes_waiting_together_commit_together_and_a_failed_one_is_undone_alone(
+    tmp_path, sqlite_template
+):
+    """Posts that queue for SQLite's writer share one commit; each is still all or nothing,
+    and none hears "done" before the commit that makes it durable."""
+    path = tmp_path / "rejoinder.db"
+    shutil.copy(sqlite_template, path)
+
+    async def scenario() -> tuple[list[object], set[str], int, bool]:
+        database = Database(f"sqlite:///{path}")
+        commits = []
+        event.listen(database._sqlite_writer, "commit", lambda connection: commits.append(1))
+        release = asyncio.Event()
+        durable_on_return = []
+
+        async def first() -> None:
+            async with database.write() as connection:
+                await connection.execute(_remember("first"))
+                await release.wait()  # the others queue behind this write meanwhile
+            with sqlite3.connect(path) as other:  # another connection sees it at once
+                durable_on_return.append(
+                    other.execute("SELECT 1 FROM idempotency_keys WHERE key = 'first'").fetchone()
+                    is not None
+                )
+
+        async def then(key: str) -> None:
+            async with database.write() as connection:
+                await connection.execute(_remember(key))
+                if key == "refused":
+                    raise RuntimeError("this write fails after its insert")
+
+        try:
+            leader = asyncio.create_task(first())
+            await asyncio.sleep(0)
+            followers = [asyncio.create_task(then(key)) for key in ("second", "refused", "third")]
+            await asyncio.sleep(0)
+            release.set()
+            outcomes = await asyncio.gather(leader, *followers, return_exceptions=True)
+            async with database.read() as connection:
+                stored = {
+                    row[0] for row in await connection.execute(select(idempotency_keys.c.key))
+                }
+            return outcomes, stored, len(commits), durable_on_return == [True]
+        finally:
+            await database.dispose()
+
+    outcomes, stored, commits, durable = run(scenario())
+    assert [type(outcome).__name__ for outcome in outcomes] == [
+        "NoneType",
+        "NoneType",
+        "RuntimeError",
+        "NoneType",
+    ]
+    assert stored >= {"first", "second", "third"} and "refused" not in stored
+    assert commits == 1
+    assert durable
+
+
+def test_a_write_that_gives_up_waiting_does_not_hold_the_others_back(tmp_path, sqlite_template):
+    path = tmp_path / "rejoinder.db"
+    shutil.copy(sqlite_template, path)
+
+    async def scenario() -> set[str]:
+        database = Database(f"sqlite:///{path}")
+        release = asyncio.Event()
+
+        async def write(key: str, wait: bool = False) -> None:
+            async with database.write() as connection:
+                await connection.execute(_remember(key))
+                if wait:
+                    await release.wait()
+
+        try:
+            leader = asyncio.create_task(write("leader", wait=True))
+            await asyncio.sleep(0)
+            impatient = asyncio.create_task(write("impatient"))
+            await asyncio.sleep(0)
+            impatient.cancel()
+            await asyncio.sleep(0)
+            release.set()
+            await asyncio.wait_for(leader, 10)  # guards against a hang, not a speed check
+            async with database.write() as connection:  # the writer is free again
+                await connection.execute(_remember("after"))
+            async with database.read() as connection:
+                return {row[0] for row in await connection.execute(select(idempotency_keys.c.key))}
+        finally:
+            await database.dispose()
+
+    assert run(scenario()) >= {"leader", "after"}

@@ -12,14 +12,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import bindparam, delete, func, insert, select, text
 
+from rejoinder.store._sql import Prepared
 from rejoinder.store.database import Connection
 from rejoinder.store.schema import live_events
 
 NOTIFY_CHANNEL = "rejoinder_live"
 # Any constant will do, as long as nothing else in the database uses it for another lock.
 _APPEND_LOCK = 0x72656A6F696E  # "rejoin"
+
+
+_APPEND = Prepared(
+    insert(live_events)
+    .values(channel=bindparam("channel"), data=bindparam("data"), created_at=bindparam("now"))
+    .returning(live_events.c.id)
+)
 
 
 async def append(
@@ -29,15 +37,10 @@ async def append(
     postgres = connection.dialect.name == "postgresql"
     if postgres:
         await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
-    ids = []
-    for channel, data in events:
-        ids.append(
-            await connection.scalar(
-                insert(live_events)
-                .values(channel=channel, data=data.decode(), created_at=now)
-                .returning(live_events.c.id)
-            )
-        )
+    ids = [
+        await _APPEND.scalar(connection, channel=channel, data=data.decode(), now=now)
+        for channel, data in events
+    ]
     if postgres:
         await connection.execute(
             text("SELECT pg_notify(:channel, :payload)"),

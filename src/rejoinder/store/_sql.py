@@ -57,21 +57,37 @@ class _SqliteForm:
             raise ValueError("Prepared statements take no values rendered at run time")
         self.names = list(compiled.positiontup or ())
         self.fixed = {name: bind.value for name, bind in binds.items() if not bind.required}
-        self.into: list[Processor] = [
+        into = [
             binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names
         ]
+        self.converted = [(n, convert) for n, convert in enumerate(into) if convert is not None]
         columns = statement.exported_columns if isinstance(statement, ReturnsRows) else ()
         out = [
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         ]
         self.out: list[Processor] | None = out if any(out) else None
 
-    def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = []
-        for name, convert in zip(self.names, self.into, strict=True):
-            value = params[name] if name in params else self.fixed[name]
-            values.append(convert(value) if convert is not None and value is not None else value)
-        return tuple(values)
+    def arguments(
+        self, params: Mapping[str, Any], previous: tuple[tuple[Any, ...], list[Any]] | None = None
+    ) -> tuple[tuple[Any, ...], list[Any]]:
+        """The driver's arguments, and the values they were converted from.
+
+        Given the previous row of an ``executemany`` (arguments and values), a value that is
+        the very same object as there is not converted again: the rows of one call often
+        share one timestamp, and converting a datetime is the dearest conversion.
+        """
+        fixed = self.fixed
+        values = [params[name] if name in params else fixed[name] for name in self.names]
+        arguments = list(values)
+        for position, convert in self.converted:
+            value = values[position]
+            if value is None:
+                continue
+            if previous is not None and previous[1][position] is value:
+                arguments[position] = previous[0][position]
+            else:
+                arguments[position] = convert(value)
+        return tuple(arguments), values
 
     def rows(self, raw: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         out = self.out
@@ -116,7 +132,7 @@ class Prepared:
         """Run the statement; the rows it returns, if any."""
         if isinstance(connection, SqliteConnection):
             form = self._form(connection)
-            arguments = form.arguments(params)
+            arguments, _ = form.arguments(params)
             try:
                 raw = connection.driver.execute(form.sql, arguments).fetchall()
             except sqlite3.Error as error:  # raised as SQLAlchemy would, whoever runs it
@@ -139,7 +155,11 @@ class Prepared:
             return
         if isinstance(connection, SqliteConnection):
             form = self._form(connection)
-            arguments = [form.arguments(p) for p in params]
+            arguments = []
+            previous = None
+            for row in params:
+                previous = form.arguments(row, previous)
+                arguments.append(previous[0])
             try:
                 connection.driver.executemany(form.sql, arguments)
             except sqlite3.Error as error:

@@ -357,10 +357,12 @@ class Database:
         try:
             group = self._group or await self._open_group()
             driver = group.connection.connection.driver_connection
+            touched = dict(group.connection.info.get(TOUCHED_THREADS, {}))
             driver.execute("SAVEPOINT rejoinder_write")
             try:
                 yield SqliteConnection(group.connection)
             except BaseException:
+                group.connection.info[TOUCHED_THREADS] = touched
                 self._undo(group, driver)
                 raise
             driver.execute("RELEASE rejoinder_write")
@@ -418,13 +420,11 @@ class Database:
             group.connection.close()
             if self._process_lock is not None:
                 self._process_lock.release()
-        if group.members and not group.done.done():
-            if failure is None:
+        if not group.done.done():
+            if failure is None or not group.members:  # nobody waits to hear of a failure
                 group.done.set_result(None)
             else:
                 group.done.set_exception(failure)
-        elif not group.done.done():
-            group.done.set_result(None)
         if failure is None and touched:
             for listener in self.after_commit:
                 listener(touched)

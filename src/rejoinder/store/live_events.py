@@ -53,16 +53,19 @@ async def last_id(connection: Connection) -> int:
     return await connection.scalar(select(func.coalesce(func.max(live_events.c.id), 0))) or 0
 
 
+_AFTER = Prepared(
+    select(live_events.c.id, live_events.c.channel, live_events.c.data)
+    .where(live_events.c.id > bindparam("after"))
+    .order_by(live_events.c.id)
+    .limit(bindparam("limit"))
+)
+
+
 async def after(
     connection: Connection, event_id: int, limit: int = 1000
 ) -> list[tuple[int, str, bytes]]:
     """Every channel's events after ``event_id``, oldest first."""
-    rows = await connection.execute(
-        select(live_events.c.id, live_events.c.channel, live_events.c.data)
-        .where(live_events.c.id > event_id)
-        .order_by(live_events.c.id)
-        .limit(limit)
-    )
+    rows = await _AFTER.rows(connection, after=event_id, limit=limit)
     return [(row[0], row[1], row[2].encode()) for row in rows]
 
 

@@ -6,9 +6,10 @@ import shutil
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, insert, select
+from sqlalchemy.dialects import sqlite
 
-from rejoinder.store._sql import Prepared
+from rejoinder.store._sql import Prepared, _SqliteForm
 from rejoinder.store.database import Database
 from rejoinder.store.schema import bans
 from tests.conftest import run
@@ -93,3 +94,12 @@ def test_prepared_statements_refuse_sql_that_would_vary(tmp_path, sqlite_templat
 
     with pytest.raises(ValueError, match="IN lists"):
         run(scenario())
+
+
+def test_prepared_statements_refuse_columns_with_python_side_defaults():
+    """The driver would store NULL where SQLAlchemy fills in the default: refuse instead."""
+    table = Table(
+        "t", MetaData(), Column("id", Integer, primary_key=True), Column("n", Integer, default=1)
+    )
+    with pytest.raises(ValueError, match="defaults"):
+        _SqliteForm(insert(table).values(id=bindparam("id")), sqlite.dialect())

@@ -55,6 +55,8 @@ class _SqliteForm:
         self.sql = compiled.string
         if "POSTCOMPILE" in self.sql:
             raise ValueError("Prepared statements take no values rendered at run time")
+        if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
+            raise ValueError("Prepared statements run no Python-side column defaults")
         self.names = list(compiled.positiontup or ())
         self.fixed = {name: bind.value for name, bind in binds.items() if not bind.required}
         into = [

@@ -87,7 +87,7 @@ def test_writes_waiting_together_commit_together_and_a_failed_one_is_undone_alon
     async def scenario() -> tuple[list[object], set[str], int, bool]:
         database = Database(f"sqlite:///{path}")
         commits = []
-        event.listen(database._sqlite_writer, "commit", lambda connection: commits.append(1))
+        event.listen(database._sqlite_writes.engine, "commit", lambda connection: commits.append(1))
         release = asyncio.Event()
         durable_on_return = []
 

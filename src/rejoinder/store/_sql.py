@@ -13,7 +13,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable, ReturnsRows
 
-from rejoinder.store.database import Connection, SqliteConnection
+from rejoinder.store.database import Connection
+from rejoinder.store.sqlite import SqliteConnection
 
 
 def insert_ignoring_conflicts(connection: Connection, table: Table):  # type: ignore[no-untyped-def]

@@ -35,6 +35,7 @@ import asyncpg
 
 from rejoinder.store.database import Database
 from rejoinder.store.live_events import NOTIFY_CHANNEL
+from rejoinder.store.threads import ALL_THREADS
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ class PostgresChanges:
         return self._notices if self._listening else None
 
     def _committed_here(self, versions: dict[int, int]) -> None:
-        if 0 in versions:  # every thread of a site
+        if ALL_THREADS in versions:
             self._new_epoch()
         for thread_id, version in versions.items():
             self._saw(thread_id, version)
@@ -251,10 +252,6 @@ class PostgresChanges:
 
 
 def watch_for(database: Database, channels: Sequence[str] = CHANNELS) -> ChangeWatch:
-    url = database.url
-    if url.get_backend_name() == "sqlite":
-        path = url.database
-        if not path or path == ":memory:" or path.startswith("file:"):
-            return NoWatch()
-        return SqliteChanges(path)
+    if database.is_sqlite:
+        return SqliteChanges(database.sqlite_file) if database.sqlite_file else NoWatch()
     return PostgresChanges(database, channels)

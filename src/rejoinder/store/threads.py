@@ -218,7 +218,7 @@ async def thread_for_new_comment(
     return thread
 
 
-_COUNTED = Prepared(
+_COUNT_CHANGE = (
     update(threads)
     .where(threads.c.id == bindparam("thread_id"))
     .values(
@@ -227,10 +227,9 @@ _COUNTED = Prepared(
     )
     .returning(threads.c.version)
 )
+_COUNTED = Prepared(_COUNT_CHANGE)
 # A new comment on show: counted, and the thread's latest comment.
-_COUNTED_NEW = Prepared(
-    _COUNTED.statement.values(last_comment_at=bindparam("now", type_=UTCDateTime))  # type: ignore[attr-defined]
-)
+_COUNTED_NEW = Prepared(_COUNT_CHANGE.values(last_comment_at=bindparam("now", type_=UTCDateTime)))
 
 
 async def add_to_count(

@@ -132,6 +132,7 @@ def main() -> None:
         print(f"(built in {time.perf_counter() - started:.1f} s)")
         env = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
         env["REJOINDER_DATABASE_URL"] = url
+        env["REJOINDER_SECRET_FILE"] = str(Path(folder) / "rejoinder.key")
         server = launch(["serve"], env)
         try:
             with httpx.Client(base_url=server.url, timeout=30) as client:

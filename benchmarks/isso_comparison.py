@@ -4,6 +4,8 @@ Both servers get the same 200-comment thread (40% replies, same bodies), then wr
 on loopback with the same settings:
 
 - read: GET of the whole thread (Rejoinder ``limit=200``; Isso returns everything);
+- read-token (Rejoinder only): the same GET by a reader who carries a reader token, as every
+  reader who has voted or posted does; it takes the checked path, never the shared copy;
 - post: guest comments to a second thread, every body different: 12 to 40 words drawn at
   random, as distinct as readers' comments are (identical bodies from many names would be
   a campaign, which Rejoinder's moderation is built to catch and hold).
@@ -84,6 +86,8 @@ class Server:
     post_body: Callable[[str, str, int | None, str], dict]  # (thread, author, parent, text)
     created_id: Callable[[dict], int]
     count_thread: Callable[[httpx.Client], int]
+    # A reader identity to read as, for servers that tell readers apart ("read-token").
+    reader_token: Callable[[httpx.Client], str] | None = None
 
     @property
     def url(self) -> str:
@@ -208,6 +212,7 @@ def rejoinder_server(port: int) -> Server:
         },
         created_id=lambda created: created["comment"]["id"],
         count_thread=count,
+        reader_token=lambda client: client.post("/api/readers", json={}).json()["token"],
     )
 
 
@@ -322,6 +327,11 @@ def measure(server: Server, workload: str, args: argparse.Namespace, work: Path)
     ]
     if workload == "post":
         command += ["-s", str(post_script(server, work)), server.url + "/"]
+    elif workload == "read-token":
+        assert server.reader_token is not None
+        with httpx.Client(base_url=server.url) as client:
+            token = server.reader_token(client)
+        command += ["-H", f"X-Rejoinder-Reader: {token}", server.url + server.read_path]
     else:
         command += [server.url + server.read_path]
     print("  $ " + " ".join(command), flush=True)
@@ -361,7 +371,10 @@ def isso_setup(work: Path, port: int) -> tuple[list[str], dict[str, str], str]:
 def benchmark(server: Server, args: argparse.Namespace, work: Path) -> list[Result]:
     print(f"{server.name}: seeding {SEED_COMMENTS} comments", flush=True)
     seed(server)
-    return [measure(server, workload, args, work) for workload in ("read", "post")]
+    workloads = ["read", "post"]
+    if server.reader_token is not None:
+        workloads.insert(1, "read-token")
+    return [measure(server, workload, args, work) for workload in workloads]
 
 
 def report(results: list[Result]) -> None:

@@ -149,6 +149,10 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
             # Most tests post far faster than a person; the rate-limit tests set their own.
             "rate_posts_per_address": (10_000, 60),
             "rate_posts_per_user": (10_000, 60),
+            "rate_votes_per_address": (10_000, 60),
+            # The test client stands for a proxy, so a test can send from any address with
+            # X-Forwarded-For (tests.support.from_address).
+            "trusted_proxies": ("testclient",),
         }
         values.update(overrides)
         return Settings(**values)

@@ -34,6 +34,11 @@ def page(client: TestClient, thread: str = THREAD, **params: Any) -> dict:
     return response.json()
 
 
+def from_address(address: str) -> dict[str, str]:
+    """Headers that make a request come from another client address."""
+    return {"X-Forwarded-For": address}
+
+
 def ids(comments: list[dict]) -> list[int]:
     return [comment["id"] for comment in comments]
 

@@ -16,9 +16,9 @@ from rejoinder import __version__
 from rejoinder.config import Settings
 from rejoinder.domain.errors import RejoinderError
 from rejoinder.scoring import HttpScorer, LocalModelScorer, Scorer
+from rejoinder.secret_key import load_secret
 from rejoinder.store.changes import watch_for
 from rejoinder.store.database import Database
-from rejoinder.store.meta import stored_secret
 from rejoinder.store.migrate import current_revision, head_revision
 from rejoinder.web.cache import PageCache
 from rejoinder.web.context import Services
@@ -28,7 +28,7 @@ from rejoinder.web.identity import sso_config
 from rejoinder.web.live import Publisher, channels_plugin, event_log
 from rejoinder.web.ratelimit import MemoryCounter, RedisCounter
 from rejoinder.web.routes import route_handlers
-from rejoinder.web.security import Signer
+from rejoinder.web.security import READER_HEADER, Signer
 
 # Big enough for a 10,000-character comment of escaped emoji; anything larger is refused early.
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -55,10 +55,7 @@ async def open_services(settings: Settings) -> Services:
                 f"the database is at schema revision {revision}, not {head_revision()}: "
                 "run `rejoinder migrate`"
             )
-        secret = settings.secret
-        if secret is None:
-            async with database.write() as connection:
-                secret = await stored_secret(connection)
+        secret = await load_secret(settings, database)
     except BaseException:
         await database.dispose()
         raise
@@ -119,7 +116,14 @@ def create_app(settings: Settings) -> Litestar:
         cors = CORSConfig(
             allow_origins=list(settings.allowed_origins),
             allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Content-Type", "X-Edit-Token", "Idempotency-Key", "Authorization"],
+            allow_headers=[
+                "Content-Type",
+                "X-Edit-Token",
+                "Idempotency-Key",
+                "Authorization",
+                READER_HEADER,
+            ],
+            expose_headers=[READER_HEADER],
             allow_credentials=True,
             max_age=600,
         )

@@ -179,8 +179,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "secret",
         None,
-        "Signing key for edit tokens, voter cookies and address hashes. Generated and stored "
-        "in the database on first run when not set.",
+        "Signing key for edit tokens, voter cookies and address hashes. When not set, it is "
+        "read from secret_file (generated there on first run), never kept in the database.",
+        _optional,
+    ),
+    Setting(
+        "secret_file",
+        None,
+        "File holding the signing key when secret is not set, created (mode 0600) on first "
+        "run. Default: <name>.key beside a SQLite database file, else ./rejoinder.key.",
         _optional,
     ),
     Setting(
@@ -257,8 +264,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "report_threshold",
         3,
-        "Reports from different readers that hide a comment until a moderator reviews it.",
+        "Reports that hide a comment until a moderator reviews it: they must come from this "
+        "many different readers and this many different addresses.",
         _positive,
+    ),
+    Setting(
+        "votes_per_address",
+        10,
+        "Votes one address (an IPv6 /64) may add to one comment, however many readers it has.",
+        _positive,
+    ),
+    Setting(
+        "rate_votes_per_address",
+        (30, 60),
+        "Votes one address may cast: COUNT/PERIOD, like 30/1m.",
+        parse_rate,
     ),
     Setting(
         "rate_posts_per_address",
@@ -291,6 +311,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
     secret: str | None = None
+    secret_file: str | None = None
     admin_token: str | None = None
     edit_window: int = 900
     sso_secret: str | None = None
@@ -309,6 +330,8 @@ class Settings:
     report_threshold: int = 3
     rate_posts_per_address: tuple[int, int] = (10, 60)
     rate_posts_per_user: tuple[int, int] = (10, 60)
+    votes_per_address: int = 10
+    rate_votes_per_address: tuple[int, int] = (30, 60)
     rate_logins: tuple[int, int] = (5, 900)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -371,7 +394,11 @@ class Settings:
             elif f.name == "secret" and value:
                 shown = "(set)"
             elif f.name == "secret":
-                shown = "(stored in database)"
+                shown = "(from secret_file)"
+            elif f.name == "secret_file":
+                from rejoinder.secret_key import key_file
+
+                shown = str(key_file(self)) + (" (unused: secret is set)" if self.secret else "")
             elif f.name == "admin_token":
                 shown = "(set)" if value else "(none: the articles API is read-only)"
             elif isinstance(value, tuple):

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from tests.support import assert_error, page, posted
+from tests.support import (
+    add_moderator,
+    assert_error,
+    from_address,
+    moderate,
+    page,
+    posted,
+    sign_in,
+)
 
 
 def edit(client, created, body, **extra):
@@ -57,6 +65,7 @@ def test_edit_window_is_configurable(make_client, clock):
 def test_edit_without_the_right_token_is_refused(client, peek):
     created = posted(client, "mine")
     other = posted(client, "someone else's")
+    client.cookies.clear()  # another browser, which is not the author
     wrong = {"X-Edit-Token": other["edit_token"]}
     comment_id = created["comment"]["id"]
     response = client.patch(f"/api/comments/{comment_id}", json={"body": "x"}, headers=wrong)
@@ -92,3 +101,36 @@ def test_a_deleted_comment_cannot_be_edited_or_deleted_again(client):
     assert_error(edit(client, created, "back from the dead"), 404, None)
     assert_error(remove(client, created), 404, None)
     assert page(client)["thread"]["comment_count"] == 0
+
+
+def test_an_edited_editors_pick_is_no_longer_a_pick(client, database_url, peek):
+    created = posted(client, "A careful, sourced comment.")
+    comment_id = created["comment"]["id"]
+    add_moderator(database_url)
+    csrf = sign_in(client)
+    assert moderate(client, csrf, comment_id, "feature").status_code == 303
+    assert [c["id"] for c in page(client)["featured"]] == [comment_id]
+    assert edit(client, created, "Buy cheap pills at my shop.").status_code == 200
+    assert page(client)["featured"] == []
+    assert peek.scalar("SELECT featured FROM threads") == 0
+    assert peek.scalar("SELECT moderated_at FROM comments") is None
+    assert "edited after review" in peek.scalar("SELECT moderation FROM comments")
+
+
+def test_an_edited_approved_comment_can_be_hidden_by_reports_again(make_client, peek):
+    client = make_client(report_threshold=2)
+    created = posted(client, "Something people dislike.")
+    comment_id = created["comment"]["id"]
+    add_moderator(peek.url)
+    csrf = sign_in(client)
+    assert moderate(client, csrf, comment_id, "approve").status_code == 303
+    assert edit(client, created, "Something else entirely.").status_code == 200
+    for n in range(2):
+        client.cookies.clear()
+        response = client.post(
+            f"/api/comments/{comment_id}/reports",
+            json={"reason": "abuse"},
+            headers=from_address(f"198.51.100.{n + 1}"),
+        )
+        assert response.status_code == 201
+    assert peek.scalar("SELECT status FROM comments") == "pending"

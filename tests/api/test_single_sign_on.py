@@ -169,3 +169,17 @@ def test_a_token_sent_where_sign_on_is_not_set_up_is_refused(client, peek):
         "sso_not_configured"
     )
     assert peek.counts() == before
+
+
+def test_a_signed_in_reader_edits_and_deletes_their_comment_from_any_device(hs_client, peek):
+    token = jwt.encode(claims(), SECRET, algorithm="HS256")
+    created = post(hs_client, "Written on my phone.", headers=bearer(token), author_name=None)
+    url = f"/api/comments/{created.json()['comment']['id']}"
+    hs_client.cookies.clear()  # the laptop: no edit token, no cookie, only the sign-on
+    edited = hs_client.patch(url, json={"body": "Fixed on my laptop."}, headers=bearer(token))
+    assert edited.status_code == 200, edited.text
+    other = jwt.encode(claims(sub="subscriber-8", name="Someone Else"), SECRET, algorithm="HS256")
+    refused = hs_client.patch(url, json={"body": "Not yours."}, headers=bearer(other))
+    assert_error(refused, 403, "X-Edit-Token")
+    assert hs_client.delete(url, headers=bearer(token)).status_code == 204
+    assert peek.scalar("SELECT status FROM comments") == "deleted"

@@ -9,6 +9,8 @@ own browser here; without it these tests skip and say so. Screenshots go to
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -19,6 +21,7 @@ import httpx
 import pytest
 
 from tests.cli.conftest import Server, launch
+from tests.support import MODERATOR_PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -42,19 +45,37 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator:
-    """Chromium for one test module. Playwright's sync API keeps an event loop running while
-    it is open, which would stop later tests' ``asyncio.run``, so it closes after each module."""
+def playwright_driver() -> Iterator:
+    """Playwright for one test module, shared by its browsers (only one may run at a time).
+    Its sync API keeps an event loop running while it is open, which would stop later tests'
+    ``asyncio.run``, so it closes after each module."""
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
-        )
-        yield chromium
-        chromium.close()
+        yield playwright
+
+
+def _chromium(playwright, *flags: str) -> Iterator:
+    chromium = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=[*CHROMIUM_FLAGS, *flags], headless=True
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_driver) -> Iterator:
+    """Chromium with its default settings, for one test module."""
+    yield from _chromium(playwright_driver)
+
+
+@pytest.fixture(scope="module")
+def browser_blocking_third_party_cookies(playwright_driver) -> Iterator:
+    """Chromium as it is once third-party cookies are gone: an embedded widget's server never
+    gets its cookies back, whatever their SameSite."""
+    yield from _chromium(playwright_driver, "--test-third-party-cookie-phaseout")
 
 
 class PublisherSite:
@@ -118,6 +139,22 @@ def context(browser) -> Iterator:
 @pytest.fixture
 def page(context):
     return context.new_page()
+
+
+def launch_with_moderator(env: dict[str, str]) -> Server:
+    """`rejoinder demo` on a database migrated first and given a moderator, ana, by
+    `rejoinder user add`, as a newsroom sets one up."""
+    command = [sys.executable, "-m", "rejoinder"]
+    subprocess.run([*command, "migrate"], env=env, check=True, capture_output=True)
+    added = subprocess.run(
+        [*command, "user", "add", "ana", "--role", "moderator", "--password-stdin"],
+        env=env,
+        input=MODERATOR_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+    )
+    assert added.returncode == 0, added.stderr
+    return launch(["demo"], env)
 
 
 def post_comment(server: Server, body: str, **fields: object) -> dict:

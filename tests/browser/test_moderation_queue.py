@@ -4,8 +4,6 @@ picks, while new comments arrive live. Run on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,8 +13,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
 
-from tests.browser.conftest import DEMO_SLUG
-from tests.cli.conftest import Server, launch
+from tests.browser.conftest import DEMO_SLUG, launch_with_moderator
+from tests.cli.conftest import Server
 from tests.conftest import POSTGRES_URL, _admin_sql, run
 from tests.support import MODERATOR_PASSWORD
 
@@ -54,18 +52,8 @@ def site(request, tmp_path_factory) -> Iterator[Server]:
         REJOINDER_RATE_POSTS_PER_ADDRESS="1000/1m",
         REJOINDER_RATE_LOGINS="100/15m",  # every test signs in afresh
     )
-    command = [sys.executable, "-m", "rejoinder"]
     try:
-        subprocess.run([*command, "migrate"], env=env, check=True, capture_output=True)
-        added = subprocess.run(
-            [*command, "user", "add", "ana", "--role", "moderator", "--password-stdin"],
-            env=env,
-            input=MODERATOR_PASSWORD + "\n",
-            capture_output=True,
-            text=True,
-        )
-        assert added.returncode == 0, added.stderr
-        server = launch(["demo"], env)
+        server = launch_with_moderator(env)
         try:
             yield server
         finally:

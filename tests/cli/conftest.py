@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -31,9 +32,11 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def env(database_url: str) -> dict[str, str]:
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
-    return {**clean, "REJOINDER_DATABASE_URL": database_url}
+    # The signing key file, which PostgreSQL would otherwise put in the working directory.
+    key = str(tmp_path / "rejoinder.key")
+    return {**clean, "REJOINDER_DATABASE_URL": database_url, "REJOINDER_SECRET_FILE": key}
 
 
 class Server:

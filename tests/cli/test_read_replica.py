@@ -126,10 +126,11 @@ def _caught_up(replica_url: str, comment_id: int) -> None:
     raise AssertionError("the replica never received the comment")
 
 
-def test_pages_come_from_the_replica_unless_it_is_behind_the_primary(replicated):
+def test_pages_come_from_the_replica_unless_it_is_behind_the_primary(replicated, tmp_path):
     primary_url, replica_url = replicated
     env = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
     env |= {"REJOINDER_DATABASE_URL": primary_url, "REJOINDER_READ_DATABASE_URL": replica_url}
+    env["REJOINDER_SECRET_FILE"] = str(tmp_path / "rejoinder.key")
     migrated = rejoinder("migrate", env=env)
     assert migrated.returncode == 0, migrated.stderr
     server = launch(["serve"], env)
@@ -150,12 +151,13 @@ def test_pages_come_from_the_replica_unless_it_is_behind_the_primary(replicated)
         server.stop()
 
 
-def test_a_replica_that_does_not_answer_leaves_reading_to_the_primary(replicated):
+def test_a_replica_that_does_not_answer_leaves_reading_to_the_primary(replicated, tmp_path):
     primary_url, _ = replicated
     env = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
     env |= {
         "REJOINDER_DATABASE_URL": primary_url,
         "REJOINDER_READ_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/none",
+        "REJOINDER_SECRET_FILE": str(tmp_path / "rejoinder.key"),
     }
     assert rejoinder("migrate", env=env).returncode == 0
     server = launch(["serve"], env)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 import string
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from rejoinder.domain.confusables import fold
 from rejoinder.domain.moderation.campaigns import (
     _COEFFICIENTS,
     _PRIME,
@@ -32,6 +35,59 @@ MESSAGE = (
 
 def test_fingerprint_keeps_only_the_words():
     assert fingerprint("Vote **NOW**!!! [here](https://x.example/1) 2024") == "vote now here"
+
+
+# A typical campaign comment: twenty words.
+CAMPAIGN = (
+    "Vote for Smith today, everyone: she will fix the bridge, cut the rates "
+    "and listen to every resident here now."
+)
+LEET_CAMPAIGNS = [
+    "V0te f0r Sm1th t0day, 3veryone: she wi11 f1x the br1dge, cut the r4tes "
+    "and l1sten to every res1dent here now.",
+    "Vot3 for $m1th tod@y, everyone: $he w!ll fix the bridge, cut the r@te$ "
+    "and li$ten to 3very re$ident h3re n0w.",
+    "V07E F0R 5M17H 70D4Y, 3V3RY0N3: 5H3 W1LL F1X 7H3 BR1DG3, CU7 7H3 R4735 "
+    "4ND L157EN 70 3V3RY R351D3N7 H3R3 N0W.",
+]
+
+
+@pytest.mark.parametrize("leet", LEET_CAMPAIGNS)
+def test_leetspeak_copy_is_the_same_message(leet):
+    assert similarity(shingles(CAMPAIGN), shingles(leet)) >= NEAR_DUPLICATE
+    assert is_near_duplicate(CAMPAIGN, leet)
+
+
+def test_leetspeak_reads_digits_and_symbols_as_the_letters_they_stand_for():
+    assert fingerprint("V0te f0r Sm1th t0day, 3veryone") == fingerprint(
+        "Vote for Smith today, everyone"
+    )
+    # "1" is "i" or "l", as the reader likes: both spellings meet in one.
+    assert fingerprint("ki11 sm1th") == fingerprint("kill smith")
+    assert fingerprint("m@ke k!ll cla$$ l|ke b3st") == fingerprint("make kill class like best")
+
+
+@pytest.mark.parametrize("leet", LEET_CAMPAIGNS)
+def test_leetspeak_copy_is_found_by_band_lookup(leet):
+    assert set(band_keys(CAMPAIGN)) & set(band_keys(leet))
+    reworded = leet.replace("bridge", "roads").replace("BR1DG3", "R04D5")
+    assert set(band_keys(CAMPAIGN)) & set(band_keys(reworded))
+
+
+def test_numbers_alone_are_not_letters():
+    # Plain numbers are dropped as ever, not read as "lo", "s" or "o".
+    assert fingerprint("Meet at 10 on 5 May 2024, 0 excuses") == fingerprint(
+        "Meet at on May, excuses"
+    )
+    a = "Meet at the bridge at 10 on 5 May 2024 and vote no"
+    b = "Meet at the bridge at 11 on 7 May 2025 and vote no"
+    assert similarity(shingles(a), shingles(b)) == 1.0
+
+
+def test_symbols_at_the_edge_of_a_word_are_punctuation():
+    assert fingerprint("Vote now! | share it with @everyone +1") == fingerprint(
+        "Vote now share it with everyone"
+    )
 
 
 def test_same_message_lightly_varied_is_a_near_duplicate():
@@ -120,6 +176,44 @@ def test_similarity_is_symmetric_and_bounded(a, b):
     sig = signature_similarity(shingle_signature(a), shingle_signature(b))
     assert sig == signature_similarity(shingle_signature(b), shingle_signature(a))
     assert 0.0 <= sig <= 1.0
+
+
+# What a letter may be written as. Symbols only stand for letters inside a word, so the
+# strategy puts them only there; digits may go anywhere.
+_DIGITS_FOR = {"a": "4", "b": "8", "e": "3", "g": "9", "i": "1", "l": "1", "o": "0", "s": "5"}
+_SYMBOLS_FOR = {"a": "@", "i": "!|", "l": "!|", "s": "$", "t": "+"}
+
+
+@st.composite
+def _plain_and_leet_word(draw: st.DrawFn) -> tuple[str, str]:
+    plain = draw(st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=10))
+    kept = draw(st.integers(0, len(plain) - 1))  # one letter stays, or it is a number
+    leet = []
+    for position, letter in enumerate(plain):
+        stand_ins = _DIGITS_FOR.get(letter, "")
+        if 0 < position < len(plain) - 1:
+            stand_ins += _SYMBOLS_FOR.get(letter, "")
+        if position == kept or not stand_ins or not draw(st.booleans()):
+            leet.append(letter)
+        else:
+            leet.append(draw(st.sampled_from(stand_ins)))
+    return plain, "".join(leet)
+
+
+@given(st.lists(_plain_and_leet_word(), min_size=1, max_size=12))
+def test_any_leetspeak_spelling_has_the_plain_words_fingerprint(words):
+    plain = " ".join(p for p, _ in words)
+    leet = " ".join(w for _, w in words)
+    assert fingerprint(leet) == fingerprint(plain)
+
+
+@given(st.text(alphabet=st.characters(exclude_characters="0123456789@$|!+"), max_size=200))
+def test_text_without_digits_or_symbols_keeps_its_fingerprint(text):
+    """Stored signatures stay valid: plain text's fingerprint is its folded letter runs."""
+    folded = fold(text)
+    assume("://" not in text and "www." not in text.lower())
+    assume(not any(c in folded for c in "0123456789@$|!+"))
+    assert fingerprint(text) == " ".join(re.findall(r"[^\W\d_]+", folded))
 
 
 def test_near_duplicates_share_a_band_key():

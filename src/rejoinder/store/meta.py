@@ -1,23 +1,26 @@
-"""Instance-wide values kept in the database, so every process of a deployment agrees on them."""
+"""Instance-wide values kept in the database, so every process of a deployment agrees on them.
+
+Earlier versions kept the signing secret here too; it now lives in a key file or the
+environment (``secret_key.py``), and these functions only find and delete that old copy.
+"""
 
 from __future__ import annotations
 
-import secrets
+from sqlalchemy import delete, select
 
-from sqlalchemy import select
-
-from rejoinder.store._sql import insert_ignoring_conflicts
 from rejoinder.store.database import Connection
 from rejoinder.store.schema import meta
 
+_SECRET = "secret"
 
-async def stored_secret(connection: Connection) -> str:
-    """The signing secret, generated on first use; concurrent first uses agree on one value."""
-    await connection.execute(
-        insert_ignoring_conflicts(connection, meta).values(
-            key="secret", value=secrets.token_urlsafe(48)
-        )
-    )
-    value = await connection.scalar(select(meta.c.value).where(meta.c.key == "secret"))
-    assert value is not None
+
+async def stored_secret(connection: Connection) -> str | None:
+    """The signing secret an earlier version generated and kept in the database, if any."""
+    value: str | None = await connection.scalar(select(meta.c.value).where(meta.c.key == _SECRET))
     return value
+
+
+async def forget_stored_secret(connection: Connection) -> bool:
+    """Delete that stored secret; whether there was one."""
+    result = await connection.execute(delete(meta).where(meta.c.key == _SECRET))
+    return bool(result.rowcount)

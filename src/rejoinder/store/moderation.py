@@ -17,7 +17,12 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
 from rejoinder.domain.models import Status, StoredComment
-from rejoinder.domain.moderation.pipeline import Finding, decode_findings, encode_findings
+from rejoinder.domain.moderation.pipeline import (
+    Action,
+    Finding,
+    decode_findings,
+    encode_findings,
+)
 from rejoinder.store.comments import _COLUMNS, _stored, get_comment
 from rejoinder.store.database import Connection
 from rejoinder.store.schema import comments as c
@@ -248,6 +253,36 @@ async def set_flags(
     updated = await get_comment(connection, comment_id)
     assert updated is not None
     await touch(connection, updated.thread_id, featured=updated.featured - before.featured)
+    return updated
+
+
+async def withdraw_review(connection: Connection, comment_id: int) -> StoredComment:
+    """An edited comment loses its editor's pick and its moderator's approval: what was
+    judged was the old text. Until a moderator looks again, reports can hide it again."""
+    comment = await get_comment(connection, comment_id)
+    assert comment is not None
+    lost = [
+        word
+        for word, had in (("pick", comment.featured), ("approval", comment.moderated_at))
+        if had
+    ]
+    if not lost:
+        return comment
+    finding = Finding("edit", Action.NOTE, f"edited after review: {' and '.join(lost)} withdrawn")
+    await connection.execute(
+        update(c)
+        .where(c.c.id == comment_id)
+        .values(
+            featured=False,
+            moderated_at=None,
+            moderated_by=None,
+            moderation=encode_findings([*decode_findings(comment.moderation), finding]),
+        )
+    )
+    if comment.featured:
+        await touch(connection, comment.thread_id, featured=-1)
+    updated = await get_comment(connection, comment_id)
+    assert updated is not None
     return updated
 
 

@@ -1,13 +1,17 @@
-"""Reader reports: one per reader per comment, open until a moderator reviews the comment."""
+"""Reader reports, open until a moderator reviews the comment.
+
+Every report is kept for the moderator, but only distinct readers and distinct addresses
+count towards hiding a comment: one client, however many reports or reader tokens it sends,
+is one voice.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import distinct, func, insert, select, update
 
-from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.store.database import Connection
 from rejoinder.store.schema import comments, reports
 
@@ -20,6 +24,18 @@ class Report(msgspec.Struct, frozen=True):
     reporter: str
     created_at: datetime
     resolved_at: datetime | None
+    address_hash: str | None = None
+
+
+class OpenReports(msgspec.Struct, frozen=True):
+    """A comment's unresolved reports: all of them, and how many readers and addresses."""
+
+    reports: int
+    readers: int
+    addresses: int
+
+    def reach(self, threshold: int) -> bool:
+        return self.readers >= threshold and self.addresses >= threshold
 
 
 async def add_report(
@@ -29,35 +45,35 @@ async def add_report(
     reason: str,
     note: str | None,
     reporter: str,
+    address_hash: str,
     now: datetime,
-) -> int:
-    """Store the report and return the comment's count of open reports."""
-    already = await connection.scalar(
-        select(reports.c.id).where(
-            reports.c.comment_id == comment_id, reports.c.reporter == reporter
-        )
-    )
-    if already is not None:
-        raise RejoinderError(
-            Problem.CONFLICT, "already_reported", "You have already reported this comment."
-        )
+) -> OpenReports:
+    """Store the report and return the comment's open reports, counted three ways."""
     await connection.execute(
         insert(reports).values(
-            comment_id=comment_id, reason=reason, note=note, reporter=reporter, created_at=now
+            comment_id=comment_id,
+            reason=reason,
+            note=note,
+            reporter=reporter,
+            address_hash=address_hash,
+            created_at=now,
         )
     )
-    open_count = int(
-        await connection.scalar(
-            select(func.count()).where(
-                reports.c.comment_id == comment_id, reports.c.resolved_at.is_(None)
-            )
+    row = (
+        await connection.execute(
+            select(
+                func.count(),
+                func.count(distinct(reports.c.reporter)),
+                func.count(distinct(reports.c.address_hash)),
+            ).where(reports.c.comment_id == comment_id, reports.c.resolved_at.is_(None))
         )
-        or 0
-    )
+    ).one()
+    found = OpenReports(int(row[0]), int(row[1]), int(row[2]))
+    # What the moderator's queue counts: readers, since one reader reporting twice is one.
     await connection.execute(
-        update(comments).where(comments.c.id == comment_id).values(report_count=open_count)
+        update(comments).where(comments.c.id == comment_id).values(report_count=found.readers)
     )
-    return open_count
+    return found
 
 
 async def reports_for(connection: Connection, comment_id: int) -> list[Report]:

@@ -196,6 +196,10 @@ votes = Table(
     Column("value", SmallInteger, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Keyed hash of the voter's address (an IPv6 /64): one address adds a bounded number of
+    # votes to a comment, however many reader identities it mints.
+    Column("address_hash", String(64)),
+    Index(None, "comment_id", "address_hash"),
 )
 
 idempotency_keys = Table(
@@ -205,6 +209,8 @@ idempotency_keys = Table(
     Column("request_hash", String(64), nullable=False),
     Column("status_code", SmallInteger),
     Column("response", Text),
+    # Who used the key (a hash of their identity): another client presenting it is refused.
+    Column("client", String(64)),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "created_at"),
 )
@@ -284,11 +290,13 @@ reports = Table(
     Column("comment_id", Id, ForeignKey("comments.id"), nullable=False),
     Column("reason", String(32), nullable=False),
     Column("note", Text),
-    # "voter:<id>" or "user:<id>": one report per reader per comment.
+    # "voter:<id>" or "user:<id>". A reader's repeated report is kept for the moderator,
+    # but only distinct readers and distinct addresses count towards hiding the comment.
     Column("reporter", String(80), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("resolved_at", UTCDateTime),
-    UniqueConstraint("comment_id", "reporter"),
+    Column("address_hash", String(64)),
+    Index(None, "comment_id", "reporter"),
     Index(None, "resolved_at", "comment_id"),
 )
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
+from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.models import Votes
 from rejoinder.domain.ranking import wilson_lower_bound
 from rejoinder.store._sql import (
@@ -46,12 +47,21 @@ async def find_voter(connection: Connection, kind: str, key: str) -> int | None:
 
 
 async def cast_vote(
-    connection: Connection, comment_id: int, voter: int, value: int, now: datetime
+    connection: Connection,
+    comment_id: int,
+    voter: int,
+    value: int,
+    now: datetime,
+    *,
+    address_hash: str,
+    address_cap: int,
 ) -> Votes:
     """Record ``value`` (1 up, -1 down, 0 none) as this voter's only vote on the comment.
 
-    The comment row is locked first, so concurrent votes on one comment apply one after the
-    other and no change is lost (the read-then-write race Isso's votes have).
+    A new vote is refused (403) once ``address_cap`` votes on the comment came from the same
+    address: changing or taking back a vote is always allowed. The comment row is locked
+    first, so concurrent votes on one comment apply one after the other and no change is
+    lost (the read-then-write race Isso's votes have), and the cap cannot be raced past.
     """
     lock = select(comments.c.votes_up, comments.c.votes_down, comments.c.thread_id).where(
         comments.c.id == comment_id
@@ -65,6 +75,8 @@ async def cast_vote(
     )
     if previous == value or (previous is None and value == 0):
         return Votes(up, down)
+    if previous is None:
+        await _check_address_cap(connection, comment_id, address_hash, address_cap)
     if previous == 1:
         up -= 1
     elif previous == -1:
@@ -79,7 +91,12 @@ async def cast_vote(
     elif previous is None:
         await connection.execute(
             votes.insert().values(
-                comment_id=comment_id, voter_id=voter, value=value, created_at=now, updated_at=now
+                comment_id=comment_id,
+                voter_id=voter,
+                value=value,
+                created_at=now,
+                updated_at=now,
+                address_hash=address_hash,
             )
         )
     else:
@@ -91,3 +108,19 @@ async def cast_vote(
     )
     await touch(connection, tallies.thread_id)
     return Votes(up, down)
+
+
+async def _check_address_cap(
+    connection: Connection, comment_id: int, address_hash: str, cap: int
+) -> None:
+    cast = await connection.scalar(
+        select(func.count()).where(
+            votes.c.comment_id == comment_id, votes.c.address_hash == address_hash
+        )
+    )
+    if int(cast or 0) >= cap:
+        raise RejoinderError(
+            Problem.FORBIDDEN,
+            "vote_limit",
+            "This comment has all the votes it can take from your network.",
+        )

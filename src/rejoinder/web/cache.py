@@ -10,10 +10,12 @@ The same version makes the ETag, so a reader who has the page gets 304 without t
 built or even looked up. Pages for a reader who may see their own shadow-banned comments are
 never shared or cached.
 
-In front of a CDN: anonymous pages say ``public, max-age=5, stale-while-revalidate=30``; a
-request with the voter cookie or a sign-on token gets ``private, no-cache`` (revalidated with
-the ETag every time). Purging is never needed for correctness; a new version simply has a
-new ETag, and the CDN's copy lives at most ``max-age`` + ``stale-while-revalidate`` seconds.
+In front of a CDN: anonymous pages say ``public, max-age=5, stale-while-revalidate=30`` and
+``Vary: Authorization, X-Rejoinder-Reader``; a request with a reader token, the voter cookie
+or a sign-on token gets ``private, no-cache`` (revalidated with the ETag every time), so a
+reader who wrote sees it on their next load. Purging is never needed for correctness; a new
+version simply has a new ETag, and the CDN's copy lives at most ``max-age`` +
+``stale-while-revalidate`` seconds.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from collections.abc import Awaitable, Callable
 
 PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 PRIVATE_CACHE_CONTROL = "private, no-cache"
+# A reader who names themselves gets their own answer, never a shared copy: a browser or CDN
+# must key its copies on these request headers (the widget sends the reader token in one).
+VARY = "Authorization, X-Rejoinder-Reader"
 # Big enough for every page of hundreds of hot threads; old versions age out first.
 MAX_BYTES = 64 * 1024 * 1024
 MAX_ENTRIES = 4096

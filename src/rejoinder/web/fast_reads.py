@@ -4,8 +4,9 @@ A viral thread is read thousands of times between two comments, and every one of
 is the same bytes. ``FastReads`` sits in front of the application and answers
 ``GET /api/comments`` itself when three things hold:
 
-- the reader is anonymous (no voter cookie, no sign-on token), so the page is the shared one
-  and a writer, who has the cookie, always takes the checked path and reads their own write;
+- the reader is anonymous (no reader token, no voter cookie, no sign-on token), so the page
+  is the shared one and a writer, who has a token, always takes the checked path and reads
+  their own write;
 - this exact query was answered before, and the answer was a shared page;
 - nothing readers could see has been committed since, by any process, as the database's
   change signal tells (``store/changes.py``), and the thread has not closed itself by age
@@ -27,14 +28,16 @@ from typing import Any
 from litestar.config.cors import CORSConfig
 
 from rejoinder.store.changes import ChangeWatch
-from rejoinder.web.cache import PUBLIC_CACHE_CONTROL, matches
-from rejoinder.web.security import VOTER_COOKIE
+from rejoinder.web.cache import PUBLIC_CACHE_CONTROL, VARY, matches
+from rejoinder.web.security import READER_HEADER, VOTER_COOKIE
 
 PATH = "/api/comments"
 MAX_PAGES = 1024
 # The bodies are the read cache's own bytes objects, so this mostly bounds what it shares.
 MAX_BYTES = 64 * 1024 * 1024
 _VOTER = VOTER_COOKIE.encode() + b"="
+_READER = READER_HEADER.lower().encode()
+_VARY = (b"vary", VARY.encode())
 _Headers = list[tuple[bytes, bytes]]
 
 
@@ -139,6 +142,8 @@ class FastReads:
             services = self._services()
             if services is not None and await self._answer(scope, send, services):
                 return
+            await self.app(scope, receive, _varying(send))
+            return
         await self.app(scope, receive, send)
 
     async def _answer(self, scope: Any, send: Any, services: Any) -> bool:
@@ -149,7 +154,7 @@ class FastReads:
                 if _VOTER in value:
                     return False
                 has_cookie = True
-            elif name == b"authorization":
+            elif name == b"authorization" or name == _READER:
                 return False
             elif name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
@@ -165,6 +170,7 @@ class FastReads:
             status, headers, body = 200, page.headers, page.body
         if origin is not None and self._cors is not None:
             headers = headers + self._cors_for(origin, has_cookie)
+        headers = [*headers, _VARY]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return True
@@ -188,3 +194,20 @@ class FastReads:
             if len(self._cors_headers) < 256:
                 self._cors_headers[origin, has_cookie] = headers
         return headers
+
+
+def _varying(send: Any) -> Any:
+    """``send`` with the thread page's own ``Vary`` added last to the response's headers.
+
+    The application cannot set it itself: Litestar's CORS layer replaces any ``Vary`` with
+    ``Vary: Origin`` on a request from an allowed origin, which is exactly the embedded
+    widget's, and a cache that kept that answer for anonymous readers would then hand it to a
+    reader who sent their token.
+    """
+
+    async def sending(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), _VARY]}
+        await send(message)
+
+    return sending

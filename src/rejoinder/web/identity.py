@@ -1,28 +1,39 @@
-"""Who is writing: a publisher's signed-in reader (SSO token) or a guest (voter cookie).
+"""Who is asking, resolved once per request: a signed-in reader, a reader token, or an address.
 
-The widget sends the publisher's token as ``Authorization: Bearer <JWT>``. A request with a
-token that does not verify is refused outright (401), never quietly treated as a guest: a
-reader whose login broke must find out, not post under a guest name.
+The widget runs on the publisher's site, where Rejoinder's cookies are third-party and often
+blocked, so a reader's identity is a token the server signs (an opaque random id) that the
+widget keeps in its own storage and sends as ``X-Rejoinder-Reader`` on every call. The
+same-site cookie carries the same token where cookies work. A reader who writes without a
+token is given one with the response (``minted``), so every write has a person behind it.
+
+A sign-on token that does not verify is refused outright on writes (401), never quietly
+treated as a guest: a reader whose login broke must find out, not post under a guest name.
+Reading never fails on identity: a bad sign-on token reads as the reader's token or address.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
-import msgspec
-from litestar import Request
+from litestar import Response
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
 
 from rejoinder.config import Settings
 from rejoinder.domain.errors import Problem, RejoinderError
-from rejoinder.domain.identity import Viewer, parse_roles
+from rejoinder.domain.identity import Identity, IdentityKind, Viewer
 from rejoinder.domain.sso import SsoConfig, SsoUser, verify_sso_token
-from rejoinder.store import users as user_store
+from rejoinder.store.authors import find_author
 from rejoinder.store.database import Connection
-from rejoinder.store.users import User
-from rejoinder.store.votes import find_voter, voter_id
 from rejoinder.web.context import services
-from rejoinder.web.security import VOTER_COOKIE
+from rejoinder.web.security import (
+    READER_HEADER,
+    VOTER_COOKIE,
+    VOTER_COOKIE_MAX_AGE,
+    client_address,
+    is_secure,
+)
+
+_RESOLVED = "rejoinder.identity"
+_READING = "rejoinder.reading_identity"
 
 
 def sso_config(settings: Settings) -> SsoConfig:
@@ -49,73 +60,90 @@ def bearer_token(connection: ASGIConnection) -> str | None:
     return token.strip()
 
 
-def signed_in(connection: ASGIConnection, now: datetime) -> SsoUser | None:
-    """The publisher's reader named by a valid token, None for guests; 401 for a bad token."""
-    token = bearer_token(connection)
-    if token is None:
-        return None
-    return verify_sso_token(token, services(connection).sso, now)
-
-
 def subject_of(sso: SsoUser) -> str:
     """The stored key of an SSO identity: the user id, scoped by issuer when there is one."""
     return f"{sso.issuer}|{sso.id}" if sso.issuer else sso.id
 
 
-async def stored_user(connection: Connection, sso: SsoUser, now: datetime) -> User:
-    return await user_store.sso_user(
-        connection,
-        subject=subject_of(sso),
-        display_name=sso.name,
-        email=sso.email,
-        roles=parse_roles(sso.roles),
-        now=now,
+def carries_identity(connection: ASGIConnection) -> bool:
+    """Whether the request names a reader at all (its answers are then that reader's own)."""
+    headers = connection.headers
+    return (
+        READER_HEADER in headers or "authorization" in headers or VOTER_COOKIE in connection.cookies
     )
 
 
-async def user_voter(connection: Connection, user: User, now: datetime) -> int:
-    return await voter_id(connection, "user", str(user.id), now)
+def identify(connection: ASGIConnection) -> Identity:
+    """The identity a write acts as; a bad sign-on token is a 401. Resolved once a request."""
+    state = connection.scope.setdefault("state", {})
+    found = state.get(_RESOLVED)
+    if found is None:
+        app = services(connection)
+        token = bearer_token(connection)
+        sso = verify_sso_token(token, app.sso, app.clock()) if token is not None else None
+        found = _identity(connection, sso)
+        state[_RESOLVED] = found
+    return found  # type: ignore[no-any-return]
 
 
-async def viewer(request: Request, connection: Connection) -> Viewer:
-    """The reader as far as reading needs: nothing is created, a bad token reads as a guest.
+def reading_identity(connection: ASGIConnection) -> Identity:
+    """The identity a read is answered for: like ``identify``, but never refused."""
+    state = connection.scope.setdefault("state", {})
+    found = state.get(_RESOLVED) or state.get(_READING)
+    if found is None:
+        try:
+            found = identify(connection)
+        except RejoinderError:
+            found = state[_READING] = _identity(connection, None)
+    return found  # type: ignore[no-any-return]
 
-    Reading never fails on identity; only writes insist on a valid token.
-    """
-    app = services(request)
-    user_id = voter = None
-    try:
-        sso = signed_in(request, app.clock())
-    except RejoinderError:
-        sso = None
+
+def _identity(connection: ASGIConnection, sso: SsoUser | None) -> Identity:
+    app = services(connection)
+    address = app.signer.address_hash(client_address(connection))
     if sso is not None:
-        found = await user_store.user_by_subject(connection, subject_of(sso))
-        if found is not None:
-            user_id = found.id
-            voter = await find_voter(connection, "user", str(found.id))
-    else:
-        key = app.signer.voter_from_cookie(request.cookies.get(VOTER_COOKIE))
-        if key is not None:
-            voter = await find_voter(connection, "guest", key)
-    return Viewer(user_id=user_id, voter_id=voter)
+        return Identity(kind=IdentityKind.USER, address_hash=address, key=subject_of(sso), sso=sso)
+    token = connection.headers.get(READER_HEADER) or connection.cookies.get(VOTER_COOKIE)
+    key = app.signer.reader_from_token(token)
+    if key is not None:
+        return Identity(kind=IdentityKind.READER, address_hash=address, key=key)
+    return Identity(kind=IdentityKind.ADDRESS, address_hash=address)
 
 
-class Writer(msgspec.Struct, frozen=True):
-    """The author of a write, resolved inside its transaction."""
+def writer_identity(connection: ASGIConnection) -> Identity:
+    """The identity of a write, with a reader token made for a reader who had none."""
+    found = identify(connection)
+    if found.kind is not IdentityKind.ADDRESS:
+        return found
+    key, token = services(connection).signer.new_reader_token()
+    made = Identity(
+        kind=IdentityKind.READER, address_hash=found.address_hash, key=key, minted=token
+    )
+    connection.scope["state"][_RESOLVED] = made
+    return made
 
-    user: User | None
-    voter_id: int
 
-    @property
-    def viewer(self) -> Viewer:
-        return Viewer(self.user.id if self.user else None, self.voter_id)
+def hand_back(response: Response, connection: ASGIConnection, identity: Identity) -> Response:
+    """Give a reader the token made for them: in the header the widget stores, and as the
+    cookie (SameSite=None on HTTPS, so it also works embedded where cookies are allowed)."""
+    if identity.minted is None:
+        return response
+    response.headers[READER_HEADER] = identity.minted
+    secure = is_secure(connection)
+    response.set_cookie(
+        Cookie(
+            key=VOTER_COOKIE,
+            value=identity.minted,
+            path="/api",
+            max_age=VOTER_COOKIE_MAX_AGE,
+            httponly=True,
+            secure=secure,
+            samesite="none" if secure else "lax",
+        )
+    )
+    return response
 
 
-async def resolve_writer(
-    connection: Connection, sso: SsoUser | None, guest_key: str | None, now: datetime
-) -> Writer:
-    """The stored user (made or refreshed from the token) or the guest browser's voter row."""
-    if sso is not None:
-        user = await stored_user(connection, sso, now)
-        return Writer(user, await user_voter(connection, user, now))
-    return Writer(None, await voter_id(connection, "guest", guest_key or "", now))
+async def viewer(connection: ASGIConnection, db: Connection) -> Viewer:
+    """The reader as far as reading needs: their stored rows, nothing created."""
+    return (await find_author(db, reading_identity(connection))).viewer()

@@ -97,6 +97,12 @@ def snapshot(comment: StoredComment) -> dict[str, Any]:
 
 
 def _ban_identity(comment: StoredComment, by: str) -> tuple[str, str]:
+    """What a ban holds: a signed-in author by their account, a guest by their reader
+    identity (the token their browser keeps, on any site), or the e-mail or address named.
+
+    A ban on a guest's reader identity does not reach the other readers at their address;
+    a moderator who wants that bans by address (an IPv6 /64), for a while.
+    """
     if by == "email":
         if not comment.author_email:
             raise invalid("no_email", "This author gave no email address to ban.", "ban_by")

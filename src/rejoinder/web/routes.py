@@ -29,6 +29,8 @@ def route_handlers() -> list[ControllerRouterHandler]:
         votes.vote,
         reports.report_comment,
         me.my_data,
+        me.my_thread,
+        me.new_reader,
         me.erase_me,
         counts.counts,
         health.healthz,

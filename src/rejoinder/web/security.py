@@ -1,7 +1,7 @@
 """Who is asking, from where, and with what right: origins, client addresses, signed tokens.
 
 Writes are accepted only as JSON and only from the server's own origin or an origin the
-publisher listed, which together stop cross-site form posts. Edit tokens and voter cookies
+publisher listed, which together stop cross-site form posts. Edit tokens and reader tokens
 are HMAC-signed with the instance secret, so the server keeps no session table for guests.
 """
 
@@ -17,10 +17,14 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from rejoinder.domain.addresses import address_group
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.web.bodies import check_strict_body
 from rejoinder.web.context import services
 
+# The reader token travels in this header (the widget keeps it in its own storage, so it
+# works where third-party cookies are blocked) and, as a second carrier, in this cookie.
+READER_HEADER = "X-Rejoinder-Reader"
 VOTER_COOKIE = "rj_voter"
 VOTER_COOKIE_MAX_AGE = 2 * 365 * 24 * 3600
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -43,18 +47,23 @@ class Signer:
         return self.sign("edit", str(comment_id))
 
     def address_hash(self, address: str) -> str:
-        """A keyed hash of a client address: enough to match repeat visitors, not to reveal them."""
-        return self.sign("address", address)[:32]
+        """A keyed hash of a client address: enough to match repeat visitors, not to reveal them.
 
-    def new_voter_cookie(self) -> tuple[str, str]:
-        """A fresh (voter key, cookie value) pair for a browser that has none."""
+        An IPv6 client is hashed by its /64 (``address_group``), the block one subscriber holds.
+        """
+        return self.sign("address", address_group(address))[:32]
+
+    def new_reader_token(self) -> tuple[str, str]:
+        """A fresh (reader key, token) pair for a reader who has none: a random id and its
+        signature, nothing personal. The token is also the same-site cookie's value (the
+        purpose stays "voter", so cookies issued before reader tokens remain valid)."""
         key = secrets.token_urlsafe(18)
         return key, f"{key}.{self.sign('voter', key)}"
 
-    def voter_from_cookie(self, cookie: str | None) -> str | None:
-        if not cookie or "." not in cookie:
+    def reader_from_token(self, token: str | None) -> str | None:
+        if not token or "." not in token:
             return None
-        key, _, signature = cookie.partition(".")
+        key, _, signature = token.partition(".")
         return key if key and self.verify("voter", key, signature) else None
 
 

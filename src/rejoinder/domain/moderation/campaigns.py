@@ -4,7 +4,8 @@ Campaigns copy one message across many accounts and articles, changing a word he
 to slip past exact matching. Comparing the sets of overlapping three-word runs ("shingles")
 of two comments sees through that: a few changed words leave most runs intact. Short texts
 are never compared, so a hundred readers each writing "Thanks, great article!" is not a
-campaign.
+campaign. Nor does respelling slip past: look-alike letters are folded to one, and digits and
+symbols written for letters ("V0te f0r Sm1th") are read as those letters.
 
 The store cannot keep every comment's shingles, so ``shingle_signature`` keeps a short
 sketch (the smallest hashes, a "bottom-k" sketch) from which ``signature_similarity``
@@ -31,15 +32,39 @@ ROWS = 3  # ... of three min-hashes each: texts 0.6 alike share a band 98% of th
 
 _URL = re.compile(r"(?i)\b(?:(?:https?|ftp)://|www\.)\S+")
 _WORD = re.compile(r"[^\W\d_]+")
+_LETTER = re.compile(r"[^\W\d_]")
+# Digits and symbols that stand for a letter, each read as the letter ``fold`` leaves: it has
+# already made "i" into "l", so "1", "|" and "!" become "l" and "sm1th" meets "smith". Only
+# digits and symbols are mapped, never letters, so plain text keeps the fingerprint (and so
+# the stored signatures and band keys) it always had.
+_LEET = str.maketrans(
+    {"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g"}
+    | {"@": "a", "$": "s", "|": "l", "!": "l", "+": "t"}
+)
+# A word that may be written in leetspeak: letters and digits, with symbols only between them
+# ("m@ke", "k!ll"), since at a word's edge they are punctuation ("now!", "|cell|", "@name").
+# "$" is the exception: it is seldom punctuation and often ends a word ("cla$$").
+_LEET_WORD = re.compile(r"\$*[^\W_]+(?:[@$|!+]+[^\W_]+)*\$*")
+
+
+def _read_leetspeak(match: re.Match[str]) -> str:
+    """The word with its digits and symbols as letters, if it has a letter to begin with.
+
+    A plain number ("2024", "10") is not a word in disguise; it stays a number, to be dropped.
+    """
+    word = match.group()
+    return word.translate(_LEET) if _LETTER.search(word) else word
 
 
 def fingerprint(text: str) -> str:
     """The comment's words alone, in one spelling.
 
-    Case, look-alike letters, markdown, punctuation, digits and links are dropped, so that
-    changing "Vote NOW!!!" to "vote now" or swapping the link does not make a new message.
+    Case, look-alike letters, leetspeak, markdown, punctuation, numbers and links are folded
+    or dropped, so that changing "Vote NOW!!!" to "v0te n0w" or swapping the link does not
+    make a new message.
     """
-    return " ".join(_WORD.findall(fold(_URL.sub(" ", text))))
+    folded = fold(_URL.sub(" ", text))
+    return " ".join(_WORD.findall(_LEET_WORD.sub(_read_leetspeak, folded)))
 
 
 def _hash(shingle: str) -> int:

@@ -10,16 +10,43 @@ export class ApiError extends Error {
   }
 }
 
+// No storage: a widget built without one keeps no reader token (and so sends none).
+const NO_STORE = { get: () => null, set: () => {} };
+
 export class Api {
-  constructor(base, token = null) {
+  constructor(base, token = null, reader = NO_STORE) {
     this.base = base;
     // The publisher's sign-on token (a JWT), sent with every call when the reader is signed in.
     this.token = token;
+    // The reader token the server hands out (X-Rejoinder-Reader): a browser on another site
+    // never sends Rejoinder's cookies, so this is how a guest stays one reader. `reader` keeps
+    // it ({ get, set }), in the publisher's storage, where the widget lives.
+    this.reader = reader;
+    this.minting = null;
   }
 
-  async request(method, path, { body, headers = {} } = {}) {
+  // Known to the server (signed in, or holding a reader token): pages then carry this reader's
+  // own votes and comments, so they must not come from a copy cached before.
+  get identified() {
+    return Boolean(this.token || this.reader.get());
+  }
+
+  async request(method, path, options = {}) {
+    // A reader's first write brings back the token every later call must carry; a second write
+    // sent before it returns would be minted another token, and the reader would count twice.
+    const first = method !== "GET" && !this.reader.get();
+    if (first && this.minting) await this.minting.catch(() => {});
+    const sent = this.send(method, path, options);
+    if (first && !this.reader.get()) this.minting = sent;
+    return sent;
+  }
+
+  async send(method, path, { body, headers = {} } = {}) {
     const init = { method, credentials: "include", headers: { Accept: "application/json", ...headers } };
+    const reader = this.reader.get();
     if (this.token) init.headers.Authorization = `Bearer ${this.token}`;
+    if (reader) init.headers["X-Rejoinder-Reader"] = reader;
+    if (method === "GET" && (this.token || reader)) init.cache = "no-cache"; // see `identified`
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       init.headers["Content-Type"] = "application/json";
@@ -30,6 +57,8 @@ export class Api {
     } catch {
       throw new ApiError(0, "network", null, null);
     }
+    const minted = response.headers.get("X-Rejoinder-Reader");
+    if (minted && minted !== reader) this.reader.set(minted);
     if (response.status === 204) return null;
     const data = await response.json().catch(() => null);
     if (!response.ok) {
@@ -55,12 +84,18 @@ export class Api {
     return this.request("POST", "/api/comments", { body: comment, headers: { "Idempotency-Key": idempotencyKey } });
   }
 
+  // Reader's votes in the thread and the comments they may still change, by their identity.
+  mine(thread) {
+    return this.request("GET", `/api/me/thread?thread=${encodeURIComponent(thread)}`);
+  }
+
+  // Without an edit token (another browser, storage cleared) the reader's identity proves authorship.
   edit(id, token, body, spoiler) {
-    return this.request("PATCH", `/api/comments/${id}`, { body: { body, spoiler }, headers: { "X-Edit-Token": token } });
+    return this.request("PATCH", `/api/comments/${id}`, { body: { body, spoiler }, headers: token ? { "X-Edit-Token": token } : {} });
   }
 
   remove(id, token) {
-    return this.request("DELETE", `/api/comments/${id}`, { headers: { "X-Edit-Token": token } });
+    return this.request("DELETE", `/api/comments/${id}`, { headers: token ? { "X-Edit-Token": token } : {} });
   }
 
   vote(id, value) {

@@ -29,6 +29,9 @@ const saved = {
   },
 };
 
+// The reader token (see api.js), kept as "rejoinder:reader" in the publisher's storage.
+const readerToken = { get: () => saved.get("reader"), set: (token) => saved.set("reader", token) };
+
 // Only to greet a signed-in reader by name; the server checks the token's signature.
 function nameInToken(token) {
   try {
@@ -54,7 +57,7 @@ class RejoinderComments extends HTMLElement {
     this.t = translator(this.lang);
     this.token = this.getAttribute("sso-token");
     this.user = this.token ? nameInToken(this.token) : null;
-    this.api = new Api(this.base, this.token);
+    this.api = new Api(this.base, this.token, readerToken);
     this.sort = SORTS.includes(saved.get("sort")) ? saved.get("sort") : "best";
     this.count = 0;
     this.shown = false;
@@ -64,8 +67,13 @@ class RejoinderComments extends HTMLElement {
     this.deletedSeen = new Set();
     this.loads = 0;
     this.visibleReplies = 3;
+    // Comments posted from this browser, with their edit tokens; and its votes.
     this.own = saved.get("own", {});
     this.votes = saved.get("votes", {});
+    // What the server knows of this reader in this thread (GET /api/me/thread), when it knows
+    // the reader: the truth for "my vote" and "mine", whichever browser they came from.
+    this.mine = null;
+    this.voting = Promise.resolve();
     this.build();
     this.api.count(this.thread).then((n) => this.setCount(n), () => {});
     this.listen();
@@ -149,8 +157,12 @@ class RejoinderComments extends HTMLElement {
     this.status.textContent = this.t("loading");
     this.more.hidden = true;
     try {
-      const page = await this.api.page(this.thread, this.sort, this.cursor);
+      const [page, mine] = await Promise.all([
+        this.api.page(this.thread, this.sort, this.cursor),
+        reset && this.api.identified ? this.api.mine(this.thread).catch(() => null) : null,
+      ]);
       if (load !== this.loads) return;
+      if (mine) this.setMine(mine);
       if (reset) {
         this.list.replaceChildren();
         this.picks.replaceChildren();
@@ -174,6 +186,12 @@ class RejoinderComments extends HTMLElement {
     } catch (error) {
       if (load === this.loads) this.status.textContent = error.message || this.t(error.code === "network" ? "network" : "failed");
     }
+  }
+
+  setMine(data) {
+    const own = {};
+    for (const { id, editable_until: until } of data.own || []) own[id] = until;
+    this.mine = { votes: { ...(data.votes || {}) }, own };
   }
 
   find(id) {
@@ -250,21 +268,34 @@ class RejoinderComments extends HTMLElement {
     }
   }
 
+  // Written by this reader: posted from this browser, or known to the server as theirs.
+  isMine(id) {
+    return Boolean(this.own[id] || (this.mine && id in this.mine.own));
+  }
+
   canEdit(id) {
-    const mine = this.own[id];
-    return Boolean(mine && Date.parse(mine.until) > Date.now());
+    const until = [this.own[id] && this.own[id].until, this.mine && this.mine.own[id]];
+    return until.some((when) => when && Date.parse(when) > Date.now());
   }
 
   myVote(id) {
-    return this.votes[id] || 0;
+    return (this.mine ? this.mine.votes[id] : this.votes[id]) || 0;
   }
 
-  async vote(comment, value) {
+  // One vote at a time, each from the state the last one left: quick clicks arrive in order.
+  vote(comment, value) {
+    this.voting = this.voting.then(() => this.castVote(comment, value));
+    return this.voting;
+  }
+
+  async castVote(comment, value) {
     const next = this.myVote(comment.id) === value ? 0 : value;
     try {
       const votes = await this.api.vote(comment.id, next);
-      if (next) this.votes[comment.id] = next;
-      else delete this.votes[comment.id];
+      for (const known of this.mine ? [this.votes, this.mine.votes] : [this.votes]) {
+        if (next) known[comment.id] = next;
+        else delete known[comment.id];
+      }
       saved.set("votes", this.votes);
       comment.votes = votes;
       const footer = this.find(comment.id).querySelector(":scope > article .actions");
@@ -295,15 +326,19 @@ class RejoinderComments extends HTMLElement {
     });
     slot.append(form);
     button.setAttribute("aria-expanded", "true");
-    (form.querySelector("[name=author_name]").value ? form.querySelector("textarea") : form.querySelector("input")).focus();
+    // A signed-in reader's form has no name field: start at the text, as when the name is known.
+    const name = form.querySelector("[name=author_name]");
+    (name && !name.value ? name : form.querySelector("textarea")).focus();
   }
 
   openEdit(comment, item) {
     const body = item.querySelector(":scope > article .body");
     if (body.querySelector("form")) return;
+    // Without the text this browser posted (the comment is the reader's by identity), start
+    // from the words on show.
     const mine = this.own[comment.id];
     const text = h("textarea", { rows: "4", "aria-label": this.t("body") });
-    text.value = mine.body || "";
+    text.value = mine && mine.body ? mine.body : body.querySelector(".text").innerText.trim();
     const error = h("p", { class: "error", role: "alert" });
     const original = [...body.childNodes];
     const form = h(
@@ -316,9 +351,11 @@ class RejoinderComments extends HTMLElement {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        const { comment: updated } = await this.api.edit(comment.id, mine.token, text.value, comment.spoiler);
-        mine.body = text.value;
-        saved.set("own", this.own);
+        const { comment: updated } = await this.api.edit(comment.id, mine && mine.token, text.value, comment.spoiler);
+        if (mine) {
+          mine.body = text.value;
+          saved.set("own", this.own);
+        }
         this.replace(updated);
       } catch (failure) {
         error.textContent = failure.message || this.t("failed");
@@ -331,8 +368,9 @@ class RejoinderComments extends HTMLElement {
   async remove(comment, item) {
     if (!window.confirm(this.t("confirmDelete"))) return;
     try {
-      await this.api.remove(comment.id, this.own[comment.id].token);
+      await this.api.remove(comment.id, this.own[comment.id] && this.own[comment.id].token);
       delete this.own[comment.id];
+      if (this.mine) delete this.mine.own[comment.id];
       saved.set("own", this.own);
       this.markDeleted(comment.id);
       // If the live event came first, the count already went down.
@@ -419,7 +457,7 @@ class RejoinderComments extends HTMLElement {
 
   tick() {
     refreshTimes(this.shadowRoot, this.lang);
-    for (const id of Object.keys(this.own)) {
+    for (const id of new Set([...Object.keys(this.own), ...Object.keys(this.mine ? this.mine.own : {})])) {
       if (this.canEdit(id)) continue;
       const item = this.find(id);
       if (item) for (const button of item.querySelectorAll(":scope > article .edit, :scope > article .delete")) button.remove();

@@ -105,7 +105,7 @@ export function commentItem(comment, view, depth = 0) {
           view.closed ? null : h("button", { type: "button", class: "link reply", "aria-expanded": "false", text: t("reply"), onclick: (event) => view.openReply(comment, event.currentTarget) }),
           view.canEdit(comment.id) ? h("button", { type: "button", class: "link edit", text: t("edit"), onclick: () => view.openEdit(comment, item) }) : null,
           view.canEdit(comment.id) ? h("button", { type: "button", class: "link delete", text: t("delete"), onclick: () => view.remove(comment, item) }) : null,
-          view.own[comment.id] ? null : h("button", { type: "button", class: "link report", "aria-expanded": "false", text: t("report"), onclick: (event) => reportForm(comment, view, item, event.currentTarget) }),
+          view.isMine(comment.id) ? null : h("button", { type: "button", class: "link report", "aria-expanded": "false", text: t("report"), onclick: (event) => reportForm(comment, view, item, event.currentTarget) }),
         ),
         h("div", { class: "reply-slot" }),
       ),

@@ -24,26 +24,24 @@ from rejoinder.domain.events import (
     CommentHidden,
     QueueChanged,
 )
-from rejoinder.domain.identity import badge_for
+from rejoinder.domain.identity import Identity, IdentityKind, badge_for, ban_handles
 from rejoinder.domain.models import Status, StoredComment
 from rejoinder.domain.names import check_guest_name
-from rejoinder.domain.sso import SsoUser
 from rejoinder.domain.text import check_single_line
 from rejoinder.store import comments as comment_store
 from rejoinder.store import idempotency
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import threads as thread_store
 from rejoinder.store import users as user_store
+from rejoinder.store.authors import find_author, writer_for
 from rejoinder.store.database import Connection
-from rejoinder.store.votes import find_voter, voter_id
 from rejoinder.web.context import services
-from rejoinder.web.identity import signed_in, stored_user, subject_of, user_voter
+from rejoinder.web.identity import hand_back, identify, writer_identity
 from rejoinder.web.live import publish, publish_moderation
 from rejoinder.web.pipeline import conclude, look_up, prescreen, record, stricter
 from rejoinder.web.ratelimit import enforce
 from rejoinder.web.schemas import CommentEdit, CreatedComment, EditedComment, NewComment
-from rejoinder.web.security import client_address, guard_write
-from rejoinder.web.voters import guest_voter
+from rejoinder.web.security import guard_write
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -69,7 +67,8 @@ def _idempotency_key(request: Request) -> str | None:
 async def create_comment(request: Request, data: JSONBody[NewComment]) -> Response[CreatedComment]:
     app = services(request)
     now = app.clock()
-    sso = signed_in(request, now)
+    identity = writer_identity(request)
+    sso = identity.sso
     if sso is None and data.author_name is None:
         raise invalid("required", "Please give a name.", "author_name")
     draft = draft_comment(
@@ -83,38 +82,38 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
         spoiler=data.spoiler,
     )
     key = _idempotency_key(request)
-    address_hash = app.signer.address_hash(client_address(request))
-    await _check_rate(request, address_hash, sso)
+    await _check_rate(request, identity)
     pre = await prescreen(app, draft.body_markdown)
-    voter_key, cookie = (None, None) if sso else guest_voter(request)
     async with app.db.read() as connection:
-        identities = await _identities_before_write(
-            connection, sso, None if cookie else voter_key, draft.author_email, address_hash
-        )
+        author = await find_author(connection, identity)
         evidence = await look_up(
             connection,
             app,
             pre,
             text=draft.body_markdown,
             author_name=draft.author_name,
-            identities=identities,
+            identities=ban_handles(identity, author, draft.author_email),
             now=now,
         )
     async with app.db.write() as connection:
         if key is not None:
             request_hash = hashlib.sha256(await request.body()).hexdigest()
-            replay = await idempotency.claim(connection, key, request_hash, now)
+            replay = await idempotency.claim(
+                connection,
+                key,
+                identity.client,
+                request_hash,
+                now,
+                also=f"address:{identity.address_hash}",
+            )
             if replay is not None:
                 return Response(
                     replay.body, status_code=replay.status_code, media_type="application/json"
                 )
         if sso is None:
             check_guest_name(draft.author_name, await user_store.staff_names(connection))
-            user = None
-            voter = await voter_id(connection, "guest", voter_key or "", now)
-        else:
-            user = await stored_user(connection, sso, now)
-            voter = await user_voter(connection, user, now)
+        writer = await writer_for(connection, identity, now)
+        user = writer.user
         thread = await thread_store.thread_for_new_comment(
             connection, draft.thread_key, draft.thread_title, draft.thread_url, now
         )
@@ -131,9 +130,9 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
             root_id=root_id,
             author_guest=user is None,
             author_badge=badge_for(user.roles) if user else None,
-            voter_id=voter,
+            voter_id=writer.voter_id,
             user_id=user.id if user else None,
-            ip_hash=address_hash,
+            ip_hash=identity.address_hash,
             status=screening.status,
             now=now,
             findings=screening.findings,
@@ -156,47 +155,21 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
     for other in hidden:
         _announce_hidden(request, draft.thread_key, other, count)
     response = Response(body, status_code=HTTP_201_CREATED, media_type="application/json")
-    if cookie is not None:
-        response.set_cookie(cookie)
-    return response
+    return hand_back(response, request, identity)
 
 
-async def _identities_before_write(
-    connection: Connection,
-    sso: SsoUser | None,
-    voter_key: str | None,
-    email: str | None,
-    address_hash: str,
-) -> list[tuple[str, str]]:
-    """Every handle a ban can hold this author by, from what is already stored (a first-time
-    author has no user or voter row yet, and so no ban on one; a browser given its voter
-    cookie just now has no voter row either, so ``voter_key`` is None for it)."""
-    found = [("address", address_hash)]
-    if email:
-        found.append(("email", email.casefold()))
-    if sso is not None:
-        user = await user_store.user_by_subject(connection, subject_of(sso))
-        if user is not None:
-            found.append(("user", str(user.id)))
-            voter = await find_voter(connection, "user", str(user.id))
-        else:
-            voter = None
-    else:
-        voter = await find_voter(connection, "guest", voter_key) if voter_key else None
-    if voter is not None:
-        found.append(("voter", str(voter)))
-    return found
-
-
-async def _check_rate(request: Request, address_hash: str, sso: SsoUser | None) -> None:
+async def _check_rate(request: Request, identity: Identity) -> None:
     app = services(request)
     await enforce(
-        app.counter, f"post:address:{address_hash}", app.settings.rate_posts_per_address, "comments"
+        app.counter,
+        f"post:address:{identity.address_hash}",
+        app.settings.rate_posts_per_address,
+        "comments",
     )
-    if sso is not None:
+    if identity.kind is IdentityKind.USER:
         await enforce(
             app.counter,
-            f"post:user:{sso.issuer}|{sso.id}",
+            f"post:user:{identity.key}",
             app.settings.rate_posts_per_user,
             "comments",
         )
@@ -261,13 +234,15 @@ async def _root_for_reply(
 
 
 async def _editable(request: Request, comment_id: int, connection: Connection) -> StoredComment:
-    """The comment, if the request carries its edit token and the edit window is still open."""
+    """The comment, if its author asks (by its edit token, or as the reader or signed-in user
+    who wrote it, from any device) and the edit window is still open."""
     app = services(request)
     comment = await comment_store.get_comment(connection, comment_id, for_update=True)
     if comment is None or comment.status is Status.DELETED:
         raise RejoinderError(Problem.NOT_FOUND, "not_found", f"There is no comment {comment_id}.")
     token = request.headers.get("x-edit-token", "")
-    if not token or not app.signer.verify("edit", str(comment_id), token):
+    by_token = bool(token) and app.signer.verify("edit", str(comment_id), token)
+    if not by_token and not await _written_by_asker(request, connection, comment):
         raise RejoinderError(
             Problem.FORBIDDEN,
             "edit_token_invalid",
@@ -276,6 +251,15 @@ async def _editable(request: Request, comment_id: int, connection: Connection) -
         )
     check_still_editable(comment.created_at, app.clock(), app.settings.edit_window)
     return comment
+
+
+async def _written_by_asker(
+    request: Request, connection: Connection, comment: StoredComment
+) -> bool:
+    author = await find_author(connection, identify(request))
+    if author.user_id is not None:
+        return comment.user_id == author.user_id
+    return author.voter_id is not None and comment.voter_id == author.voter_id
 
 
 @patch(
@@ -321,6 +305,7 @@ async def edit_comment(
                 connection, updated, status, now=now, by=None
             )
         hidden = await record(connection, app, updated, screening, now, edited=True)
+        updated = await moderation_store.withdraw_review(connection, comment_id)
         count = await thread_store.visible_count(connection, comment.thread_id)
     if updated.status is Status.VISIBLE:
         publish(request, CommentEdited(thread=thread.key, comment=updated.for_readers()))

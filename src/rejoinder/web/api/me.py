@@ -1,46 +1,41 @@
 """``/api/me``: a commenter's own data, to download or to erase.
 
-Signed-in readers are known by their token; guests by their browser's voter cookie, so a guest
-can take out or erase what they wrote from that browser, and nobody else's.
+Signed-in readers are known by their sign-on token; guests by their reader token (the
+``X-Rejoinder-Reader`` header the widget sends, or the same-site cookie), so a guest can take
+out or erase what they wrote from that browser, and nobody else's. A request that names no
+reader gets nothing: an address alone is shared by too many people to hand out their data.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, delete, get
-from litestar.status_codes import HTTP_200_OK
+from litestar import Request, Response, delete, get, post
+from litestar.params import QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from rejoinder.domain.comments import check_thread_key
 from rejoinder.domain.events import CommentHidden
+from rejoinder.domain.identity import IdentityKind
 from rejoinder.store import privacy
 from rejoinder.store import threads as thread_store
-from rejoinder.store import users as user_store
-from rejoinder.store.votes import find_voter
+from rejoinder.store.authors import find_author, reader_thread
 from rejoinder.web.context import services
-from rejoinder.web.identity import signed_in, subject_of
+from rejoinder.web.identity import identify, reading_identity
 from rejoinder.web.live import forget_events, publish
-from rejoinder.web.security import VOTER_COOKIE, guard_write
-
-
-async def _who(request: Request, connection) -> tuple[int | None, int | None]:  # type: ignore[no-untyped-def]
-    app = services(request)
-    sso = signed_in(request, app.clock())
-    if sso is not None:
-        user = await user_store.user_by_subject(connection, subject_of(sso))
-        if user is None:
-            return None, None
-        return user.id, await find_voter(connection, "user", str(user.id))
-    key = app.signer.voter_from_cookie(request.cookies.get(VOTER_COOKIE))
-    return None, (await find_voter(connection, "guest", key) if key else None)
+from rejoinder.web.security import READER_HEADER, VOTER_COOKIE, guard_write
 
 
 @get("/api/me/data", summary="Download everything stored about you (JSON)")
 async def my_data(request: Request) -> Response[Any]:
     app = services(request)
     async with app.db.read() as connection:
-        user_id, voter_id = await _who(request, connection)
-        data = await privacy.author_data(connection, user_id=user_id, voter_id=voter_id)
+        author = await find_author(connection, identify(request))
+        data = await privacy.author_data(
+            connection, user_id=author.user_id, voter_id=author.voter_id
+        )
     return Response(
         msgspec.json.encode(data),
         media_type="application/json",
@@ -65,9 +60,9 @@ async def erase_me(request: Request) -> Erased:
     app = services(request)
     now = app.clock()
     async with app.db.write() as connection:
-        user_id, voter_id = await _who(request, connection)
+        author = await find_author(connection, identify(request))
         removed = await privacy.erase_author(
-            connection, user_id=user_id, voter_id=voter_id, now=now
+            connection, user_id=author.user_id, voter_id=author.voter_id, now=now
         )
         events = []
         for comment_id, thread_id in removed:
@@ -83,3 +78,63 @@ async def erase_me(request: Request) -> Erased:
     for event in events:
         publish(request, event)
     return Erased(len(removed))
+
+
+class OwnComment(msgspec.Struct):
+    id: int
+    editable_until: datetime
+
+
+class MyThread(msgspec.Struct):
+    """What the widget shows as the reader's own: their votes, and what they may still edit."""
+
+    votes: dict[str, int]
+    own: list[OwnComment]
+
+
+@get(
+    "/api/me/thread",
+    summary="Your votes in a thread, and your comments you may still edit",
+    description="For the reader named by `X-Rejoinder-Reader` or a sign-on token; empty "
+    "for anyone else. Never cached: it is one reader's.",
+)
+async def my_thread(
+    request: Request,
+    thread: Annotated[str, QueryParameter(description="Article id or canonical URL")],
+) -> Response[MyThread]:
+    key = check_thread_key(thread)
+    app = services(request)
+    now = app.clock()
+    window = timedelta(seconds=app.settings.edit_window)
+    mine = MyThread({}, [])
+    async with app.db.read() as connection:
+        found = await thread_store.find_thread(connection, key)
+        author = await find_author(connection, reading_identity(request))
+        if found is not None:
+            part = await reader_thread(connection, found.id, author, now - window)
+            mine = MyThread(
+                {str(comment_id): value for comment_id, value in part.votes.items()},
+                [OwnComment(comment_id, at + window) for comment_id, at in part.own],
+            )
+    return Response(mine, headers={"Cache-Control": "private, no-store"})
+
+
+class ReaderToken(msgspec.Struct):
+    token: str
+
+
+@post(
+    "/api/readers",
+    guards=[guard_write],
+    status_code=HTTP_201_CREATED,
+    summary="Get a reader token",
+    description="The token the widget keeps and sends as `X-Rejoinder-Reader`: an opaque "
+    "random id, signed, naming nobody. A request that carries a valid one gets it back.",
+)
+async def new_reader(request: Request) -> ReaderToken:
+    identity = reading_identity(request)
+    if identity.kind is IdentityKind.READER:
+        token = request.headers.get(READER_HEADER) or request.cookies.get(VOTER_COOKIE) or ""
+        return ReaderToken(token)
+    _, token = services(request).signer.new_reader_token()
+    return ReaderToken(token)

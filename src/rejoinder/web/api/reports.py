@@ -1,7 +1,9 @@
 """``/api/comments/{id}/reports``: readers flag a comment for moderators.
 
-Enough reports from different readers take the comment off the page until a moderator has
-looked: a crowd can hide abuse quickly, but only a person can remove it for good.
+Enough reports from different readers *and* different addresses take the comment off the
+page until a moderator has looked: a crowd can hide abuse quickly, but one client cannot hide
+what it dislikes, and only a person can remove a comment for good. A reader's repeated report
+is kept for the moderator and not counted again.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from rejoinder.domain.text import check_single_line
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import reports as report_store
 from rejoinder.store import threads as thread_store
+from rejoinder.store.authors import writer_for
 from rejoinder.web.context import services
-from rejoinder.web.identity import resolve_writer, signed_in
+from rejoinder.web.identity import hand_back, writer_identity
 from rejoinder.web.live import publish, publish_moderation
 from rejoinder.web.ratelimit import enforce
-from rejoinder.web.security import client_address, guard_write
-from rejoinder.web.voters import guest_voter
+from rejoinder.web.security import guard_write
 
 MAX_NOTE_LENGTH = 500
 ReportReason = Literal["spam", "abuse", "off_topic", "misinformation", "spoiler"]
@@ -65,12 +67,13 @@ async def report_comment(
         note = check_single_line(
             data.note.strip(), "note", max_length=MAX_NOTE_LENGTH, label="The note"
         )
-    address_hash = app.signer.address_hash(client_address(request))
+    identity = writer_identity(request)
     await enforce(
-        app.counter, f"report:{address_hash}", app.settings.rate_posts_per_address, "reports"
+        app.counter,
+        f"report:{identity.address_hash}",
+        app.settings.rate_posts_per_address,
+        "reports",
     )
-    sso = signed_in(request, now)
-    key, cookie = (None, None) if sso else guest_voter(request)
     hidden = None
     async with app.db.write() as connection:
         comment = await moderation_store.get_for_update(connection, comment_id)
@@ -78,22 +81,22 @@ async def report_comment(
             raise RejoinderError(
                 Problem.NOT_FOUND, "not_found", f"There is no comment {comment_id}."
             )
-        writer = await resolve_writer(connection, sso, key, now)
-        reporter = f"user:{writer.user.id}" if writer.user else f"voter:{writer.voter_id}"
-        open_reports = await report_store.add_report(
+        writer = await writer_for(connection, identity, now)
+        found = await report_store.add_report(
             connection,
             comment_id=comment_id,
             reason=data.reason,
             note=note,
-            reporter=reporter,
+            reporter=writer.author.reporter,
+            address_hash=identity.address_hash,
             now=now,
         )
-        threshold = app.settings.report_threshold
-        if open_reports >= threshold and comment.moderated_at is None:
+        if found.reach(app.settings.report_threshold) and comment.moderated_at is None:
             finding = Finding(
                 "reports",
                 Action.QUEUE,
-                f"{open_reports} readers reported it (latest: {REASON_WORDS[data.reason]})",
+                f"{found.readers} readers from {found.addresses} addresses reported it "
+                f"(latest: {REASON_WORDS[data.reason]})",
             )
             hidden = await moderation_store.set_status(
                 connection, comment, Status.PENDING, now=now, by=None, finding=finding
@@ -110,7 +113,4 @@ async def report_comment(
             reason=f"reported: {REASON_WORDS[data.reason]}",
         ),
     )
-    response = Response(ReportReceived(), status_code=HTTP_201_CREATED)
-    if cookie is not None:
-        response.set_cookie(cookie)
-    return response
+    return hand_back(Response(ReportReceived(), status_code=HTTP_201_CREATED), request, identity)

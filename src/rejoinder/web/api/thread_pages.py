@@ -32,9 +32,8 @@ from rejoinder.web.cache import (
     page_key,
 )
 from rejoinder.web.context import Services, services
-from rejoinder.web.identity import viewer
+from rejoinder.web.identity import carries_identity, viewer
 from rejoinder.web.schemas import ThreadPage
-from rejoinder.web.security import VOTER_COOKIE
 
 log = logging.getLogger("rejoinder")
 
@@ -54,7 +53,8 @@ async def list_comments(
     after = decode_cursor(cursor, sort) if cursor else None
     app = services(request)
     now = app.clock()
-    identified = VOTER_COOKIE in request.cookies or "authorization" in request.headers
+    identified = carries_identity(request)
+    # ``Vary`` is added by web/fast_reads.py, outside the CORS layer that would replace it.
     headers = {"Cache-Control": PRIVATE_CACHE_CONTROL if identified else PUBLIC_CACHE_CONTROL}
     # Taken before the snapshot: a commit after it moves the generation past this page's.
     generation = None if identified else app.changes.generation()

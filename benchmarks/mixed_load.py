@@ -125,6 +125,7 @@ def main() -> int:
     env["REJOINDER_RATE_POSTS_PER_ADDRESS"] = "1000000/1m"  # one client posts for everyone
     database = None
     with tempfile.TemporaryDirectory() as folder:
+        env["REJOINDER_SECRET_FILE"] = str(Path(folder) / "rejoinder.key")
         if args.postgres:
             database = f"rejoinder_mixed_{uuid.uuid4().hex[:8]}"
             subprocess.run(["psql", f"{POSTGRES}/test", "-qc", f'CREATE DATABASE "{database}"'],

@@ -191,3 +191,13 @@ def test_the_embedded_widgets_shared_read_still_varies_on_the_reader_token(make_
         vary = [word.strip() for word in shared.headers["Vary"].split(",")]
         assert {"Origin", "Authorization", "X-Rejoinder-Reader"} <= set(vary)
     assert "X-Rejoinder-Reader" in shared.headers["Access-Control-Expose-Headers"]
+
+
+def test_erasure_leaves_no_address_on_the_readers_votes_and_reports(reader, client, peek):
+    other = Reader(client, "192.0.2.30").post("Someone's comment.").json()["comment"]["id"]
+    reader.send("POST", f"/api/comments/{other}/vote", json={"value": 1})
+    reader.send("POST", f"/api/comments/{other}/reports", json={"reason": "spam"})
+    assert reader.send("DELETE", "/api/me").status_code == 200
+    assert peek.scalar("SELECT count(*) FROM votes WHERE address_hash IS NOT NULL") == 0
+    assert peek.scalar("SELECT count(*) FROM reports WHERE address_hash IS NOT NULL") == 0
+    assert page(client)["comments"][0]["votes"] == {"up": 1, "down": 0}

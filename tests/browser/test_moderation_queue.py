@@ -44,10 +44,13 @@ def _database(kind: str, folder) -> tuple[str, str | None]:
 )
 def site(request, tmp_path_factory) -> Iterator[Server]:
     """`rejoinder demo` with a moderator added by `rejoinder user add`, and a suspect word."""
-    url, pg_name = _database(request.param, tmp_path_factory.mktemp("moderated"))
+    folder = tmp_path_factory.mktemp("moderated")
+    url, pg_name = _database(request.param, folder)
     env = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
     env.update(
         REJOINDER_DATABASE_URL=url,
+        # On PostgreSQL the key file would default to the working folder: keep it here.
+        REJOINDER_SECRET_FILE=str(folder / "rejoinder.key"),
         REJOINDER_SUSPECT_WORDS="propaganda",
         REJOINDER_RATE_POSTS_PER_ADDRESS="1000/1m",
         REJOINDER_RATE_LOGINS="100/15m",  # every test signs in afresh

@@ -74,9 +74,7 @@ async def author_data(
         data["votes"] = [
             {"comment_id": r.comment_id, "value": r.value, "at": r.updated_at} for r in rows
         ]
-    reporters = [f"voter:{voter_id}"] if voter_id is not None else []
-    if user_id is not None:
-        reporters.append(f"user:{user_id}")
+    reporters = _reporters(user_id, voter_id)
     if reporters:
         rows = await connection.execute(
             select(reports.c.comment_id, reports.c.reason, reports.c.note, reports.c.created_at)
@@ -91,8 +89,8 @@ async def erase_author(
     connection: Connection, *, user_id: int | None, voter_id: int | None, now: datetime
 ) -> list[tuple[int, int]]:
     """Delete the commenter's comments (placeholders where others replied), wipe their words,
-    names, emails and address hashes, and drop the user record; returns (comment id, thread id)
-    of each comment that left the page."""
+    names, emails and address hashes (of their votes and reports too), and drop the user
+    record; returns (comment id, thread id) of each comment that left the page."""
     authored = _authored(user_id, voter_id)
     removed: list[tuple[int, int]] = []
     if authored is not None:
@@ -119,6 +117,24 @@ async def erase_author(
                     featured=False,
                 )
             )
+    if voter_id is not None:
+        # Their votes keep counting, and their reports stay for the moderator, but nothing
+        # of them says where they came from any more.
+        await connection.execute(
+            update(votes).where(votes.c.voter_id == voter_id).values(address_hash=None)
+        )
+    reporters = _reporters(user_id, voter_id)
+    if reporters:
+        await connection.execute(
+            update(reports).where(reports.c.reporter.in_(reporters)).values(address_hash=None)
+        )
     if user_id is not None:
         await delete_user(connection, user_id)
     return removed
+
+
+def _reporters(user_id: int | None, voter_id: int | None) -> list[str]:
+    found = [f"voter:{voter_id}"] if voter_id is not None else []
+    if user_id is not None:
+        found.append(f"user:{user_id}")
+    return found

@@ -6,6 +6,8 @@ Starts `rejoinder serve --workers 2` on a fresh SQLite file, or on PostgreSQL wi
 request is a read of the thread's first page (the widget's request) or, one time in twenty,
 a new guest comment. Latency is timed per request by this client (asyncio sockets, no HTTP
 library in the way), so reads and writes are reported apart: throughput, p50, p99, errors.
+On SQLite it also reports the write-ahead log's size as the load ends and two seconds later,
+while the server still runs (docs/operations.md: it should fall back to near zero).
 
 Run: .venv/bin/python benchmarks/mixed_load.py [--seconds 60] [--postgres]
 """
@@ -110,6 +112,22 @@ WORDS = [
 ]
 
 
+WAL_PAUSE_SECONDS = 2.0
+
+
+def wal_sizes(database: Path) -> tuple[int, int, int]:
+    """The -wal file's size as the load ends and once the writers have paused a moment, and
+    the database's: what issue 12 measured (a WAL that grew and never shrank)."""
+
+    def size(path: Path) -> int:
+        return path.stat().st_size if path.exists() else 0
+
+    wal = database.with_name(database.name + "-wal")
+    at_end = size(wal)
+    time.sleep(WAL_PAUSE_SECONDS)  # a benchmark's pause, not a test's wait: the figure is the point
+    return at_end, size(wal), size(database)
+
+
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] if ordered else 0.0
@@ -157,6 +175,8 @@ def main() -> int:
             started = time.perf_counter()
             asyncio.run(run())
             elapsed = time.perf_counter() - started
+            if not args.postgres:
+                wal = wal_sizes(Path(folder) / "mixed.db")
         finally:
             if server is not None:
                 server.stop()
@@ -169,6 +189,11 @@ def main() -> int:
         print(
             f"{name}: {len(values) / elapsed:8.1f} /s   p50 {statistics.median(values):7.2f} ms"
             f"   p99 {p99(values):7.2f} ms   errors {stats.errors[name[:-1]]}"
+        )
+    if not args.postgres:
+        print(
+            f"WAL: {wal[0] / 2**20:.1f} MiB at the end of the load, {wal[1] / 2**20:.1f} MiB "
+            f"{WAL_PAUSE_SECONDS:.0f} s later (database {wal[2] / 2**20:.1f} MiB)"
         )
     return 1 if any(stats.errors.values()) else 0
 

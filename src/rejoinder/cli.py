@@ -154,24 +154,20 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_server(settings: Settings, host: str, port: int, workers: int, access_log: bool) -> int:
-    import uvicorn
+    from rejoinder.serving import serve
 
     resolved = dataclasses.asdict(settings)
     resolved.pop("sources")
     os.environ[_RESOLVED_ENV] = json.dumps(resolved)
     print(f"serving on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''})")
-    uvicorn.run(
+    return serve(
+        settings,
         "rejoinder.cli:worker_app",
-        factory=True,
         host=host,
         port=port,
         workers=workers,
         access_log=access_log,
-        proxy_headers=False,
-        server_header=False,
-        log_level="info",
     )
-    return 0
 
 
 def worker_app():  # type: ignore[no-untyped-def]

@@ -298,6 +298,27 @@ SETTINGS: tuple[Setting, ...] = (
         "Admin login attempts per address and per username: COUNT/PERIOD.",
         parse_rate,
     ),
+    Setting(
+        "shutdown_timeout",
+        10,
+        "On SIGTERM, how long open requests and event streams may take to finish before they "
+        "are cut off: seconds, or 30s, 1m.",
+        lambda value: _positive(parse_duration(value)),
+    ),
+    Setting(
+        "header_timeout",
+        10,
+        "How long a new connection may take to send a complete request head before it is "
+        "closed: seconds, or 30s.",
+        lambda value: _positive(parse_duration(value)),
+    ),
+    Setting(
+        "max_connections",
+        1000,
+        "Open connections one worker process holds; beyond it, new ones get 503 at once. "
+        "Keep it below the open-file limit (ulimit -n).",
+        _positive,
+    ),
 )
 
 
@@ -333,6 +354,9 @@ class Settings:
     votes_per_address: int = 10
     rate_votes_per_address: tuple[int, int] = (30, 60)
     rate_logins: tuple[int, int] = (5, 900)
+    shutdown_timeout: int = 10
+    header_timeout: int = 10
+    max_connections: int = 1000
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod

@@ -21,6 +21,7 @@ class Problem(Enum):
     UNSUPPORTED_MEDIA = "unsupported_media"  # 415
     UNPROCESSABLE = "unprocessable"  # 422: well-formed but cannot be applied
     RATE_LIMITED = "rate_limited"  # 429: too many requests; retry later
+    UNAVAILABLE = "unavailable"  # 503: storage or a service it needs is away; retry later
 
 
 class RejoinderError(Exception):

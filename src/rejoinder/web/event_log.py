@@ -18,12 +18,15 @@ import re
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rejoinder.store import live_events
 from rejoinder.store.changes import ChangeWatch
 from rejoinder.store.database import Database
 from rejoinder.web.context import utc_now
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger("rejoinder")
 
@@ -93,9 +96,7 @@ class RedisEventLog:
     delivers = False
 
     def __init__(self, url: str) -> None:
-        from redis.asyncio import Redis
-
-        self._redis = Redis.from_url(url)
+        self._redis = fail_fast_redis(url)
 
     @staticmethod
     def _key(channel: str) -> str:
@@ -175,15 +176,21 @@ class DatabaseEventLog:
         """Hand every event appended from now on, by any process, to ``publish``, in order."""
         async with self._database.read() as connection:
             delivered = await live_events.last_id(connection)
+        away = False
         while True:
             activity = self._watch.activity()
             try:
                 async with self._database.read() as connection:
                     found = await live_events.after(connection, delivered)
             except Exception:  # the database is away: try again, as readers stay connected
-                log.exception("could not read live events")
+                if not away:  # once per outage, not every second
+                    log.exception("could not read live events")
+                away = True
                 await asyncio.sleep(1)
                 continue
+            if away:
+                log.warning("live events are read again")
+                away = False
             for event_id, channel, data in found:
                 publish(str(event_id), channel, data)
                 delivered = event_id
@@ -192,6 +199,18 @@ class DatabaseEventLog:
 
     async def close(self) -> None:
         pass
+
+
+def fail_fast_redis(url: str) -> Redis:
+    """A client that reports an outage within seconds instead of retrying or hanging: every
+    caller here has something better to do than wait (count locally, tell readers to resync)."""
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    return Redis.from_url(
+        url, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0)
+    )
 
 
 def _order(event_id: str) -> tuple[int, int]:

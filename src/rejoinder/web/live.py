@@ -10,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+import signal
+import threading
+import time
+from collections.abc import AsyncGenerator, Callable, Iterable
 
 import msgspec
 from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.connection import ASGIConnection
 from litestar.response import ServerSentEventMessage
+from redis.exceptions import RedisError
 
 from rejoinder.config import Settings
 from rejoinder.domain.events import MODERATION_CHANNEL, QueueChanged, ThreadEvent, channel_for
@@ -27,6 +32,7 @@ from rejoinder.web.event_log import (
     EventLog,
     MemoryEventLog,
     RedisEventLog,
+    fail_fast_redis,
     order_of,
 )
 
@@ -40,23 +46,9 @@ SUBSCRIBER_BACKLOG = 200
 
 
 def channels_plugin(settings: Settings) -> ChannelsPlugin:
+    backend: ChannelsBackend
     if settings.redis_url:
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-        from redis.asyncio import Redis
-
-        class ClosingBackend(RedisChannelsPubSubBackend):
-            """Litestar's backend resets its subscription at shutdown but leaves the client
-            (and its pooled connections) open; this one closes what it was given."""
-
-            def __init__(self, client: Redis) -> None:
-                super().__init__(redis=client)
-                self.client = client
-
-            async def on_shutdown(self) -> None:
-                await super().on_shutdown()
-                await self.client.aclose()
-
-        backend = ClosingBackend(Redis.from_url(settings.redis_url))
+        backend = ReconnectingRedisBackend(settings.redis_url)
     else:
         backend = MemoryChannelsBackend()
     return ChannelsPlugin(
@@ -65,6 +57,128 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
         subscriber_max_backlog=SUBSCRIBER_BACKLOG,
         subscriber_backlog_strategy="dropleft",
     )
+
+
+# What a stream turns into a ``resync`` event: events may have been lost on the way.
+RESYNC = b'{"id":"","event":{"type":"resync"}}'
+RESYNC_EVENT = b'{"type":"resync"}'
+
+
+class ReconnectingRedisBackend(ChannelsBackend):
+    """Redis pub/sub for the channels plugin that outlives Redis outages.
+
+    Litestar's own backend lets ``ConnectionError`` end the plugin's subscribe and publish
+    tasks, so one outage stopped live updates for good and left shutdown waiting on a queue
+    nobody served. Here publishing never raises (a lost event marks its channel, which gets a
+    resync once Redis answers), and the subscription reconnects with backoff and hands every
+    subscribed channel a resync, since whatever was published meanwhile never arrived.
+    """
+
+    LOST_CHANNELS = 10_000
+
+    def __init__(self, url: str) -> None:
+        self.client = fail_fast_redis(url)
+        self._pubsub = self.client.pubsub()
+        self._channels: set[str] = set()
+        self._subscribed = asyncio.Event()
+        self._broken = False  # the subscription must be made again
+        self._lost: set[str] = set()  # channels whose events were not published
+        self._down_until = 0.0  # while Redis is down, publishing waits for this to retry
+
+    async def on_startup(self) -> None:
+        pass
+
+    async def on_shutdown(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._pubsub.aclose()
+        await self.client.aclose()
+
+    async def subscribe(self, channels: Iterable[str]) -> None:
+        fresh = set(channels) - self._channels
+        self._channels |= fresh
+        try:
+            await self._pubsub.subscribe(*fresh)
+        except (RedisError, OSError):
+            self._broken = True  # the stream subscribes to every channel once Redis is back
+        self._subscribed.set()
+
+    async def unsubscribe(self, channels: Iterable[str]) -> None:
+        gone = set(channels) & self._channels
+        self._channels -= gone
+        if not self._channels:
+            self._subscribed.clear()
+        with contextlib.suppress(RedisError, OSError):
+            await self._pubsub.unsubscribe(*gone)
+
+    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        if self._down_until and time.monotonic() < self._down_until:
+            self._mark_lost(channels)
+            return
+        try:
+            try:
+                await self._publish(data, channels)
+            except (RedisError, OSError):  # a pooled connection from before a restart
+                await self._publish(data, channels)
+        except (RedisError, OSError) as error:
+            if not self._down_until:
+                log.warning("Redis is unreachable, live events wait for it (%s)", error)
+            self._down_until = time.monotonic() + 0.5
+            self._mark_lost(channels)
+            return
+        if self._down_until:
+            log.warning("Redis answers again: live events are published")
+            self._down_until = 0.0
+
+    async def _publish(self, data: bytes, channels: Iterable[str]) -> None:
+        if self._lost:
+            lost, self._lost = self._lost, set()
+            for channel in lost:
+                await self.client.publish(channel, RESYNC)
+        for channel in channels:
+            await self.client.publish(channel, data)
+
+    def _mark_lost(self, channels: Iterable[str]) -> None:
+        if len(self._lost) < self.LOST_CHANNELS:
+            self._lost.update(channels)
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, bytes], None]:
+        backoff = 0.0
+        while True:
+            await self._subscribed.wait()
+            try:
+                if self._broken:
+                    await self._resubscribe()
+                    if backoff:
+                        log.warning("Redis answers again: live events are delivered")
+                    backoff = 0.0
+                    for channel in list(self._channels):
+                        yield channel, RESYNC
+                message = await self._pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=1.0
+                )
+            except (RedisError, OSError, RuntimeError) as error:  # RuntimeError: no connection
+                if not backoff:
+                    log.warning("lost the Redis subscription, reconnecting (%s)", error)
+                self._broken = True
+                backoff = min(max(backoff * 2, 0.1), 2.0)
+                await asyncio.sleep(backoff)
+                continue
+            if message is None or message["type"] != "message":
+                continue
+            channel = message["channel"].decode()
+            if channel in self._channels:  # unsubscribing is not immediate
+                yield channel, message["data"]
+
+    async def _resubscribe(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._pubsub.aclose()
+        self._pubsub = self.client.pubsub()
+        if self._channels:
+            await self._pubsub.subscribe(*self._channels)
+        self._broken = False
+
+    async def get_history(self, channel: str, limit: int | None = None) -> list[bytes]:
+        raise NotImplementedError
 
 
 class Envelope(msgspec.Struct, frozen=True):
@@ -82,7 +196,16 @@ class Publisher:
     logged together (one transaction for the database log). When the log delivers events
     itself (``DatabaseEventLog``), a second task follows it and publishes every process's
     events to this process's readers; this process's own events arrive that way too.
+
+    No committed change goes unannounced: an append that still fails after a few tries is
+    delivered live without an id, and its channel gets a resync marker in the log as soon as
+    the log takes appends again, so every reader, here or elsewhere, live or replaying, is
+    told to reload.
     """
+
+    APPEND_ATTEMPTS = 3
+    MARKER_RETRY_SECONDS = 1.0
+    MAX_UNLOGGED = 10_000
 
     def __init__(self, channels: ChannelsPlugin, log: EventLog) -> None:
         self.channels = channels
@@ -94,14 +217,44 @@ class Publisher:
         self._logged = 0
         self._newest_published = 0
         self._published = asyncio.Event()
+        self._unlogged: set[str] = set()  # channels owed a resync marker in the log
+        self._log_down = False
+        # Each open stream's queue, ended (None) when the server starts shutting down.
+        self.streams: set[asyncio.Queue[bytes | None]] = set()
+        self.closing = False
 
     def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._run()))
         if self.log.delivers:
             self._tasks.append(asyncio.create_task(self.log.deliver(self._publish)))  # type: ignore[attr-defined]
+        self._end_streams_on_signal()
 
     def send(self, channel: str, data: bytes) -> None:
         self._queue.put_nowait((channel, data))
+
+    def end_streams(self) -> None:
+        """End every event stream: the server waits for open responses before it shuts down,
+        and readers reconnect (elsewhere) with Last-Event-ID."""
+        self.closing = True
+        for queue in self.streams:
+            queue.put_nowait(None)
+
+    def _end_streams_on_signal(self) -> None:
+        """Chain onto the server's SIGTERM and SIGINT handlers: uvicorn waits for every
+        response to finish before the lifespan shutdown, so that would be too late."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(number)
+            if not callable(previous):
+                continue
+
+            def handler(signum: int, frame: object, previous: Callable = previous) -> None:
+                loop.call_soon_threadsafe(self.end_streams)
+                previous(signum, frame)
+
+            signal.signal(number, handler)
 
     def _publish(self, event_id: str, channel: str, data: bytes) -> None:
         envelope = b'{"id":"' + event_id.encode() + b'","event":' + data + b"}"
@@ -116,34 +269,69 @@ class Publisher:
         stopping = False
         while not stopping:
             batch = []
-            item = await self._queue.get()
+            wait = self.MARKER_RETRY_SECONDS if self._unlogged else None
+            try:
+                item = await asyncio.wait_for(self._queue.get(), wait)
+            except TimeoutError:  # quiet, but resync markers are owed: try the log again
+                await self._log([])
+                continue
             while item is not None:
                 batch.append(item)
                 if self._queue.empty():
                     break
                 item = self._queue.get_nowait()
             stopping = item is None
-            if not batch:
-                continue
+            if batch:
+                await self._log(batch)
+        if self._unlogged:
+            await self._log([])
+
+    async def _log(self, batch: list[tuple[str, bytes]]) -> None:
+        markers = [(channel, RESYNC_EVENT) for channel in self._unlogged]
+        events = markers + batch
+        if not events:
+            return
+        ids = await self._append(events)
+        if ids is None:
+            # Live with no id: through Redis to every process, else to this one's readers
+            # only; the marker logged later tells everyone who could not hear it.
+            for channel, data in batch:
+                self._publish("", channel, data)
+                if len(self._unlogged) < self.MAX_UNLOGGED:
+                    self._unlogged.add(channel)
+            return
+        self._unlogged.difference_update(channel for channel, _ in markers)
+        if self.log.delivers:
+            self._logged = int(ids[-1])
+            if self._newest_published < self._logged:
+                self._published.clear()
+        else:
+            for (channel, data), event_id in zip(events, ids, strict=True):
+                self._publish(event_id, channel, data)
+
+    async def _append(self, events: list[tuple[str, bytes]]) -> list[str] | None:
+        """The events' ids, after a few tries (one while the log is known to be down)."""
+        attempts = 1 if self._log_down else self.APPEND_ATTEMPTS
+        for attempt in range(attempts):
             try:
-                ids = await self.log.append_all(batch)
-            except Exception:  # the log is a convenience for reconnects; live events go on
-                log.exception("could not log live events")
-                ids = [""] * len(batch)
-                if self.log.delivers:  # nothing else will deliver them: do it here
-                    for (channel, data), event_id in zip(batch, ids, strict=True):
-                        self._publish(event_id, channel, data)
-                continue
-            if self.log.delivers:
-                self._logged = int(ids[-1])
-                if self._newest_published < self._logged:
-                    self._published.clear()
-            else:
-                for (channel, data), event_id in zip(batch, ids, strict=True):
-                    self._publish(event_id, channel, data)
+                ids = await self.log.append_all(events)
+            except Exception:
+                if attempt + 1 < attempts:
+                    await asyncio.sleep(0.2 * 2**attempt)
+                    continue
+                if not self._log_down:
+                    log.exception("could not log live events; readers will be told to resync")
+                    self._log_down = True
+                return None
+            if self._log_down:
+                log.warning("live events are logged again")
+                self._log_down = False
+            return ids
+        return None
 
     async def stop(self) -> None:
-        """Deliver what is queued, then stop."""
+        """End the streams, deliver what is queued, then stop."""
+        self.end_streams()
         self._queue.put_nowait(None)
         if self._tasks:
             await self._tasks[0]
@@ -200,39 +388,55 @@ async def channel_stream(
     With ``last_event_id`` (a reconnecting browser's ``Last-Event-ID``), the events logged
     after it come first; if the log no longer reaches back that far, a ``resync`` event tells
     the reader to reload. The subscription starts before the log is read, and events already
-    replayed are skipped, so nothing falls between the two or arrives twice.
+    replayed are skipped, so nothing falls between the two or arrives twice. The stream ends
+    when the server starts shutting down (``Publisher.end_streams``).
     """
     channels = connection.app.plugins.get(ChannelsPlugin)
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    publisher = _publisher(connection)
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
 
     async def enqueue(data: bytes) -> None:
         queue.put_nowait(data)
 
-    async with (
-        channels.start_subscription(channel) as subscriber,
-        subscriber.run_in_background(enqueue, join=False),
-    ):
-        yield ServerSentEventMessage(data=None, comment="listening", retry=RECONNECT_MILLISECONDS)
-        newest: tuple[int, int] | None = None
-        if last_event_id:
-            missed = await _publisher(connection).log.since(channel, last_event_id)
-            if missed is None:
-                yield ServerSentEventMessage(data="{}", event="resync")
-            else:
-                newest = order_of(last_event_id)
-                for event_id, data in missed:
-                    newest = order_of(event_id)
-                    yield _message(event_id, data)
-        while True:
-            try:
-                raw = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
-            except TimeoutError:
-                yield ServerSentEventMessage(data=None, comment="keep-alive")
-                continue
-            envelope = msgspec.json.decode(raw, type=Envelope)
-            if envelope.id and newest is not None and order_of(envelope.id) <= newest:
-                continue
-            yield _message(envelope.id, bytes(envelope.event))
+    if publisher.closing:
+        return
+    publisher.streams.add(queue)
+    try:
+        async with (
+            channels.start_subscription(channel) as subscriber,
+            subscriber.run_in_background(enqueue, join=False),
+        ):
+            yield ServerSentEventMessage(
+                data=None, comment="listening", retry=RECONNECT_MILLISECONDS
+            )
+            newest: tuple[int, int] | None = None
+            if last_event_id:
+                try:
+                    missed = await publisher.log.since(channel, last_event_id)
+                except Exception:  # the log is away: the reader reloads rather than miss out
+                    log.warning("could not read the event log to replay missed events")
+                    missed = None
+                if missed is None:
+                    yield ServerSentEventMessage(data="{}", event="resync")
+                else:
+                    newest = order_of(last_event_id)
+                    for event_id, data in missed:
+                        newest = order_of(event_id)
+                        yield _message(event_id, data)
+            while True:
+                try:
+                    raw = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield ServerSentEventMessage(data=None, comment="keep-alive")
+                    continue
+                if raw is None:  # the server is shutting down
+                    return
+                envelope = msgspec.json.decode(raw, type=Envelope)
+                if envelope.id and newest is not None and order_of(envelope.id) <= newest:
+                    continue
+                yield _message(envelope.id, bytes(envelope.event))
+    finally:
+        publisher.streams.discard(queue)
 
 
 def _message(event_id: str, data: bytes) -> ServerSentEventMessage:

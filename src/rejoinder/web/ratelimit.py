@@ -6,10 +6,15 @@ atomic increment per request, and the limits here are about abuse, not accountin
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Protocol
 
+from redis.exceptions import RedisError
+
 from rejoinder.domain.errors import Problem, RejoinderError
+
+log = logging.getLogger("rejoinder")
 
 
 class Counter(Protocol):
@@ -45,21 +50,42 @@ class MemoryCounter:
 
 class RedisCounter:
     """Counters shared by every process through Redis: INCR, with the key expiring with its
-    window."""
+    window.
+
+    Redis is optional, so its outage must not refuse or fail posts: while it does not answer,
+    each process counts on its own (``MemoryCounter``, so the limits still hold per process),
+    asks Redis again every ``RETRY_SECONDS``, and logs once when it goes and once when it
+    comes back.
+    """
+
+    RETRY_SECONDS = 1.0
 
     def __init__(self, url: str) -> None:
-        from redis.asyncio import Redis
+        from rejoinder.web.event_log import fail_fast_redis
 
-        self._redis = Redis.from_url(url)
+        self._redis = fail_fast_redis(url)
+        self._fallback = MemoryCounter()
+        self._down_until = 0.0
 
     async def increment(self, key: str, period: int) -> tuple[int, int]:
+        if self._down_until and time.monotonic() < self._down_until:
+            return await self._fallback.increment(key, period)
         now = time.time()
         window = int(now // period)
         slot = f"rejoinder:rate:{key}:{period}:{window}"
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(slot)
-            pipe.expire(slot, period + 1)
-            hits, _ = await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(slot)
+                pipe.expire(slot, period + 1)
+                hits, _ = await pipe.execute()
+        except (RedisError, OSError) as error:
+            if not self._down_until:
+                log.warning("Redis is unreachable, rate limits are counted per process (%s)", error)
+            self._down_until = time.monotonic() + self.RETRY_SECONDS
+            return await self._fallback.increment(key, period)
+        if self._down_until:
+            log.warning("Redis answers again: rate limits are shared")
+            self._down_until = 0.0
         return int(hits), max(1, int((window + 1) * period - now + 0.999))
 
     async def close(self) -> None:

@@ -1,0 +1,232 @@
+"""The HTTP server: uvicorn, with a bounded shutdown and no socket held for ever.
+
+Left to its defaults, uvicorn waits without limit on SIGTERM for every open response (an event
+stream never ends by itself), arms its idle timer only after a first response (so a socket that
+never sends a request is held for ever), and with ``--workers`` its parent keeps the listening
+socket open after the workers have closed theirs, so the kernel goes on accepting connections
+that nobody answers. The classes here change exactly those three things; see
+docs/operations.md, "Shutdown and connections".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from types import FrameType
+from typing import Any
+
+import httptools
+from uvicorn.config import STARTUP_FAILURE, Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import Server
+from uvicorn.supervisors.multiprocess import Multiprocess
+
+from rejoinder.config import Settings
+
+logger = logging.getLogger("uvicorn.error")
+
+# After the graceful-shutdown timeout, how long the app's own shutdown (closing the database
+# and broker) may take before the process is ended regardless.
+EXIT_GRACE_SECONDS = 5.0
+# How long a refused connection stays open so that its client can read the 503.
+REFUSED_LINGER_SECONDS = 1.0
+_BUSY_BODY = b"Too many connections; try again in a moment.\n"
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\n"
+    b"content-type: text/plain; charset=utf-8\r\n"
+    b"content-length: " + str(len(_BUSY_BODY)).encode() + b"\r\n"
+    b"retry-after: 1\r\n"
+    b"connection: close\r\n\r\n" + _BUSY_BODY
+)
+
+
+class ServingConfig(Config):
+    """uvicorn's Config plus the two connection settings, pickled to each worker with it."""
+
+    def __init__(self, app: str, *, header_timeout: int, max_connections: int, **kwargs: Any):
+        super().__init__(app, **kwargs)
+        self.header_timeout = header_timeout
+        self.max_connections = max_connections
+
+
+class _CapLog:
+    """One warning when a worker reaches the cap, one line when it is well below it again.
+
+    Under a flood a line per refused connection would itself be the outage, so refusals
+    are only counted, and the count is reported when the episode ends.
+    """
+
+    def __init__(self) -> None:
+        self.refused = 0
+
+    def refusing(self, cap: int) -> None:
+        if not self.refused:
+            logger.warning(
+                "Connection cap reached: %d open connections in worker [%d]; "
+                "refusing new ones with 503 until some close",
+                cap,
+                os.getpid(),
+            )
+        self.refused += 1
+
+    def accepted(self, open_connections: int, cap: int) -> None:
+        if open_connections < cap * 0.9:
+            logger.info(
+                "Below the connection cap again in worker [%d] after refusing %d connection(s)",
+                os.getpid(),
+                self.refused,
+            )
+            self.refused = 0
+
+
+_cap_log = _CapLog()  # one per worker process, like uvicorn's own connection set
+
+
+class _Refused(asyncio.Protocol):
+    """A connection over the cap: told 503 at once, closed as soon as it has read that."""
+
+    def connection_made(self, transport: Any) -> None:  # uvloop's is no asyncio.Transport
+        transport.write(_BUSY)
+        if transport.can_write_eof():
+            transport.write_eof()
+        # Closing with its request unread would reset the connection and lose the 503.
+        self.timer = asyncio.get_running_loop().call_later(REFUSED_LINGER_SECONDS, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        """The request is read only so that closing does not reset the connection."""
+
+    def eof_received(self) -> bool:
+        return False  # the client has read the 503 and gone: close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.timer.cancel()
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline for the request head and a connection cap.
+
+    uvicorn's idle timer is armed only after a response and cancelled by any byte, so a
+    socket that sends nothing, or a head one byte at a time, is held for ever. Here the same
+    timer is also armed when the connection is made, and is cancelled only when a request
+    head is complete: still one timer per connection (and per kept-alive request, as before).
+    """
+
+    config: ServingConfig
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        cap = self.config.max_connections
+        if len(self.connections) >= cap:
+            _cap_log.refusing(cap)
+            refused = _Refused()
+            transport.set_protocol(refused)
+            refused.connection_made(transport)
+            return
+        super().connection_made(transport)
+        if _cap_log.refused:
+            _cap_log.accepted(len(self.connections), cap)
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.config.header_timeout, self.timeout_keep_alive_handler
+        )
+
+    def data_received(self, data: bytes) -> None:
+        # uvicorn's, less its first line: a byte of a head no longer stops the idle timer.
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+
+    def on_headers_complete(self) -> None:
+        self._unset_keepalive_if_required()
+        super().on_headers_complete()
+
+
+def _exit_after(seconds: float) -> None:
+    """End the process if its shutdown is still running after ``seconds``: the last resort."""
+
+    def end() -> None:
+        logger.error("Shutdown still running after %.0fs; exiting now", seconds)
+        os._exit(1)
+
+    timer = threading.Timer(seconds, end)
+    timer.daemon = True
+    timer.start()
+
+
+class GracefulServer(Server):
+    """uvicorn's single-process server, whose shutdown cannot outlast its bound."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self.should_exit:
+            _exit_after((self.config.timeout_graceful_shutdown or 0) + EXIT_GRACE_SECONDS)
+        super().handle_exit(sig, frame)
+
+
+class Supervisor(Multiprocess):
+    """uvicorn's worker supervisor, which lets go of the listening socket on SIGTERM and
+    waits for its workers only as long as their shutdown may take."""
+
+    def handle_term(self) -> None:
+        self._stop_listening()
+        super().handle_term()
+
+    def handle_int(self) -> None:
+        self._stop_listening()
+        super().handle_int()
+
+    def _stop_listening(self) -> None:
+        # The workers close their copies as they shut down; once this last one is closed too,
+        # the kernel refuses new connections instead of queueing them for nobody.
+        for sock in self.sockets:
+            sock.close()
+
+    def join_all(self) -> None:
+        bound = (self.config.timeout_graceful_shutdown or 0) + EXIT_GRACE_SECONDS
+        deadline = time.monotonic() + bound
+        for process in self.processes:
+            process.process.join(max(0.0, deadline - time.monotonic()))
+            if process.process.is_alive():
+                logger.error(
+                    "Child process [%s] still running after %.0fs; killing it", process.pid, bound
+                )
+                process.kill()
+                process.process.join()
+
+
+def serve(
+    settings: Settings, app: str, *, host: str, port: int, workers: int, access_log: bool
+) -> int:
+    """Serve the app factory ``app`` until SIGTERM or SIGINT; the exit status."""
+    config = ServingConfig(
+        app,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+        http=GuardedHttpToolsProtocol,
+        timeout_graceful_shutdown=settings.shutdown_timeout,
+        header_timeout=settings.header_timeout,
+        max_connections=settings.max_connections,
+    )
+    try:
+        if workers > 1:
+            Supervisor(config, sockets=[config.bind_socket()]).run()
+            return 0
+        server = GracefulServer(config)
+        server.run()
+    except KeyboardInterrupt:
+        return 0
+    return 0 if server.started else STARTUP_FAILURE

@@ -1,0 +1,162 @@
+"""A real fault under a running server: PostgreSQL stopped and started again. Clients get
+503 with a named code and Retry-After, ``/healthz`` says 503, the log has one warning per
+episode and no tracebacks, and the server recovers by itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.conftest import Server, free_port, launch, rejoinder
+from tests.cli.test_read_replica import _as_postgres, _bin_dir
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of this test's own, which it may stop and start."""
+
+    def __init__(self, bin_dir: str, work: str) -> None:
+        self.bin_dir = bin_dir
+        self.data = f"{work}/data"
+        self.work = work
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/rejoinder"
+
+    def run(self, *command: str) -> None:
+        subprocess.run(_as_postgres(list(command)), check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.work} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self.run(
+            f"{self.bin_dir}/pg_ctl",
+            "-D",
+            self.data,
+            "-o",
+            options,
+            "-l",
+            f"{self.data}.log",
+            "-w",
+            "start",
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        subprocess.run(
+            _as_postgres([f"{self.bin_dir}/pg_ctl", "-D", self.data, "-m", mode, "-w", "stop"]),
+            capture_output=True,
+            timeout=60,
+        )
+
+
+@pytest.fixture
+def postgres() -> Iterator[PrivatePostgres]:
+    bin_dir = _bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb) are not installed")
+    work = tempfile.mkdtemp(prefix="rejoinder-outage-")
+    if os.geteuid() == 0:
+        shutil.chown(work, "postgres")
+    server = PrivatePostgres(bin_dir, work)
+    try:
+        server.run(
+            f"{bin_dir}/initdb", "-D", server.data, "-A", "trust", "-U", "postgres", "--no-sync"
+        )
+        server.start()
+        server.run(
+            f"{bin_dir}/createdb",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(server.port),
+            "-U",
+            "postgres",
+            "rejoinder",
+        )
+        yield server
+    finally:
+        server.stop("immediate")
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
+    env |= {"REJOINDER_DATABASE_URL": database_url}
+    # Faster than a person posts; the rate limit is not what these tests are about.
+    env |= {
+        "REJOINDER_RATE_POSTS_PER_ADDRESS": "10000/1m",
+        "REJOINDER_RATE_POSTS_PER_USER": "10000/1m",
+    }
+    env["REJOINDER_SECRET_FILE"] = str(tmp_path / "rejoinder.key")
+    migrated = rejoinder("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    return env
+
+
+def _post(server: Server, body: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/api/comments",
+        json={"thread": "outage", "author_name": "Olena", "body": body},
+        headers={"Origin": server.url},
+        timeout=30,
+    )
+
+
+def _until(condition, seconds: float = 30) -> float:
+    """Wait until ``condition()`` holds; how long it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.1)
+    raise AssertionError(f"not within {seconds} s")
+
+
+def _stop_and_read(server: Server) -> str:
+    """Stop the server and return everything it printed."""
+    if server.process.poll() is None:
+        os.killpg(server.process.pid, signal.SIGTERM)
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait()
+    output = server.process.stdout.read()
+    server.stop()
+    return output
+
+
+def test_posts_get_503_while_postgres_restarts_and_succeed_after(postgres, tmp_path, capsys):
+    server = launch(["serve"], _env(postgres.url, tmp_path))
+    try:
+        assert _post(server, "Before the outage.").status_code == 201
+        postgres.stop()
+        refused = [_post(server, f"During the outage {n}.") for n in range(20)]
+        assert {r.status_code for r in refused} == {503}, [r.text for r in refused]
+        assert {r.json()["error"]["code"] for r in refused} == {"database_unavailable"}
+        assert all(int(r.headers["Retry-After"]) > 0 for r in refused)
+        health = httpx.get(server.url + "/healthz", timeout=30)
+        assert health.status_code == 503
+        assert health.json()["database"] == "database_unavailable"
+
+        postgres.start()
+        restarted = time.monotonic()
+        _until(lambda: _post(server, "After the outage.").status_code == 201)
+        recovery = time.monotonic() - restarted
+        assert httpx.get(server.url + "/healthz", timeout=30).status_code == 200
+    finally:
+        output = _stop_and_read(server)
+    with capsys.disabled():
+        print(f"\n[postgres outage] recovered {recovery:.2f} s after PostgreSQL was back")
+    # No traceback for a refused request (web/event_log.py's background reader still logs one
+    # per retry: see the report).
+    assert "unhandled error" not in output, output
+    assert output.count("database_unavailable: ConnectionRefusedError") == 1, output
+    assert "database_unavailable: recovered after" in output, output

@@ -1,0 +1,65 @@
+"""The publisher when the event log fails right after a commit: the change is still
+announced, live at once and by a resync marker in the log once the log is back."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rejoinder.web.event_log import MemoryEventLog
+from rejoinder.web.live import RESYNC_EVENT, Publisher
+
+
+class Broker:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes]] = []
+        self.changed = asyncio.Event()
+
+    def publish(self, data: bytes, channel: str) -> None:
+        self.sent.append((channel, data))
+        self.changed.set()
+
+    async def until(self, condition) -> None:  # type: ignore[no-untyped-def]
+        async with asyncio.timeout(10):
+            while not condition():
+                self.changed.clear()
+                await self.changed.wait()
+
+
+class FailingLog(MemoryEventLog):
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def append_all(self, events):  # type: ignore[no-untyped-def]
+        if self.failures:
+            self.failures -= 1
+            raise OSError("disk full")
+        return await super().append_all(events)
+
+
+def test_an_event_whose_append_fails_briefly_is_logged_on_retry():
+    async def scenario() -> None:
+        broker, log = Broker(), FailingLog(failures=2)
+        publisher = Publisher(broker, log)  # type: ignore[arg-type]
+        publisher.start()
+        publisher.send("thread:a", b'{"type":"comment_created"}')
+        await broker.until(lambda: broker.sent)
+        assert broker.sent == [("thread:a", b'{"id":"1","event":{"type":"comment_created"}}')]
+        await publisher.stop()
+
+    asyncio.run(scenario())
+
+
+def test_an_event_that_cannot_be_logged_is_announced_and_later_marked_for_resync():
+    async def scenario() -> None:
+        broker, log = Broker(), FailingLog(failures=4)
+        publisher = Publisher(broker, log)  # type: ignore[arg-type]
+        publisher.start()
+        publisher.send("thread:a", b'{"type":"comment_created"}')
+        await broker.until(lambda: len(broker.sent) == 2)
+        assert broker.sent[0] == ("thread:a", b'{"id":"","event":{"type":"comment_created"}}')
+        assert broker.sent[1] == ("thread:a", b'{"id":"1","event":' + RESYNC_EVENT + b"}")
+        assert await log.since("thread:a", "0") == [("1", RESYNC_EVENT)]
+        await publisher.stop()
+
+    asyncio.run(scenario())

@@ -141,6 +141,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 
 @pytest.fixture
+def restore_empty_backup(
+    request: pytest.FixtureRequest, database_url: str, sqlite_template: Path
+) -> Callable[[], None]:
+    """Puts the database back as restoring a backup taken before any data would: ids start
+    again from 1. Call it only while no app has the database open."""
+
+    def restore() -> None:
+        if database_url.startswith("sqlite"):
+            path = Path(make_url(database_url).database or "")
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)
+            shutil.copy(sqlite_template, path)
+        else:
+            _empty_postgres(database_url)
+
+    return restore
+
+
+@pytest.fixture
 def make_settings(database_url: str) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from rejoinder.web.event_log import MemoryEventLog
-from rejoinder.web.live import RESYNC_EVENT, Publisher
+from rejoinder.web.event_log import RESYNC, MemoryEventLog
+from rejoinder.web.live import RESYNC_EVENT, SUBSCRIBER_BACKLOG, Publisher, ReaderQueue
 
 
 class Broker:
@@ -63,3 +63,28 @@ def test_an_event_that_cannot_be_logged_is_announced_and_later_marked_for_resync
         await publisher.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_reader_who_falls_behind_gets_one_resync_instead_of_the_backlog():
+    async def scenario() -> list[bytes | None]:
+        queue = ReaderQueue()
+        for n in range(SUBSCRIBER_BACKLOG + 50):
+            queue.offer(b'{"id":"%d","event":{}}' % n)
+        return [queue.get_nowait() for _ in range(queue.qsize())]
+
+    waiting = asyncio.run(scenario())
+    assert len(waiting) < SUBSCRIBER_BACKLOG
+    assert waiting[0] == RESYNC  # what it missed is replaced by a reload
+    assert waiting[1:] == [b'{"id":"%d","event":{}}' % n for n in range(201, 250)]
+
+
+def test_a_lagging_reader_still_hears_that_the_server_is_shutting_down():
+    async def scenario() -> list[bytes | None]:
+        queue = ReaderQueue()
+        for n in range(SUBSCRIBER_BACKLOG - 1):
+            queue.offer(b"%d" % n)
+        queue.put_nowait(None)
+        queue.offer(b"after the end")
+        return [queue.get_nowait() for _ in range(queue.qsize())]
+
+    assert asyncio.run(scenario()) == [None]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from litestar.testing import TestClient
+
+from rejoinder.app import create_app
+from tests.conftest import BASE_URL
 from tests.support import (
     add_moderator,
     assert_error,
@@ -75,6 +79,53 @@ def test_edit_without_the_right_token_is_refused(client, peek):
     )
     assert_error(remove(client, created, token="forged"), 403, "X-Edit-Token")
     assert peek.scalar("SELECT count(*) FROM comments WHERE status = 'visible'") == 2
+
+
+def test_a_token_from_before_a_restore_cannot_edit_the_comment_that_now_has_its_id(
+    make_settings, make_client, restore_empty_backup, peek
+):
+    with TestClient(create_app(make_settings()), base_url=BASE_URL) as before:
+        old = posted(before, "written before the backup was restored")
+    restore_empty_backup()
+    client = make_client()
+    new = posted(client, "written by someone else after the restore")
+    assert new["comment"]["id"] == old["comment"]["id"]
+    client.cookies.clear()
+    assert_error(edit(client, old, "hijacked"), 403, "X-Edit-Token")
+    assert_error(remove(client, old), 403, "X-Edit-Token")
+    stored = peek.scalar("SELECT body_markdown FROM comments")
+    assert stored == "written by someone else after the restore"
+    assert edit(client, new, "still mine").status_code == 200
+
+
+def test_a_token_issued_before_edit_keys_still_edits_its_comment(client, peek):
+    created = posted(client, "from before the upgrade")
+    comment_id = created["comment"]["id"]
+    client.cookies.clear()
+    legacy_row(peek, comment_id)
+    legacy = {**created, "edit_token": client.app.state.services.signer.edit_token(comment_id)}
+    assert edit(client, created, "refused: signed over the key").status_code == 403
+    assert edit(client, legacy, "edited with a token that signs the id alone").status_code == 200
+
+
+def legacy_row(peek, comment_id):
+    """A comment as written before edit keys: its key is NULL."""
+    from sqlalchemy import text
+
+    from rejoinder.store.database import Database
+    from tests.conftest import run
+
+    async def forget() -> None:
+        database = Database(peek.url)
+        try:
+            async with database.write() as connection:
+                await connection.execute(
+                    text("UPDATE comments SET edit_key = NULL WHERE id = :id"), {"id": comment_id}
+                )
+        finally:
+            await database.dispose()
+
+    run(forget())
 
 
 def test_edit_is_checked_like_a_new_comment(client, peek):

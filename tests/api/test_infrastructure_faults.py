@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 import pytest
 import redis.exceptions
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from rejoinder.web.errors import fault_of
@@ -28,6 +28,15 @@ def _wrapped(orig: BaseException) -> DBAPIError:
     """What SQLAlchemy raises around a driver's exception (asyncpg's sits in ``__cause__``)."""
     wrapper = OperationalError("INSERT INTO comments ...", {"body": "private words"}, orig)
     wrapper.__cause__ = orig
+    return wrapper
+
+
+def _invalidated(orig: BaseException) -> DBAPIError:
+    """What SQLAlchemy raises when the driver failed on a connection it finds closed: it
+    invalidates the connection and says so, whatever the driver called the error."""
+    wrapper = InternalError("INSERT INTO campaign_bands ...", {"body": "private words"}, orig)
+    wrapper.__cause__ = orig
+    wrapper.connection_invalidated = True
     return wrapper
 
 
@@ -55,6 +64,16 @@ FAULTS = {
     ),
     "postgres shutting down": (
         _asyncpg(asyncpg.exceptions.AdminShutdownError("terminating connection")),
+        "database_unavailable",
+    ),
+    # Seen when PostgreSQL was stopped under load: asyncpg, consuming the server's "terminating
+    # connection", refused the next statement with an error of its own.
+    "postgres gone mid-statement": (
+        _invalidated(
+            asyncpg.exceptions._base.InternalClientError(
+                "cannot switch to state 13; another operation (2) is in progress"
+            )
+        ),
         "database_unavailable",
     ),
     "postgres refused": (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import httpx
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DEMO_SLUG, post_comment
@@ -177,3 +178,36 @@ def test_an_author_edits_and_deletes_their_comment_inside_the_window(demo, page)
     expect(widget.get_by_text("This comment was deleted.")).to_be_visible()
     before = int(re.search(r"\d+", count).group())
     expect(widget.get_by_role("heading", level=2)).to_have_text(f"Comments ({before - 1})")
+
+
+def test_a_post_whose_answer_is_lost_keeps_its_text_and_a_retry_stores_it_once(demo, page):
+    page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
+    widget = page.locator("rejoinder-comments")
+    widget.get_by_role("button", name="Show comments").click()
+    before = widget.get_by_role("heading", name=re.compile(r"Comments \(\d+\)")).inner_text()
+    count = int(re.search(r"\d+", before).group())
+    text = "Sent from a train going into a tunnel."
+    answers: list[int] = []
+
+    def lose_the_first_answer(route):
+        if route.request.method != "POST" or answers:
+            route.continue_()
+            return
+        answers.append(route.fetch().status)  # the server stores the comment...
+        route.abort("connectionreset")  # ...and its answer never reaches the reader
+
+    page.route(lambda url: url.endswith("/api/comments"), lose_the_first_answer)
+    form = widget.locator("form.compose").first
+    form.get_by_label("Name").fill("Olena")
+    form.get_by_label("Comment").fill(text)
+    form.get_by_role("button", name="Post").click()
+    expect(form.locator(".form-error")).to_have_text(re.compile("Could not reach"))
+    expect(form.get_by_label("Comment")).to_have_value(text)  # nothing to type again
+
+    form.get_by_role("button", name="Post").click()
+    expect(widget.get_by_role("heading", name=f"Comments ({count + 1})")).to_be_visible()
+    expect(form.get_by_label("Comment")).to_have_value("")
+    expect(widget.get_by_text(text)).to_have_count(1)
+    assert answers == [201]
+    listed = httpx.get(f"{demo.url}/api/comments", params={"thread": DEMO_SLUG}).json()
+    assert sum(text in c["html"] for c in listed["comments"]) == 1

@@ -7,6 +7,7 @@ without disturbing anyone else's. SQLite only: the outage is Redis's, not the da
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from tests.cli.conftest import free_port
+from tests.cli.load import Listener, Load, Poster
 from tests.cli.test_live_events import listening, post
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -159,3 +161,69 @@ def test_without_redis_a_server_stops_promptly_while_readers_are_connected(start
         stops_within(server, 10)
         with pytest.raises(AssertionError, match="the stream ended"):
             events.next_event()
+
+
+def _interrupt(redis_server: RedisServer, how: str) -> None:
+    assert redis_server.process is not None
+    if how == "killed":
+        redis_server.kill()
+    else:  # paused: the port still accepts connections, and nothing answers
+        redis_server.process.send_signal(signal.SIGSTOP)
+
+
+def _restore(redis_server: RedisServer, how: str) -> None:
+    assert redis_server.process is not None
+    if how == "killed":
+        redis_server.start()
+    else:
+        redis_server.process.send_signal(signal.SIGCONT)
+
+
+@pytest.mark.parametrize("how", ["killed", "paused"])
+def test_redis_killed_or_paused_under_load_refuses_no_post_and_readers_catch_up(
+    start_server, redis_env, redis_server, peek, how, capsys
+):
+    redis_env["REJOINDER_RATE_POSTS_PER_ADDRESS"] = "100000/1m"
+    server = start_server("serve", "--workers", "2")
+    # About 150 comments a second: a busy discussion, which readers can follow live.
+    load = Load(server.url, [Poster(n, "busy") for n in range(8)], pause_seconds=0.05)
+
+    async def outage_mid_load() -> tuple[float, list[Listener]]:
+        async with Listener(server.url, "busy") as one, Listener(server.url, "busy") as two:
+            posting = asyncio.create_task(load.run())
+            try:
+                await load.until_acknowledged(40)
+                _interrupt(redis_server, how)
+                await asyncio.sleep(3)
+                _restore(redis_server, how)
+                back = time.monotonic()
+                while True:  # until both readers hear a comment posted after Redis is back
+                    fresh = set(load.acknowledged_since(back))
+                    if all(any(listener.heard(i) for i in fresh) for listener in (one, two)):
+                        break
+                    assert time.monotonic() - back < 30, "live delivery did not resume"
+                    await asyncio.sleep(0.02)
+                resumed = time.monotonic() - back
+            finally:
+                load.stop.set()
+                await posting
+            await asyncio.sleep(1)  # the last events on their way
+            return resumed, [one, two]
+
+    resumed, listeners = asyncio.run(outage_mid_load())
+    report = load.report(peek.url)
+    acknowledged = load.acknowledged_ids()
+    heard = [sum(1 for i in acknowledged if listener.heard(i)) for listener in listeners]
+    resyncs = [listener.resyncs() for listener in listeners]
+    took = stops_within(server, 15)
+    with capsys.disabled():
+        print(
+            f"\n[redis {how} under load] {report}, heard live {heard} of {len(acknowledged)}, "
+            f"resyncs {resyncs}, live delivery resumed {resumed:.2f} s after Redis was back, "
+            f"stopped in {took:.2f} s"
+        )
+    assert report["statuses"] == {"201": report["acknowledged"]}, report  # nothing refused
+    assert report["lost"] == 0 and report["duplicated"] == 0, report
+    for count, resynced in zip(heard, resyncs, strict=True):
+        # A reader heard every comment, or was told to reload and so sees them all.
+        assert count == len(acknowledged) or resynced >= 1

@@ -91,6 +91,15 @@ async def get_comment(
     return _stored(row) if row else None
 
 
+async def edit_key(connection: Connection, comment_id: int) -> str | None:
+    """The random value this comment's edit token signs (kept out of ``StoredComment``, which
+    every read fetches, because only an edit needs it)."""
+    if not is_possible_id(comment_id):
+        return None
+    query = select(c.c.edit_key).where(c.c.id == comment_id)
+    return (await connection.execute(query)).scalar()
+
+
 async def featured(
     connection: Connection, thread_id: int, viewer: Viewer | None = None, limit: int = 10
 ) -> list[StoredComment]:
@@ -213,6 +222,7 @@ _INSERT = Prepared(
                 "created_at",
                 "moderation",
                 "toxicity",
+                "edit_key",
             )
         }
     )
@@ -238,6 +248,7 @@ async def insert_comment(
     user_id: int | None = None,
     findings: list[Finding] | None = None,
     toxicity: float | None = None,
+    edit_key: str | None = None,
 ) -> StoredComment:
     """Store a comment, with what the moderation pipeline found, and, if readers will see it,
     count it in its thread and under its parent."""
@@ -260,6 +271,7 @@ async def insert_comment(
         created_at=now,
         moderation=None if findings is None else encode_findings(findings),
         toxicity=toxicity,
+        edit_key=edit_key,
     )
     assert row is not None
     if status is Status.SHADOW:

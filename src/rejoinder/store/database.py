@@ -15,6 +15,7 @@ see ``web/api/thread_pages.py``).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -88,6 +89,7 @@ class Database:
         self.after_commit: list[Callable[[dict[int, int]], None]] = []
         self._checkpointer: Checkpointer | None = None
         self._sqlite_writes: SqliteWrites | None = None
+        self.sqlite_file: str | None = None  # the database file, on SQLite
         if self.dialect == "sqlite":
             path = self.url.database or ":memory:"
             self.sqlite_file = file_path(path)
@@ -170,7 +172,14 @@ class Database:
         async with self._writer.begin() as connection:
             try:
                 yield connection
-            finally:
+            except BaseException:
+                # Nothing is committed, so nothing to announce. A connection the server closed
+                # under us answers ``info`` with an error of its own, which must not hide the
+                # real one (an invalidated connection's info goes with it anyway).
+                with contextlib.suppress(Exception):
+                    connection.info.pop(TOUCHED_THREADS, None)
+                raise
+            else:
                 touched = connection.info.pop(TOUCHED_THREADS, None)
         if touched:
             self._committed(touched)

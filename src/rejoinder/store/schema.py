@@ -170,6 +170,10 @@ comments = Table(
     Column("report_count", Integer, nullable=False, server_default=text("0")),
     Column("moderated_at", UTCDateTime),
     Column("moderated_by", String(64)),
+    # A random value the comment's edit token signs with its id, so that a token outlives
+    # neither its comment nor a restore that hands the same id to another comment. NULL on
+    # comments written before edit keys, whose tokens sign the id alone.
+    Column("edit_key", String(32)),
     Index(None, "thread_id", "parent_id", "created_at", "id"),
     Index(None, "status", "created_at"),
     # The editors' picks of a thread, found without reading all its comments. Partial, so

@@ -161,6 +161,10 @@ def _code_for(error: BaseException) -> str | None:
     name = type(error).__name__
     module = type(error).__module__
     words = str(error).lower()
+    if getattr(error, "connection_invalidated", False) is True:
+        # SQLAlchemy found the connection closed under the statement (the driver's own name
+        # for the error varies: asyncpg may report its protocol state instead).
+        return UNAVAILABLE
     if isinstance(error, sqlite3.OperationalError) or name == "OperationalError":
         if any(w in words for w in _SQLITE_FULL):
             return STORAGE_FULL
@@ -224,6 +228,23 @@ def fault_of(exc: BaseException) -> Fault | None:
     error = [e for c, e in named if c == code][-1]  # the innermost: the driver's own words
     words = str(error).strip().splitlines()
     cause = f"{type(error).__name__}: {words[0] if words else ''}"  # never the SQL's parameters
+    message, retry_after = _MESSAGES[code]
+    return Fault(code, message, retry_after, cause)
+
+
+def log_failure(what: str, error: BaseException) -> None:
+    """Log a background task's failure: an infrastructure fault as one line naming it (the
+    server says the same to clients, and a traceback tells an operator nothing more), anything
+    else with its traceback, as a bug."""
+    fault = fault_of(error)
+    if fault is None:
+        log.error(what, exc_info=error)
+    else:
+        log.warning("%s: %s (%s)", what, fault.code, fault.cause)
+
+
+def fault_named(code: str, cause: str) -> Fault:
+    """A fault the server found for itself (not from a driver's exception)."""
     message, retry_after = _MESSAGES[code]
     return Fault(code, message, retry_after, cause)
 

@@ -24,11 +24,17 @@ from rejoinder.store import live_events
 from rejoinder.store.changes import ChangeWatch
 from rejoinder.store.database import Database
 from rejoinder.web.context import utc_now
+from rejoinder.web.errors import log_failure
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 log = logging.getLogger("rejoinder")
+
+# What a reader who may have missed events gets: the event, and the broker's envelope of it
+# (no id: a reload, not a place in the log).
+RESYNC_EVENT = b'{"type":"resync"}'
+RESYNC = b'{"id":"","event":{"type":"resync"}}'
 
 # Enough for a reader's phone to sleep through a busy minute on a hot thread.
 KEEP_PER_CHANNEL = 500
@@ -182,9 +188,9 @@ class DatabaseEventLog:
             try:
                 async with self._database.read() as connection:
                     found = await live_events.after(connection, delivered)
-            except Exception:  # the database is away: try again, as readers stay connected
+            except Exception as error:  # the database is away: retry, readers stay connected
                 if not away:  # once per outage, not every second
-                    log.exception("could not read live events")
+                    log_failure("could not read live events", error)
                 away = True
                 await asyncio.sleep(1)
                 continue
@@ -201,15 +207,16 @@ class DatabaseEventLog:
         pass
 
 
-def fail_fast_redis(url: str) -> Redis:
-    """A client that reports an outage within seconds instead of retrying or hanging: every
-    caller here has something better to do than wait (count locally, tell readers to resync)."""
+def fail_fast_redis(url: str, timeout: float = 2) -> Redis:
+    """A client that reports an outage within ``timeout`` seconds instead of retrying or
+    hanging: every caller here has something better to do than wait (count locally, tell
+    readers to resync)."""
     from redis.asyncio import Redis
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
     return Redis.from_url(
-        url, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0)
+        url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0)
     )
 
 

@@ -12,8 +12,7 @@ import contextlib
 import logging
 import signal
 import threading
-import time
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable
 
 import msgspec
 from litestar.channels import ChannelsPlugin
@@ -21,27 +20,30 @@ from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.connection import ASGIConnection
 from litestar.response import ServerSentEventMessage
-from redis.exceptions import RedisError
 
 from rejoinder.config import Settings
 from rejoinder.domain.events import MODERATION_CHANNEL, QueueChanged, ThreadEvent, channel_for
 from rejoinder.store.changes import ChangeWatch, NoWatch
 from rejoinder.store.database import Database
+from rejoinder.web.errors import log_failure
 from rejoinder.web.event_log import (
+    RESYNC,
+    RESYNC_EVENT,
     DatabaseEventLog,
     EventLog,
     MemoryEventLog,
     RedisEventLog,
-    fail_fast_redis,
     order_of,
 )
+from rejoinder.web.live_redis import ReconnectingRedisBackend
 
 log = logging.getLogger("rejoinder")
 
 # Proxies drop idle connections after a minute or so; a comment line every 20 s keeps it open.
 HEARTBEAT_SECONDS = 20.0
 RECONNECT_MILLISECONDS = 3000
-# A reader who cannot keep up loses old events rather than holding the server's memory.
+# A reader who falls this many events behind gets a resync (and reloads) instead of the
+# backlog, which the server would otherwise hold in memory for as long as the reader lags.
 SUBSCRIBER_BACKLOG = 200
 
 
@@ -57,128 +59,6 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
         subscriber_max_backlog=SUBSCRIBER_BACKLOG,
         subscriber_backlog_strategy="dropleft",
     )
-
-
-# What a stream turns into a ``resync`` event: events may have been lost on the way.
-RESYNC = b'{"id":"","event":{"type":"resync"}}'
-RESYNC_EVENT = b'{"type":"resync"}'
-
-
-class ReconnectingRedisBackend(ChannelsBackend):
-    """Redis pub/sub for the channels plugin that outlives Redis outages.
-
-    Litestar's own backend lets ``ConnectionError`` end the plugin's subscribe and publish
-    tasks, so one outage stopped live updates for good and left shutdown waiting on a queue
-    nobody served. Here publishing never raises (a lost event marks its channel, which gets a
-    resync once Redis answers), and the subscription reconnects with backoff and hands every
-    subscribed channel a resync, since whatever was published meanwhile never arrived.
-    """
-
-    LOST_CHANNELS = 10_000
-
-    def __init__(self, url: str) -> None:
-        self.client = fail_fast_redis(url)
-        self._pubsub = self.client.pubsub()
-        self._channels: set[str] = set()
-        self._subscribed = asyncio.Event()
-        self._broken = False  # the subscription must be made again
-        self._lost: set[str] = set()  # channels whose events were not published
-        self._down_until = 0.0  # while Redis is down, publishing waits for this to retry
-
-    async def on_startup(self) -> None:
-        pass
-
-    async def on_shutdown(self) -> None:
-        with contextlib.suppress(Exception):
-            await self._pubsub.aclose()
-        await self.client.aclose()
-
-    async def subscribe(self, channels: Iterable[str]) -> None:
-        fresh = set(channels) - self._channels
-        self._channels |= fresh
-        try:
-            await self._pubsub.subscribe(*fresh)
-        except (RedisError, OSError):
-            self._broken = True  # the stream subscribes to every channel once Redis is back
-        self._subscribed.set()
-
-    async def unsubscribe(self, channels: Iterable[str]) -> None:
-        gone = set(channels) & self._channels
-        self._channels -= gone
-        if not self._channels:
-            self._subscribed.clear()
-        with contextlib.suppress(RedisError, OSError):
-            await self._pubsub.unsubscribe(*gone)
-
-    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
-        if self._down_until and time.monotonic() < self._down_until:
-            self._mark_lost(channels)
-            return
-        try:
-            try:
-                await self._publish(data, channels)
-            except (RedisError, OSError):  # a pooled connection from before a restart
-                await self._publish(data, channels)
-        except (RedisError, OSError) as error:
-            if not self._down_until:
-                log.warning("Redis is unreachable, live events wait for it (%s)", error)
-            self._down_until = time.monotonic() + 0.5
-            self._mark_lost(channels)
-            return
-        if self._down_until:
-            log.warning("Redis answers again: live events are published")
-            self._down_until = 0.0
-
-    async def _publish(self, data: bytes, channels: Iterable[str]) -> None:
-        if self._lost:
-            lost, self._lost = self._lost, set()
-            for channel in lost:
-                await self.client.publish(channel, RESYNC)
-        for channel in channels:
-            await self.client.publish(channel, data)
-
-    def _mark_lost(self, channels: Iterable[str]) -> None:
-        if len(self._lost) < self.LOST_CHANNELS:
-            self._lost.update(channels)
-
-    async def stream_events(self) -> AsyncGenerator[tuple[str, bytes], None]:
-        backoff = 0.0
-        while True:
-            await self._subscribed.wait()
-            try:
-                if self._broken:
-                    await self._resubscribe()
-                    if backoff:
-                        log.warning("Redis answers again: live events are delivered")
-                    backoff = 0.0
-                    for channel in list(self._channels):
-                        yield channel, RESYNC
-                message = await self._pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=1.0
-                )
-            except (RedisError, OSError, RuntimeError) as error:  # RuntimeError: no connection
-                if not backoff:
-                    log.warning("lost the Redis subscription, reconnecting (%s)", error)
-                self._broken = True
-                backoff = min(max(backoff * 2, 0.1), 2.0)
-                await asyncio.sleep(backoff)
-                continue
-            if message is None or message["type"] != "message":
-                continue
-            channel = message["channel"].decode()
-            if channel in self._channels:  # unsubscribing is not immediate
-                yield channel, message["data"]
-
-    async def _resubscribe(self) -> None:
-        with contextlib.suppress(Exception):
-            await self._pubsub.aclose()
-        self._pubsub = self.client.pubsub()
-        if self._channels:
-            await self._pubsub.subscribe(*self._channels)
-        self._broken = False
-
-    async def get_history(self, channel: str, limit: int | None = None) -> list[bytes]:
-        raise NotImplementedError
 
 
 class Envelope(msgspec.Struct, frozen=True):
@@ -315,12 +195,12 @@ class Publisher:
         for attempt in range(attempts):
             try:
                 ids = await self.log.append_all(events)
-            except Exception:
+            except Exception as error:
                 if attempt + 1 < attempts:
                     await asyncio.sleep(0.2 * 2**attempt)
                     continue
                 if not self._log_down:
-                    log.exception("could not log live events; readers will be told to resync")
+                    log_failure("could not log live events; readers will be told to resync", error)
                     self._log_down = True
                 return None
             if self._log_down:
@@ -380,6 +260,24 @@ async def thread_stream(
         yield message
 
 
+class ReaderQueue(asyncio.Queue[bytes | None]):
+    """One reader's events on their way to its stream; None ends the stream.
+
+    A reader who falls ``SUBSCRIBER_BACKLOG`` events behind (a slow network, a burst after
+    an outage) gets one resync in place of the backlog: it reloads, and the server holds no
+    unbounded queue for it, nor drops events without telling it.
+    """
+
+    def offer(self, data: bytes) -> None:
+        if self.qsize() >= SUBSCRIBER_BACKLOG:
+            ending = False
+            while not self.empty():
+                ending = self.get_nowait() is None or ending
+            self.put_nowait(None if ending else RESYNC)
+            return
+        self.put_nowait(data)
+
+
 async def channel_stream(
     connection: ASGIConnection, channel: str, last_event_id: str | None = None
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
@@ -393,10 +291,10 @@ async def channel_stream(
     """
     channels = connection.app.plugins.get(ChannelsPlugin)
     publisher = _publisher(connection)
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+    queue = ReaderQueue()
 
     async def enqueue(data: bytes) -> None:
-        queue.put_nowait(data)
+        queue.offer(data)
 
     if publisher.closing:
         return

@@ -55,21 +55,34 @@ class RedisCounter:
     Redis is optional, so its outage must not refuse or fail posts: while it does not answer,
     each process counts on its own (``MemoryCounter``, so the limits still hold per process),
     asks Redis again every ``RETRY_SECONDS``, and logs once when it goes and once when it
-    comes back.
+    comes back. A post waits for Redis at most ``TIMEOUT_SECONDS`` (an INCR takes well under a
+    millisecond), and while Redis is down only one request at a time asks it again: a paused
+    Redis, which accepts connections and never answers, costs one slow post a second, not all.
     """
 
     RETRY_SECONDS = 1.0
+    TIMEOUT_SECONDS = 0.5
 
     def __init__(self, url: str) -> None:
         from rejoinder.web.event_log import fail_fast_redis
 
-        self._redis = fail_fast_redis(url)
+        self._redis = fail_fast_redis(url, timeout=self.TIMEOUT_SECONDS)
         self._fallback = MemoryCounter()
         self._down_until = 0.0
+        self._probing = False
 
     async def increment(self, key: str, period: int) -> tuple[int, int]:
-        if self._down_until and time.monotonic() < self._down_until:
+        if self._down_until and (self._probing or time.monotonic() < self._down_until):
             return await self._fallback.increment(key, period)
+        probe = bool(self._down_until)
+        self._probing = self._probing or probe
+        try:
+            return await self._shared(key, period)
+        finally:
+            if probe:
+                self._probing = False
+
+    async def _shared(self, key: str, period: int) -> tuple[int, int]:
         now = time.time()
         window = int(now // period)
         slot = f"rejoinder:rate:{key}:{period}:{window}"

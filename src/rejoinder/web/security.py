@@ -43,8 +43,18 @@ class Signer:
     def verify(self, purpose: str, value: str, signature: str) -> bool:
         return hmac.compare_digest(self.sign(purpose, value), signature)
 
-    def edit_token(self, comment_id: int) -> str:
-        return self.sign("edit", str(comment_id))
+    def edit_token(self, comment_id: int, edit_key: str | None = None) -> str:
+        """The token that lets a comment's author change it: the id and the comment's stored
+        random key, signed. Comments from before edit keys (``edit_key`` None) sign the id
+        alone."""
+        return self.sign("edit", _edited(comment_id, edit_key))
+
+    def verify_edit_token(self, comment_id: int, edit_key: str | None, token: str) -> bool:
+        return bool(token) and self.verify("edit", _edited(comment_id, edit_key), token)
+
+    @staticmethod
+    def new_edit_key() -> str:
+        return secrets.token_hex(16)
 
     def address_hash(self, address: str) -> str:
         """A keyed hash of a client address: enough to match repeat visitors, not to reveal them.
@@ -65,6 +75,10 @@ class Signer:
             return None
         key, _, signature = token.partition(".")
         return key if key and self.verify("voter", key, signature) else None
+
+
+def _edited(comment_id: int, edit_key: str | None) -> str:
+    return str(comment_id) if edit_key is None else f"{comment_id}:{edit_key}"
 
 
 def _is_trusted(host: str | None, trusted: tuple[str, ...]) -> bool:

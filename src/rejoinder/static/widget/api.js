@@ -3,11 +3,17 @@
 
 export class ApiError extends Error {
   constructor(status, code, message, field) {
-    super(message);
+    super(message ?? ""); // Error(null) would say "null"; empty lets the widget use its own words
     this.status = status;
     this.code = code;
     this.field = field;
   }
+}
+
+// A fresh Idempotency-Key.
+export function randomKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 // No storage: a widget built without one keeps no reader token (and so sends none).

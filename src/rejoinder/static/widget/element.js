@@ -2,7 +2,7 @@
 // State lives here; render.js builds the DOM, api.js talks to the server, i18n.js and time.js
 // hold words and dates. Comments are fetched only when the reader asks to see them.
 
-import { Api } from "./api.js";
+import { Api, randomKey } from "./api.js";
 import { pickLanguage, translator } from "./i18n.js";
 import { commentItem, composeForm, h, refreshTimes } from "./render.js";
 
@@ -41,11 +41,6 @@ function nameInToken(token) {
   } catch {
     return null;
   }
-}
-
-function randomKey() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 class RejoinderComments extends HTMLElement {
@@ -225,7 +220,9 @@ class RejoinderComments extends HTMLElement {
     return saved.get("name", "");
   }
 
-  async post(fields) {
+  // `key` names this draft: a form sends the same key again when the reader retries after an
+  // error (a 503, a lost connection), so a comment the server did store is not stored twice.
+  async post(fields, key = randomKey()) {
     const created = await this.api.post(
       {
         thread: this.thread,
@@ -233,7 +230,7 @@ class RejoinderComments extends HTMLElement {
         thread_url: this.getAttribute("thread-url") || location.href.split("#")[0],
         ...fields,
       },
-      randomKey(),
+      key,
     );
     if (fields.author_name) saved.set("name", fields.author_name.trim());
     if (created.status !== "visible") return created;

@@ -1,6 +1,7 @@
 // DOM builders for the widget. Text from readers goes in with textContent; the one use of
 // innerHTML is a comment's body, which the server rendered and sanitised when it was posted.
 
+import { randomKey } from "./api.js";
 import { exactTime, relativeTime } from "./time.js";
 
 export function h(tag, attributes = {}, ...children) {
@@ -226,20 +227,27 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
     status,
   );
   const controls = { author_name: name, author_email: email, body: text };
+  // One Idempotency-Key per draft: an error keeps the text, and sending the same text again
+  // reuses the key, so a comment stored before its answer was lost comes back, not a copy.
+  let draft = null;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     for (const control of Object.values(controls)) control.removeAttribute("aria-invalid");
     for (const error of form.querySelectorAll(".error")) error.textContent = "";
     submit.disabled = true;
     submit.textContent = t("posting");
+    const fields = {
+      author_name: view.user ? null : name.value,
+      author_email: view.user ? null : email.value.trim() || null,
+      body: text.value,
+      spoiler: spoiler.checked,
+      parent_id: parent ? parent.id : null,
+    };
+    const sent = JSON.stringify(fields);
+    if (!draft || draft.sent !== sent) draft = { sent, key: randomKey() };
     try {
-      const created = await view.post({
-        author_name: view.user ? null : name.value,
-        author_email: view.user ? null : email.value.trim() || null,
-        body: text.value,
-        spoiler: spoiler.checked,
-        parent_id: parent ? parent.id : null,
-      });
+      const created = await view.post(fields, draft.key);
+      draft = null;
       text.value = "";
       spoiler.checked = false;
       if (created.status !== "visible") status.textContent = t(created.status === "pending" ? "awaiting" : "refused");

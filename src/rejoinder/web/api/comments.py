@@ -123,6 +123,7 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
             )
         root_id = await _root_for_reply(connection, draft.parent_id, thread.id)
         screening = conclude(pre, evidence, thread=thread, guest=user is None)
+        edit_key = app.signer.new_edit_key()
         stored = await comment_store.insert_comment(
             connection,
             thread_id=thread.id,
@@ -137,12 +138,13 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
             now=now,
             findings=screening.findings,
             toxicity=screening.toxicity,
+            edit_key=edit_key,
         )
         hidden = await record(connection, app, stored, screening, now)
         body = msgspec.json.encode(
             CreatedComment(
                 stored.for_readers(),
-                app.signer.edit_token(stored.id),
+                app.signer.edit_token(stored.id, edit_key),
                 stored.created_at + timedelta(seconds=app.settings.edit_window),
                 status=_status_for_author(stored.status),
                 notice=_notice_for(stored.status),
@@ -241,7 +243,9 @@ async def _editable(request: Request, comment_id: int, connection: Connection) -
     if comment is None or comment.status is Status.DELETED:
         raise RejoinderError(Problem.NOT_FOUND, "not_found", f"There is no comment {comment_id}.")
     token = request.headers.get("x-edit-token", "")
-    by_token = bool(token) and app.signer.verify("edit", str(comment_id), token)
+    by_token = bool(token) and app.signer.verify_edit_token(
+        comment_id, await comment_store.edit_key(connection, comment_id), token
+    )
     if not by_token and not await _written_by_asker(request, connection, comment):
         raise RejoinderError(
             Problem.FORBIDDEN,

@@ -2,12 +2,16 @@
 and, after a write failed, that writes work again.
 
 A full disk still answers ``SELECT 1``, so while a fault is open (``web/errors.py``'s
-``Outages``) each check also tries a one-row write, and pings Redis if Redis was away.
+``Outages``) each check also tries a one-row write, and pings Redis if Redis was away. On
+SQLite the check also looks at the free space beside the database file, so a full disk is
+reported before a reader's comment is the write that finds it.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 from litestar import Request, Response, get
 from sqlalchemy import delete, insert, text
@@ -18,7 +22,9 @@ from rejoinder.web.errors import (
     DATABASE_FAULTS,
     READ_TELLS,
     REDIS_UNAVAILABLE,
+    STORAGE_FULL,
     WRITE_TELLS,
+    fault_named,
     fault_of,
     outages,
 )
@@ -49,6 +55,19 @@ async def _write(request: Request) -> None:
         await connection.execute(delete(meta).where(meta.c.key == _PROBE))
 
 
+def _free_bytes(request: Request) -> int | None:
+    """Bytes free to the server on the SQLite database's disk; None when that is not ours
+    to see (PostgreSQL, an in-memory database)."""
+    sqlite_file = services(request).db.sqlite_file
+    if sqlite_file is None:
+        return None
+    try:
+        stats = os.statvfs(Path(sqlite_file).resolve().parent)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
 async def _ping_redis(request: Request) -> None:
     client = getattr(services(request).counter, "_redis", None)
     if client is not None:
@@ -73,6 +92,9 @@ async def healthz(request: Request) -> Response[Health]:
             watch.refused(fault, count=False)
             break
         watch.ended(ends)
+    free = _free_bytes(request)
+    if free is not None and free < _PROBE_BYTES:
+        watch.refused(fault_named(STORAGE_FULL, f"{free} bytes free on the disk"), count=False)
     fault = watch.current()
     if fault is not None:
         return _unhealthy(fault.code, fault.retry_after)

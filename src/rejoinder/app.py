@@ -22,10 +22,12 @@ from rejoinder.store.database import Database
 from rejoinder.store.migrate import current_revision, head_revision
 from rejoinder.web.cache import PageCache
 from rejoinder.web.context import Services
+from rejoinder.web.cors import ReaderApiCors
 from rejoinder.web.errors import on_http_exception, on_rejoinder_error, on_unexpected
 from rejoinder.web.fast_reads import FastReads, FreshPages
 from rejoinder.web.identity import sso_config
 from rejoinder.web.live import Publisher, channels_plugin, event_log
+from rejoinder.web.nul_guard import NulGuard
 from rejoinder.web.ratelimit import MemoryCounter, RedisCounter
 from rejoinder.web.routes import route_handlers
 from rejoinder.web.security import READER_HEADER, Signer
@@ -132,7 +134,6 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=route_handlers(),
         lifespan=[lifespan],
         plugins=[channels_plugin(settings)],
-        cors_config=cors,
         exception_handlers={
             RejoinderError: on_rejoinder_error,
             HTTPException: on_http_exception,
@@ -147,6 +148,8 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=MAX_REQUEST_BYTES,
     )
     app.asgi_handler = FastReads(
-        app.asgi_handler, lambda: getattr(app.state, "services", None), cors
+        NulGuard(ReaderApiCors(app.asgi_handler, cors)),
+        lambda: getattr(app.state, "services", None),
+        cors,
     )
     return app

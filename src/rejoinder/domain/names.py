@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from rejoinder.domain.confusables import imitates
 from rejoinder.domain.errors import invalid
-from rejoinder.domain.text import has_control, is_invisible_trickery, reject_nul
+from rejoinder.domain.text import has_control, is_invisible_trickery, reject_nul, shows_blank
 
 MAX_NAME_LENGTH = 64
 
@@ -46,10 +46,10 @@ def clean_author_name(raw: str, field: str = "author_name") -> str:
         )
     if has_control(name):
         raise invalid("control_character", "Names cannot contain control characters.", field)
-    if any(is_invisible_trickery(ch) for ch in name):
+    if any(is_invisible_trickery(ch) for ch in name) or shows_blank(name):
         raise invalid(
             "invisible_character",
-            "Names cannot contain invisible or text-direction characters.",
+            "Names cannot contain invisible, blank or text-direction characters.",
             field,
         )
     return name

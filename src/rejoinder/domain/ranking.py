@@ -15,6 +15,7 @@ from datetime import datetime
 
 import msgspec
 
+from rejoinder.domain.comments import MAX_ID
 from rejoinder.domain.errors import invalid
 from rejoinder.domain.models import Sort
 
@@ -58,6 +59,9 @@ def decode_cursor(token: str, sort: Sort, field: str = "cursor") -> Cursor:
         raise invalid(
             "invalid_cursor", "This cursor belongs to another sort order; start again.", field
         )
-    if cursor.created_at.tzinfo is None:
+    # Ours always hold a stored id and a finite score; anything else was made up, and an id
+    # past 64 bits would reach the database only to overflow there.
+    out_of_range = not -MAX_ID <= cursor.id <= MAX_ID or not math.isfinite(cursor.score)
+    if cursor.created_at.tzinfo is None or out_of_range:
         raise invalid("invalid_cursor", "This cursor is not valid.", field)
     return cursor

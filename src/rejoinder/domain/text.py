@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+import regex
+
 from rejoinder.domain.errors import invalid
 
 # Characters that are invisible or reorder text: they let a name impersonate another or hide
@@ -12,6 +14,34 @@ BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e")
+
+
+# What renders as nothing, or as a blank: Unicode's default-ignorable code points (which
+# include the Hangul fillers and variation selectors), every white-space character, and
+# U+2800 BRAILLE PATTERN BLANK, the one blank symbol no Unicode property names. Taken from the
+# properties (the ``regex`` module's Unicode tables), not a hand list of the ones seen so far.
+_BLANK = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{White_Space}\u2800]")
+
+
+_PRESENTATION_SELECTORS = "\ufe0e\ufe0f"  # text or emoji style of the character before
+
+
+def renders_blank(ch: str) -> bool:
+    """True for a character that shows as nothing or as blank space, the plain space aside."""
+    return ch != " " and _BLANK.match(ch) is not None
+
+
+def shows_blank(text: str) -> bool:
+    """True if ``text`` holds a character that renders blank. A presentation selector right
+    after a visible character (the emoji style of "❤️") only styles it, so it passes."""
+    for i, ch in enumerate(text):
+        if renders_blank(ch):
+            styles_previous = (
+                ch in _PRESENTATION_SELECTORS and i > 0 and not renders_blank(text[i - 1])
+            )
+            if not styles_previous:
+                return True
+    return False
 
 
 def reject_nul(value: str, field: str) -> None:

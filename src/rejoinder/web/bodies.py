@@ -14,6 +14,7 @@ import msgspec
 from litestar import Request
 
 from rejoinder.domain.errors import invalid
+from rejoinder.web.nul_guard import check_json_for_nul
 
 _AT_FIELD = re.compile(r"at `\$\.([A-Za-z_][A-Za-z0-9_]*)")
 _NAMED_FIELD = re.compile(r"field `([^`]+)`")
@@ -28,6 +29,7 @@ async def check_strict_body(request: Request, body_type: type) -> None:
     raw = await request.body()
     try:
         msgspec.json.decode(raw, type=body_type, strict=True)
+        check_json_for_nul(raw)
     except msgspec.ValidationError as exc:
         message = str(exc)
         raise invalid("invalid", message.split(" - at ")[0], _field_of(message)) from None

@@ -93,6 +93,9 @@ def on_http_exception(_: Request, exc: HTTPException) -> Response:
     if status >= 500:
         log.error("server error: %s", exc.detail)
         return error_response(status, "internal", "Something went wrong on our side.")
+    if status == 404:
+        # The framework's own words can name the file it looked for, or the folder it is in.
+        return error_response(404, "not_found", "There is nothing at this address.")
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:

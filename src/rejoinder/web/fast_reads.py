@@ -37,7 +37,8 @@ MAX_PAGES = 1024
 MAX_BYTES = 64 * 1024 * 1024
 _VOTER = VOTER_COOKIE.encode() + b"="
 _READER = READER_HEADER.lower().encode()
-_VARY = (b"vary", VARY.encode())
+# With the CORS headers or without, the copy depends on the Origin too (``web/cors.py``).
+_VARY = (b"vary", b"Origin, " + VARY.encode())
 _Headers = list[tuple[bytes, bytes]]
 
 

@@ -179,3 +179,56 @@ def test_a_404_names_no_file_and_no_folder(client, path):
         "field": None,
     }
     assert "rejoinder" not in answer.text and "site-packages" not in answer.text
+
+
+HOSTILE_MEDIA = [
+    "https://x.example;frame-ancestors *;script-src *",
+    "https://x.example;frame-ancestors",
+    "https://x.example/clip.webm 'unsafe-inline'",
+    "https://x.example/clip\x0b.webm",
+    "https://user:pass@x.example/clip.webm",
+    'https://x.example"/clip.webm',
+    "javascript:alert(1)",
+    "https:///clip.webm",
+    "https://x.example:99999/clip.webm",
+]
+
+
+@pytest.mark.parametrize("video", HOSTILE_MEDIA)
+def test_a_media_address_that_could_bend_the_page_policy_is_refused(make_client, peek, video):
+    from tests.api.test_articles_api import AUTH, TOKEN, story
+
+    newsroom = make_client(admin_token=TOKEN)
+    before = peek.counts()
+    answer = newsroom.post("/api/articles", json=story(video=video), headers=AUTH)
+    assert_error(answer, 400, "video")
+    assert peek.counts() == before
+
+
+def test_the_page_policy_holds_only_the_media_origin(make_client):
+    from tests.api.test_articles_api import AUTH, TOKEN, story
+
+    newsroom = make_client(admin_token=TOKEN)
+    video = "https://media.example:8443/clips/a;b.webm?x=1"
+    created = newsroom.post("/api/articles", json=story(video=video), headers=AUTH)
+    assert created.status_code == 201, created.text
+    policy = newsroom.get(f"/articles/{created.json()['slug']}").headers["content-security-policy"]
+    assert "media-src 'self' https://media.example:8443;" in policy
+    assert policy.count("frame-ancestors") == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://cdn.example/v.webm", "https://cdn.example"),
+        ("http://10.0.0.5:8080/v.webm", "http://10.0.0.5:8080"),
+        ("https://[2001:db8::1]/v.webm", "https://[2001:db8::1]"),
+        ("https://x.example;frame-ancestors *", None),
+        ("https://x.example;frame-ancestors", None),
+        ("clip.webm", None),
+    ],
+)
+def test_a_policy_origin_is_rebuilt_from_the_parsed_address(url, origin):
+    from rejoinder.domain.web_addresses import media_origin
+
+    assert media_origin(url) == origin

@@ -5,7 +5,8 @@ from __future__ import annotations
 from tests.support import THREAD, page, post, posted
 
 
-def test_first_comment_creates_the_thread_with_its_title_and_url(client):
+def test_first_comment_creates_the_thread_with_its_title_and_url(make_client):
+    client = make_client(allowed_origins=("https://news.example",))
     posted(client, thread="story-9", thread_title="A story", thread_url="https://news.example/9")
     posted(client, thread="story-9", thread_title="Another title", thread_url="https://x.example/")
     thread = page(client, "story-9")["thread"]
@@ -17,6 +18,19 @@ def test_first_comment_creates_the_thread_with_its_title_and_url(client):
         "closed": False,
         "message": None,
     }
+
+
+def test_a_guest_cannot_name_a_thread_after_a_page_off_the_publishers_site(make_client):
+    """Issue 13: the first guest's thread_url was shown to moderators, whatever it was."""
+    client = make_client(allowed_origins=("https://news.example",))
+    posted(
+        client,
+        thread="story-10",
+        thread_title="Claim your prize",
+        thread_url="https://phishing.example/login",
+    )
+    thread = page(client, "story-10")["thread"]
+    assert (thread["title"], thread["url"]) == (None, None)
 
 
 def test_guest_comment_is_shown_with_guest_author_and_rendered_markdown(client):

@@ -50,6 +50,29 @@ def test_the_widget_speaks_ukrainian_when_asked(demo, publisher, page):
     expect(widget.get_by_role("button", name="Найновіші")).to_be_visible()
 
 
+def test_a_ukrainian_reader_reads_refusals_in_ukrainian(demo, publisher, page):
+    url = publisher.page(
+        "uk-refusal.html",
+        SNIPPET.format(
+            lang="uk", thread=DEMO_SLUG, extra=' data-rejoinder-lang="uk"', server=demo.url
+        ),
+    )
+    page.goto(url)
+    widget = page.locator("rejoinder-comments")
+    widget.get_by_role("button", name="Показати коментарі").click()
+    form = widget.locator("form.compose").first
+    form.locator("input[autocomplete=nickname]").fill("Адмін")
+    form.locator("textarea").fill("   ")
+    form.get_by_role("button", name="Надіслати").click()
+    expect(form.locator(".field.body .error")).to_have_text("Будь ласка, заповніть це поле.")
+    form.locator("textarea").fill("Дякую за пояснення.")
+    form.locator("input[autocomplete=nickname]").fill("Moderator")
+    form.get_by_role("button", name="Надіслати").click()
+    expect(form.locator(".field.author_name .error")).to_have_text(
+        "Це ім’я належить редакції чи іншому читачеві. Оберіть, будь ласка, інше."
+    )
+
+
 def test_the_widget_is_at_most_25_kb_gzipped():
     total = sum(
         len(gzip.compress(assets.STATIC.joinpath(name).read_bytes(), 9)) for name in WIDGET_FILES

@@ -31,6 +31,7 @@ from rejoinder.domain.captions import parse_captions
 from rejoinder.domain.errors import Problem, RejoinderError, invalid
 from rejoinder.domain.markup import render
 from rejoinder.domain.text import check_single_line
+from rejoinder.domain.web_addresses import check_media_url
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG_LENGTH = 120
@@ -99,7 +100,7 @@ def _media(value: object, key: str, base: Path | None) -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise invalid("invalid", f"{key} must be a file name or an http(s) URL.", key)
     if value.startswith(("http://", "https://")):
-        return value
+        return check_media_url(value, key)
     if base is None or not (base / value).is_file():
         raise invalid(
             "missing_file", f"{key} file {value!r} was not found beside the article.", key

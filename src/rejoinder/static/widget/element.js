@@ -179,7 +179,7 @@ class RejoinderComments extends HTMLElement {
       this.status.textContent = this.list.children.length || this.picks.children.length ? "" : this.t("empty");
       this.formSlot.replaceChildren(this.closed ? h("p", { class: "closed", text: this.t("closed") }) : composeForm(this));
     } catch (error) {
-      if (load === this.loads) this.status.textContent = error.message || this.t(error.code === "network" ? "network" : "failed");
+      if (load === this.loads) this.status.textContent = this.t.refusal(error);
     }
   }
 
@@ -260,7 +260,7 @@ class RejoinderComments extends HTMLElement {
       }
       return page.next_cursor;
     } catch (error) {
-      this.status.textContent = error.message || this.t("failed");
+      this.status.textContent = this.t.refusal(error);
       return cursor;
     }
   }
@@ -302,7 +302,7 @@ class RejoinderComments extends HTMLElement {
         button.querySelector(".count").textContent = votes[kind];
       }
     } catch (error) {
-      this.status.textContent = error.message || this.t("failed");
+      this.status.textContent = this.t.refusal(error);
     }
   }
 
@@ -355,7 +355,7 @@ class RejoinderComments extends HTMLElement {
         }
         this.replace(updated);
       } catch (failure) {
-        error.textContent = failure.message || this.t("failed");
+        error.textContent = this.t.refusal(failure);
       }
     });
     body.replaceChildren(form);
@@ -373,7 +373,7 @@ class RejoinderComments extends HTMLElement {
       // If the live event came first, the count already went down.
       if (!this.deletedSeen.has(comment.id)) this.setCount(this.count - 1);
     } catch (error) {
-      this.status.textContent = error.message || this.t("failed");
+      this.status.textContent = this.t.refusal(error);
     }
     return item;
   }

@@ -55,6 +55,29 @@ const STRINGS = {
     signedIn: "Commenting as {name}",
     refresh: "There are new comments. Show them",
     loadMoreReplies: "Load more replies",
+    // Refusals, by the server's stable error code (the field is shown beside them).
+    errors: {
+      required: "Please fill this in.",
+      too_long: "This is too long.",
+      too_large: "This is too long.",
+      control_character: "This contains characters that are not allowed.",
+      invisible_character: "Names cannot contain invisible or blank characters.",
+      nul_byte: "This contains characters that are not allowed.",
+      name_reserved: "That name is kept for the newsroom or another reader. Please choose another.",
+      invalid_email: "Please give a valid e-mail address, or leave it empty.",
+      thread_closed: "This discussion is closed.",
+      parent_deleted: "That comment has been deleted.",
+      parent_not_found: "That comment is no longer here.",
+      banned: "You can no longer comment here.",
+      rate_limited: "You are posting quickly. Please wait a moment and try again.",
+      vote_limit: "Too many votes from your network on this comment.",
+      edit_window_closed: "This comment can no longer be changed.",
+      edit_token_invalid: "Only the author can change this comment.",
+      database_unavailable: "The comments server is briefly unavailable. Your text is kept: try again in a moment.",
+      database_busy: "The comments server is busy. Your text is kept: try again in a moment.",
+      storage_full: "The comments server cannot save right now. Your text is kept: try again later.",
+      redis_unavailable: "The comments server is briefly unavailable. Your text is kept: try again in a moment.",
+    },
   },
   uk: {
     comments: "Коментарі ({n})",
@@ -109,6 +132,28 @@ const STRINGS = {
     signedIn: "Ви коментуєте як {name}",
     refresh: "Є нові коментарі. Показати",
     loadMoreReplies: "Завантажити ще відповіді",
+    errors: {
+      required: "Будь ласка, заповніть це поле.",
+      too_long: "Це задовго.",
+      too_large: "Це задовго.",
+      control_character: "Тут є недозволені символи.",
+      invisible_character: "Ім’я не може містити невидимих чи порожніх символів.",
+      nul_byte: "Тут є недозволені символи.",
+      name_reserved: "Це ім’я належить редакції чи іншому читачеві. Оберіть, будь ласка, інше.",
+      invalid_email: "Вкажіть дійсну адресу e-mail або залиште поле порожнім.",
+      thread_closed: "Обговорення закрито.",
+      parent_deleted: "Цей коментар видалено.",
+      parent_not_found: "Цього коментаря вже немає.",
+      banned: "Ви більше не можете коментувати тут.",
+      rate_limited: "Ви пишете дуже швидко. Зачекайте трохи і спробуйте ще.",
+      vote_limit: "Забагато голосів із вашої мережі за цей коментар.",
+      edit_window_closed: "Цей коментар уже не можна змінити.",
+      edit_token_invalid: "Змінити коментар може лише його автор.",
+      database_unavailable: "Сервер коментарів ненадовго недоступний. Текст збережено: спробуйте ще за мить.",
+      database_busy: "Сервер коментарів зайнятий. Текст збережено: спробуйте ще за мить.",
+      storage_full: "Сервер коментарів зараз не може зберегти. Текст збережено: спробуйте пізніше.",
+      redis_unavailable: "Сервер коментарів ненадовго недоступний. Текст збережено: спробуйте ще за мить.",
+    },
   },
 };
 
@@ -120,9 +165,18 @@ export function pickLanguage(requested) {
 export function translator(lang) {
   const strings = STRINGS[lang] || STRINGS.en;
   const plurals = new Intl.PluralRules(lang);
-  return (key, values = {}) => {
+  const t = (key, values = {}) => {
     let text = strings[key] ?? STRINGS.en[key] ?? key;
     if (typeof text === "object") text = text[plurals.select(values.n ?? 0)] ?? text.other;
     return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
   };
+  // What to tell the reader of a refusal. The server's message is English and the most
+  // precise ("at most 64 characters"), so English readers get it; readers in another language
+  // get the widget's own words for each code it knows, and "something went wrong" otherwise.
+  t.refusal = (error) => {
+    if (error.code === "network") return t("network");
+    if (lang === "en" && error.message) return error.message;
+    return strings.errors[error.code] ?? STRINGS.en.errors[error.code] ?? t("failed");
+  };
+  return t;
 }

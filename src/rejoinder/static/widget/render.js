@@ -176,7 +176,7 @@ function reportForm(comment, view, item, button) {
       await view.api.report(comment.id, reason);
       form.replaceChildren(h("p", { class: "notice", role: "status", text: t("reported") }));
     } catch (error) {
-      note.textContent = error.message || t("failed");
+      note.textContent = t.refusal(error);
     }
   });
   slot.replaceChildren(form);
@@ -254,7 +254,7 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
       if (onDone && created.status === "visible") onDone(created);
     } catch (error) {
       const control = controls[error.field];
-      const message = error.message || t(error.code === "network" ? "network" : "failed");
+      const message = t.refusal(error);
       if (control) {
         control.setAttribute("aria-invalid", "true");
         form.querySelector(`#${control.id}-error`).textContent = message;

@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from rejoinder.domain.articles import ArticleDraft, draft_article
 from rejoinder.domain.errors import Problem, RejoinderError, invalid
+from rejoinder.domain.web_addresses import check_media_url
 from rejoinder.store.articles import Article, add_article, find_article, latest_articles
 from rejoinder.store.articles import replace_article as store_replace
 from rejoinder.web.context import services
@@ -73,11 +74,7 @@ def _full(article: Article) -> ArticleOut:
 
 
 def _web_address(value: str | None, field: str) -> str | None:
-    if value is not None and not value.startswith(("https://", "http://")):
-        raise invalid("invalid_url", f"{field} must be an http(s) URL.", field)
-    if value is not None and len(value) > 2048:
-        raise invalid("too_long", f"{field} is at most 2,048 characters.", field)
-    return value
+    return None if value is None else check_media_url(value, field)
 
 
 def _draft(data: ArticleInput, slug: str | None) -> ArticleDraft:

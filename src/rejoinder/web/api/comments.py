@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import msgspec
 from litestar import Request, Response, delete, patch, post
@@ -25,7 +26,7 @@ from rejoinder.domain.events import (
     QueueChanged,
 )
 from rejoinder.domain.identity import Identity, IdentityKind, badge_for, ban_handles
-from rejoinder.domain.models import Status, StoredComment
+from rejoinder.domain.models import CommentDraft, Status, StoredComment
 from rejoinder.domain.names import check_guest_name
 from rejoinder.domain.text import check_single_line
 from rejoinder.store import comments as comment_store
@@ -41,7 +42,7 @@ from rejoinder.web.live import publish, publish_moderation
 from rejoinder.web.pipeline import conclude, look_up, prescreen, record, stricter
 from rejoinder.web.ratelimit import enforce
 from rejoinder.web.schemas import CommentEdit, CreatedComment, EditedComment, NewComment
-from rejoinder.web.security import guard_write
+from rejoinder.web.security import guard_write, own_origin
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -114,8 +115,9 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
             check_guest_name(draft.author_name, await user_store.staff_names(connection))
         writer = await writer_for(connection, identity, now)
         user = writer.user
+        title, url = _vouched_title_and_url(request, draft, sso is not None)
         thread = await thread_store.thread_for_new_comment(
-            connection, draft.thread_key, draft.thread_title, draft.thread_url, now
+            connection, draft.thread_key, title, url, now
         )
         if thread.is_closed(now):
             raise RejoinderError(
@@ -233,6 +235,26 @@ async def _root_for_reply(
     if parent.status is Status.DELETED:
         raise invalid("parent_deleted", "That comment has been deleted.", "parent_id")
     return parent.root_id or parent.id
+
+
+def _vouched_title_and_url(
+    request: Request, draft: CommentDraft, signed_in: bool
+) -> tuple[str | None, str | None]:
+    """The title and address a new thread takes from its first comment, when they can be
+    believed: the page is on the publisher's site (an allowed origin, or this server's own),
+    or the publisher vouched for the writer (single sign-on). Else neither: a guest's post
+    must not name a discussion, nor hand moderators a link to a page of their choosing (the
+    publisher's articles API and admin set them instead)."""
+    if draft.thread_url is None and not signed_in:
+        return None, None
+    if signed_in:
+        return draft.thread_title, draft.thread_url
+    parts = urlsplit(draft.thread_url or "")
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    allowed = services(request).settings.allowed_origins
+    if origin in allowed or origin == own_origin(request):
+        return draft.thread_title, draft.thread_url
+    return None, None
 
 
 async def _editable(request: Request, comment_id: int, connection: Connection) -> StoredComment:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from importlib.resources import files
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Response
@@ -16,6 +15,7 @@ from litestar.status_codes import HTTP_200_OK
 from markupsafe import Markup, escape
 
 from rejoinder import __version__
+from rejoinder.domain.web_addresses import media_origin
 
 SITE_NAME = "Rejoinder News"
 
@@ -61,11 +61,10 @@ _templates.globals.update(site_name=SITE_NAME, version=__version__)
 
 
 def origin_of(url: str | None) -> str | None:
-    """The origin of an absolute http(s) URL, for the CSP; None for our own files."""
-    if not url or not url.startswith(("http://", "https://")):
-        return None
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    """The origin of an absolute http(s) URL, for the CSP, rebuilt from its parsed parts (a
+    stored address from before they were checked cannot add directives); None for our own
+    files."""
+    return media_origin(url)
 
 
 def content_security_policy(media_origins: tuple[str, ...] = ()) -> str:

@@ -114,6 +114,14 @@ class Load:
     def acknowledged_ids(self) -> set[int]:
         return {i for poster in self.posters for i in poster.acknowledged.values()}
 
+    def heard_by(self, listeners: list[Listener]) -> Heard:
+        acknowledged = self.acknowledged_ids()
+        return Heard(
+            [sum(1 for i in acknowledged if listener.heard(i)) for listener in listeners],
+            [listener.resyncs() for listener in listeners],
+            len(acknowledged),
+        )
+
     def statuses(self) -> Counter[str]:
         return sum((p.statuses for p in self.posters), Counter())
 
@@ -135,6 +143,26 @@ class Load:
             "statuses": dict(sorted(self.statuses().items())),
             "slowest_answer_s": round(max(p.slowest for p in self.posters), 2),
         }
+
+
+@dataclass
+class Heard:
+    """What each listener heard of the acknowledged comments: how many live, how many
+    resyncs (each tells the reader to reload, and so to see them all)."""
+
+    live: list[int]
+    resyncs: list[int]
+    acknowledged: int
+
+    def nothing_unannounced(self) -> bool:
+        """Every reader heard every comment, or was told to reload."""
+        return all(
+            count == self.acknowledged or resynced >= 1
+            for count, resynced in zip(self.live, self.resyncs, strict=True)
+        )
+
+    def __str__(self) -> str:
+        return f"heard live {self.live} of {self.acknowledged}, resyncs {self.resyncs}"
 
 
 class Listener:

@@ -39,3 +39,28 @@ def test_the_redis_log_replays_and_forgets():
             await log.close()
 
     asyncio.run(scenario())
+
+
+def test_after_an_erasure_the_database_log_numbers_on_from_where_it_was(database_url):
+    """Issue 13: erasing one guest emptied the log, SQLite numbered from 1 again, and every
+    process's follower (which reads ids above the last it saw) heard nothing more."""
+    from rejoinder.store import live_events
+    from rejoinder.store.database import Database
+    from rejoinder.web.event_log import RESYNC_EVENT, DatabaseEventLog
+
+    async def scenario() -> tuple[int, list[int], object]:
+        database = Database(database_url)
+        try:
+            log = DatabaseEventLog(database, watch=None)  # type: ignore[arg-type]
+            before = [int(i) for i in await log.append_all([("thread:a", b'{"n":1}')] * 5)]
+            await log.forget_all()
+            after = [int(i) for i in await log.append_all([("thread:a", b'{"n":2}')])]
+            async with database.read() as connection:
+                kept = await live_events.after(connection, 0)
+            return max(before), after, kept
+        finally:
+            await database.dispose()
+
+    newest, after, kept = asyncio.run(scenario())
+    assert after[0] > newest
+    assert [data for _, _, data in kept] == [RESYNC_EVENT, b'{"n":2}']

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 
 from rejoinder.store._sql import Prepared
 from rejoinder.store.database import Connection
@@ -93,6 +93,14 @@ async def forget_before(connection: Connection, moment: datetime) -> None:
     await connection.execute(delete(live_events).where(live_events.c.created_at < moment))
 
 
-async def forget_all(connection: Connection) -> None:
-    """Drop every kept event: after a commenter's data is erased, nothing of it stays here."""
-    await connection.execute(delete(live_events))
+async def forget_all(connection: Connection, keep_as: bytes) -> None:
+    """Drop every kept event's words: after a commenter's data is erased, nothing of it stays
+    here. The newest row stays, its data replaced by ``keep_as`` (a resync marker), so that
+    numbering goes on from it: SQLite numbers a new row max(id) + 1, so an emptied table
+    would start again from 1, below where every process's follower has read, and readers
+    would hear nothing until as many events again (issue 13)."""
+    newest = await last_id(connection)
+    await connection.execute(delete(live_events).where(live_events.c.id < newest))
+    await connection.execute(
+        update(live_events).where(live_events.c.id == newest).values(data=keep_as.decode())
+    )

@@ -169,7 +169,7 @@ class DatabaseEventLog:
 
     async def forget_all(self) -> None:
         async with self._database.write() as connection:
-            await live_events.forget_all(connection)
+            await live_events.forget_all(connection, keep_as=RESYNC_EVENT)
 
     async def since(self, channel: str, last_id: str) -> list[tuple[str, bytes]] | None:
         if not last_id.isdigit() or len(last_id) > 18:

@@ -295,7 +295,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "rate_logins",
         (5, 900),
-        "Admin login attempts per address and per username: COUNT/PERIOD.",
+        "Admin sign-in attempts per address, and per address for one username: COUNT/PERIOD.",
+        parse_rate,
+    ),
+    Setting(
+        "rate_logins_per_username",
+        (100, 900),
+        "Admin sign-in attempts for one username from all addresses together: COUNT/PERIOD.",
         parse_rate,
     ),
     Setting(
@@ -354,6 +360,7 @@ class Settings:
     votes_per_address: int = 10
     rate_votes_per_address: tuple[int, int] = (30, 60)
     rate_logins: tuple[int, int] = (5, 900)
+    rate_logins_per_username: tuple[int, int] = (100, 900)
     shutdown_timeout: int = 10
     header_timeout: int = 10
     max_connections: int = 1000

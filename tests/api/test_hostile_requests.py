@@ -232,3 +232,80 @@ def test_a_policy_origin_is_rebuilt_from_the_parsed_address(url, origin):
     from rejoinder.domain.web_addresses import media_origin
 
     assert media_origin(url) == origin
+
+
+def test_wrong_passwords_from_other_addresses_do_not_lock_a_moderator_out(
+    make_client, database_url
+):
+    from tests.support import MODERATOR_PASSWORD, form_token, from_address
+
+    client = make_client(rate_logins=(3, 900))
+    add_moderator(database_url)
+
+    def attempt(address: str, password: str):
+        login = client.get("/admin/login", headers=from_address(address))
+        return client.post(
+            "/admin/login",
+            data={"username": "ana", "password": password, "csrf": form_token(login.text)},
+            headers=from_address(address),
+            follow_redirects=False,
+        )
+
+    guesses = [attempt(f"198.51.100.{n}", "guess") for n in range(1, 9)]
+    assert {g.status_code for g in guesses} == {401}
+    assert attempt("203.0.113.7", MODERATOR_PASSWORD).status_code == 303
+
+
+def test_one_address_still_gets_only_a_few_guesses(make_client, database_url):
+    from tests.support import form_token, from_address
+
+    client = make_client(rate_logins=(3, 900))
+    add_moderator(database_url)
+    statuses = []
+    for username in ("ana", "ana", "bob", "carol"):
+        login = client.get("/admin/login", headers=from_address("198.51.100.1"))
+        statuses.append(
+            client.post(
+                "/admin/login",
+                data={"username": username, "password": "guess", "csrf": form_token(login.text)},
+                headers=from_address("198.51.100.1"),
+                follow_redirects=False,
+            ).status_code
+        )
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_a_guest_name_does_not_tell_which_sign_in_names_exist(client, database_url):
+    import asyncio
+    from datetime import UTC, datetime
+
+    from rejoinder.domain.identity import Role
+    from rejoinder.domain.passwords import hash_password
+    from rejoinder.store.database import Database
+    from rejoinder.store.users import add_user
+
+    async def add() -> None:
+        database = Database(database_url)
+        try:
+            async with database.write() as connection:
+                await add_user(
+                    connection,
+                    username="dk4471",
+                    display_name="Desk Editor",
+                    roles=frozenset({Role.MODERATOR, Role.STAFF}),
+                    password_hash=hash_password("a long enough password"),
+                    now=datetime.now(UTC),
+                )
+        finally:
+            await database.dispose()
+
+    asyncio.run(add())
+    assert posted(client, author_name="dk4471")["status"] == "visible"
+    error = assert_error(
+        client.post(
+            "/api/comments", json={"thread": THREAD, "author_name": "Desk Editor", "body": "x"}
+        ),
+        400,
+        "author_name",
+    )
+    assert error["code"] == "name_reserved"

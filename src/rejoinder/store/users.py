@@ -155,15 +155,11 @@ _NAMES = Prepared(
 
 
 async def staff_names(connection: Connection) -> list[str]:
-    """Display names and usernames of staff, which guests may not imitate."""
+    """Display names of staff, which guests may not imitate. Not their usernames: readers
+    never see those, and refusing a guest who happens on one would tell anybody which
+    sign-in names exist (issue 13)."""
     rows = await _NAMES.rows(connection)
-    names = []
-    for username, display_name, roles in rows:
-        if STAFF_ROLES & parse_roles(roles):
-            names.append(display_name)
-            if username:
-                names.append(username)
-    return names
+    return [display_name for _, display_name, roles in rows if STAFF_ROLES & parse_roles(roles)]
 
 
 async def delete_user(connection: Connection, user_id: int) -> None:

@@ -107,8 +107,15 @@ async def sign_in(request: Request, username: str, password: str) -> tuple[User,
     app = services(request)
     rate = app.settings.rate_logins
     address = app.signer.address_hash(client_address(request))
+    # Per address, and per address for this username: a guesser at one address is stopped
+    # after a few tries. Per username from everywhere only at a far higher ceiling: wrong
+    # passwords sent from other addresses must not lock the moderator out (issue 13).
+    user = username.casefold()
     await enforce(app.counter, f"login:address:{address}", rate, "sign-in attempts")
-    await enforce(app.counter, f"login:user:{username.casefold()}", rate, "sign-in attempts")
+    await enforce(app.counter, f"login:user:{user}:{address}", rate, "sign-in attempts")
+    await enforce(
+        app.counter, f"login:user:{user}", app.settings.rate_logins_per_username, "sign-in attempts"
+    )
     now = app.clock()
     async with app.db.read() as connection:
         found = await user_store.credentials(connection, username)

@@ -53,6 +53,13 @@ def _origins(value: str | list[str]) -> tuple[str, ...]:
     return tuple(origins)
 
 
+def _public_url(value: str) -> str | None:
+    if not value:
+        return None
+    (origin,) = _origins(value) or (None,)
+    return origin
+
+
 def _postgres_url(value: str) -> str | None:
     url = _optional(value)
     if url is not None and not url.startswith(("postgresql://", "postgres://")):
@@ -161,6 +168,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Optional Redis (redis://host:6379/0): live events and rate-limit counters shared "
         "by every process (without it, live events go through the database).",
         _optional,
+    ),
+    Setting(
+        "public_url",
+        None,
+        "The address readers reach this server at (https://comments.news.example): used for "
+        "canonical links and links sent out, instead of the request's Host header.",
+        _public_url,
     ),
     Setting(
         "allowed_origins",
@@ -335,6 +349,7 @@ class Settings:
     database_url: str = "sqlite:///./rejoinder.db"
     read_database_url: str | None = None
     redis_url: str | None = None
+    public_url: str | None = None
     allowed_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
     secret: str | None = None

@@ -309,3 +309,27 @@ def test_a_guest_name_does_not_tell_which_sign_in_names_exist(client, database_u
         "author_name",
     )
     assert error["code"] == "name_reserved"
+
+
+def test_a_host_header_does_not_choose_the_canonical_link_once_the_public_url_is_set(
+    make_client,
+):
+    from tests.api.test_articles_api import AUTH, TOKEN, story
+
+    client = make_client(public_url="https://comments.news.example", admin_token=TOKEN)
+    created = client.post("/api/articles", json=story(), headers=AUTH)
+    assert created.status_code == 201, created.text
+    slug = created.json()["slug"]
+    for path in (f"/articles/{slug}", "/"):
+        answer = client.get(path, headers={"Host": "evil.example"})
+        assert "evil.example" not in answer.text
+        assert "https://comments.news.example" in answer.text
+
+
+def test_the_public_url_must_be_an_origin():
+    from rejoinder.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError):
+        Settings.load({"REJOINDER_PUBLIC_URL": "https://x.example/path"})
+    settings = Settings.load({"REJOINDER_PUBLIC_URL": "https://Comments.News.example/"})
+    assert settings.public_url == "https://comments.news.example"

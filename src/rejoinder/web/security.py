@@ -129,6 +129,13 @@ def own_origin(connection: ASGIConnection) -> str:
     return f"{scheme}://{host}".lower()
 
 
+def public_origin(connection: ASGIConnection) -> str:
+    """Where readers reach this server, for links the server writes out (canonical links,
+    and later e-mails and feeds): the configured ``public_url``, so that a request's Host
+    header never chooses them; this request's own origin only when none is configured."""
+    return services(connection).settings.public_url or own_origin(connection)
+
+
 def is_secure(connection: ASGIConnection) -> bool:
     return own_origin(connection).startswith("https://")
 

@@ -42,7 +42,7 @@ from rejoinder.web.live import publish, publish_moderation
 from rejoinder.web.pipeline import conclude, look_up, prescreen, record, stricter
 from rejoinder.web.ratelimit import enforce
 from rejoinder.web.schemas import CommentEdit, CreatedComment, EditedComment, NewComment
-from rejoinder.web.security import guard_write, own_origin
+from rejoinder.web.security import guard_write, own_origin, public_origin
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -252,7 +252,7 @@ def _vouched_title_and_url(
     parts = urlsplit(draft.thread_url or "")
     origin = f"{parts.scheme}://{parts.netloc}".lower()
     allowed = services(request).settings.allowed_origins
-    if origin in allowed or origin == own_origin(request):
+    if origin in allowed or origin in (own_origin(request), public_origin(request)):
         return draft.thread_title, draft.thread_url
     return None, None
 

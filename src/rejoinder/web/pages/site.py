@@ -15,7 +15,7 @@ from rejoinder.store.threads import counts_for
 from rejoinder.web.context import services
 from rejoinder.web.pages.media import media_url
 from rejoinder.web.pages.render import origin_of, page
-from rejoinder.web.security import own_origin
+from rejoinder.web.security import public_origin
 
 RESULTS_PER_PAGE = 10
 # Beyond this the page number is surely made up; the answer is "no more results", not an error.
@@ -23,7 +23,7 @@ LAST_PAGE = 1000
 
 
 def _common(request: Request, query: str = "") -> dict[str, object]:
-    return {"today": services(request).clock(), "query": query, "origin": own_origin(request)}
+    return {"today": services(request).clock(), "query": query, "origin": public_origin(request)}
 
 
 @get("/", include_in_schema=False)
@@ -52,7 +52,7 @@ async def article_page(request: Request, slug: FromPath[str]) -> Response[str]:
             "video": media_url(article, "video"),
             "poster": media_url(article, "poster"),
             "captions": media_url(article, "captions"),
-            "canonical": f"{own_origin(request)}/articles/{slug}",
+            "canonical": f"{public_origin(request)}/articles/{slug}",
         },
         media_origins=_media_origins(article),
     )

@@ -135,7 +135,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     config: ServingConfig
     _head_bytes = 0  # of the request head being read
-    _head_lines = 0
     _reading_head = True
     _head_too_large = False
 
@@ -179,18 +178,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_bytes = self._head_lines = 0
+        self._head_bytes = 0
         self._reading_head = True
         self._head_too_large = False
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._head_lines += 1
-        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         self._reading_head = False
         size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
-        if size > MAX_HEAD_BYTES or self._head_lines > MAX_HEADER_LINES:
+        if size > MAX_HEAD_BYTES or len(self.headers) > MAX_HEADER_LINES:
             self._head_too_large = True
             raise ValueError("request head too large")  # ends the parse: see data_received
         self._unset_keepalive_if_required()

@@ -24,9 +24,9 @@ from rejoinder.web.errors import fault_of
 from tests.support import post
 
 
-def _wrapped(orig: BaseException) -> DBAPIError:
+def _wrapped(orig: BaseException, kind: type[DBAPIError] = OperationalError) -> DBAPIError:
     """What SQLAlchemy raises around a driver's exception (asyncpg's sits in ``__cause__``)."""
-    wrapper = OperationalError("INSERT INTO comments ...", {"body": "private words"}, orig)
+    wrapper = kind("INSERT INTO comments ...", {"body": "private words"}, orig)
     wrapper.__cause__ = orig
     return wrapper
 
@@ -34,8 +34,7 @@ def _wrapped(orig: BaseException) -> DBAPIError:
 def _invalidated(orig: BaseException) -> DBAPIError:
     """What SQLAlchemy raises when the driver failed on a connection it finds closed: it
     invalidates the connection and says so, whatever the driver called the error."""
-    wrapper = InternalError("INSERT INTO campaign_bands ...", {"body": "private words"}, orig)
-    wrapper.__cause__ = orig
+    wrapper = _wrapped(orig, InternalError)
     wrapper.connection_invalidated = True
     return wrapper
 

@@ -44,8 +44,9 @@ class Server:
         self.process = process
         self.url = f"http://127.0.0.1:{port}"
 
-    def stop(self) -> None:
-        """Stop the server and every worker it started; a no-op once it has stopped."""
+    def stop(self) -> str:
+        """Stop the server and every worker it started; what it printed (empty once it has
+        been stopped before)."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -53,7 +54,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        if self.process.stdout.closed:
+            return ""
+        output = self.process.stdout.read()
         self.process.stdout.close()
+        return output
 
 
 def wait_until_healthy(server: Server, deadline_seconds: float = 30) -> None:

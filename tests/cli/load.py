@@ -11,15 +11,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 import httpx
+from sqlalchemy import text
 
-from tests.cli.test_crash_safety import payload, stored_bodies
+from rejoinder.store.database import Database
 
 RETRY_CAP_SECONDS = 0.25
+VOCABULARY = (
+    "river bridge winter council budget school harbour market orchard railway tram museum "
+    "library hospital clinic bakery festival theatre stadium ferry tunnel canal forest "
+    "valley mountain village district parliament ministry court prison border embassy "
+    "harvest drought flood storm factory mine quarry pipeline reactor satellite archive"
+)
+WORDS = VOCABULARY.split()
+
+
+def payload(poster: int, number: int) -> dict[str, str]:
+    """Distinct random words, so that no two readers' comments look like a campaign."""
+    rng = random.Random(poster * 1000 + number)
+    body = f"{' '.join(rng.choice(WORDS) for _ in range(14))} ({poster}-{number})"
+    return {"thread": "crash", "author_name": f"Poster {poster}", "body": body}
+
+
+def stored_bodies(url: str) -> dict[int, str]:
+    async def read() -> dict[int, str]:
+        database = Database(url)
+        try:
+            async with database.read() as connection:
+                rows = await connection.execute(text("SELECT id, body_markdown FROM comments"))
+                return {row[0]: row[1] for row in rows}
+        finally:
+            await database.dispose()
+
+    return asyncio.run(read())
 
 
 class Poster:

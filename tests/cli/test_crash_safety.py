@@ -6,33 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import signal
 import time
 
 import httpx
-from sqlalchemy import text
 
-from rejoinder.store.database import Database
 from tests.cli.conftest import Server, launch
+from tests.cli.load import payload, stored_bodies
 
 POSTERS = 48
 POSTS_EACH = 40
 KILL_AFTER = 150
-VOCABULARY = (
-    "river bridge winter council budget school harbour market orchard railway tram museum "
-    "library hospital clinic bakery festival theatre stadium ferry tunnel canal forest "
-    "valley mountain village district parliament ministry court prison border embassy "
-    "harvest drought flood storm factory mine quarry pipeline reactor satellite archive"
-)
-WORDS = VOCABULARY.split()
-
-
-def payload(poster: int, number: int) -> dict[str, str]:
-    """Distinct random words, so that no two readers' comments look like a campaign."""
-    rng = random.Random(poster * 1000 + number)
-    body = f"{' '.join(rng.choice(WORDS) for _ in range(14))} ({poster}-{number})"
-    return {"thread": "crash", "author_name": f"Poster {poster}", "body": body}
 
 
 class Poster:
@@ -76,19 +60,6 @@ async def post_and_kill(server: Server, posters: list[Poster]) -> None:
                 os.killpg(server.process.pid, signal.SIGKILL)
 
     await asyncio.gather(*(run(poster) for poster in posters))
-
-
-def stored_bodies(url: str) -> dict[int, str]:
-    async def read() -> dict[int, str]:
-        database = Database(url)
-        try:
-            async with database.read() as connection:
-                rows = await connection.execute(text("SELECT id, body_markdown FROM comments"))
-                return {row[0]: row[1] for row in rows}
-        finally:
-            await database.dispose()
-
-    return asyncio.run(read())
 
 
 def test_sigkill_under_concurrent_posting_loses_no_acknowledged_comment(env, peek):

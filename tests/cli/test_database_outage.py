@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -123,20 +122,6 @@ def _until(condition, seconds: float = 30) -> float:
     raise AssertionError(f"not within {seconds} s")
 
 
-def _stop_and_read(server: Server) -> str:
-    """Stop the server and return everything it printed."""
-    if server.process.poll() is None:
-        os.killpg(server.process.pid, signal.SIGTERM)
-        try:
-            server.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait()
-    output = server.process.stdout.read()
-    server.stop()
-    return output
-
-
 def test_posts_get_503_while_postgres_restarts_and_succeed_after(postgres, tmp_path, capsys):
     server = launch(["serve"], _env(postgres.url, tmp_path))
     try:
@@ -156,7 +141,7 @@ def test_posts_get_503_while_postgres_restarts_and_succeed_after(postgres, tmp_p
         recovery = time.monotonic() - restarted
         assert httpx.get(server.url + "/healthz", timeout=30).status_code == 200
     finally:
-        output = _stop_and_read(server)
+        output = server.stop()
     with capsys.disabled():
         print(f"\n[postgres outage] recovered {recovery:.2f} s after PostgreSQL was back")
     # A fault is named once, never a traceback: not for refused requests, nor for the
@@ -205,7 +190,7 @@ def test_postgres_restarted_under_concurrent_posting_loses_and_duplicates_nothin
         report = load.report(postgres.url)
         counted, visible = _counts(postgres.url, "restart")
     finally:
-        output = _stop_and_read(server)
+        output = server.stop()
     heard = load.heard_by(listeners)
     with capsys.disabled():
         print(f"\n[postgres restart under load] {report}, recovered {recovered:.2f} s, {heard}")

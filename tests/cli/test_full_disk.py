@@ -24,7 +24,6 @@ import pytest
 
 from tests.cli.conftest import launch, rejoinder
 from tests.cli.load import Listener, Load, Poster
-from tests.cli.test_database_outage import _stop_and_read as stop_and_read
 
 DISK_BYTES = 16 * 1024 * 1024
 
@@ -132,7 +131,7 @@ def test_a_full_disk_answers_503_and_posting_resumes_when_space_is_freed(
     try:
         recovered = asyncio.run(fill_mid_load())
     finally:
-        output = stop_and_read(server)
+        output = server.stop()
     report = load.report(env["REJOINDER_DATABASE_URL"])
     heard = load.heard_by(listeners)
     with capsys.disabled():

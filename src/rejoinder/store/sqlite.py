@@ -151,6 +151,16 @@ class _ProcessWriteLock:
         os.close(self._fd)
 
 
+def free_bytes(database_file: str) -> int | None:
+    """Bytes free to this process on the disk that holds ``database_file`` (and its WAL);
+    None when that cannot be read."""
+    try:
+        stats = os.statvfs(os.path.dirname(os.path.abspath(database_file)))
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
 class Checkpointer:
     """Copies the WAL back into the database file from a thread, off the writers' path, and
     empties the WAL file when the writers pause.
@@ -209,18 +219,15 @@ class Checkpointer:
         self._last_frames = frames
         if paused:
             self._truncate(connection)
-        elif frames * self._frame_bytes > min(self.WAL_BOUND_BYTES, self._free_bytes()):
+        elif frames * self._frame_bytes > self._bound():
             self._truncate(connection, wait_ms=self.BOUND_WAIT_MS)
 
-    def _free_bytes(self) -> int:
-        """Free space beside the database: a WAL as large as that is also emptied, so that
-        writes on a nearly full disk are not refused for a WAL the checkpoint could free
-        (``DiskRoom``)."""
-        try:
-            stats = os.statvfs(os.path.dirname(os.path.abspath(self._path)))
-        except OSError:
-            return self.WAL_BOUND_BYTES
-        return stats.f_bavail * stats.f_frsize
+    def _bound(self) -> int:
+        """``WAL_BOUND_BYTES``, or the free space beside the database if that is less: a WAL
+        as large as the free space is also emptied, so that writes on a nearly full disk are
+        not refused for a WAL the checkpoint could free (``DiskRoom``)."""
+        free = free_bytes(self._path)
+        return self.WAL_BOUND_BYTES if free is None else min(self.WAL_BOUND_BYTES, free)
 
     def _truncate(self, connection: sqlite3.Connection, wait_ms: int = 0) -> None:
         connection.execute(f"PRAGMA busy_timeout={wait_ms}")
@@ -298,8 +305,8 @@ class DiskRoom:
     RECHECK_SECONDS = 0.1
 
     def __init__(self, path: str) -> None:
+        self._path = path
         self._wal = f"{path}-wal"
-        self._folder = os.path.dirname(os.path.abspath(path))
         self._checked_at = -1.0
         self._short: str | None = None  # why writes are refused, while they are
 
@@ -312,13 +319,12 @@ class DiskRoom:
             raise NoRoomToCheckpoint(self._short)
 
     def _measure(self) -> str | None:
+        free = free_bytes(self._path)
         try:
-            stats = os.statvfs(self._folder)
             wal = os.path.getsize(self._wal) if os.path.exists(self._wal) else 0
         except OSError:
-            return None  # nothing to tell: SQLite's own errors will
-        free = stats.f_bavail * stats.f_frsize
-        if free >= wal + self.RESERVE_BYTES:
+            wal = 0
+        if free is None or free >= wal + self.RESERVE_BYTES:  # else SQLite's own errors tell
             return None
         return (
             f"database or disk is full: {free} bytes free, and the checkpoint of a "

@@ -230,9 +230,7 @@ def fault_of(exc: BaseException) -> Fault | None:
     code = next((c for c, _ in named if c in (STORAGE_FULL, BUSY)), named[0][0])
     error = [e for c, e in named if c == code][-1]  # the innermost: the driver's own words
     words = str(error).strip().splitlines()
-    cause = f"{type(error).__name__}: {words[0] if words else ''}"  # never the SQL's parameters
-    message, retry_after = _MESSAGES[code]
-    return Fault(code, message, retry_after, cause)
+    return fault_named(code, f"{type(error).__name__}: {words[0] if words else ''}")
 
 
 def log_failure(what: str, error: BaseException) -> None:
@@ -247,7 +245,8 @@ def log_failure(what: str, error: BaseException) -> None:
 
 
 def fault_named(code: str, cause: str) -> Fault:
-    """A fault the server found for itself (not from a driver's exception)."""
+    """The fault ``code`` as clients hear of it; ``cause`` is for the log (the driver's
+    words, never the SQL's parameters)."""
     message, retry_after = _MESSAGES[code]
     return Fault(code, message, retry_after, cause)
 

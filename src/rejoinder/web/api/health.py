@@ -9,14 +9,13 @@ reported before a reader's comment is the write that finds it.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 from litestar import Request, Response, get
 from sqlalchemy import delete, insert, text
 
 from rejoinder.store.schema import meta
+from rejoinder.store.sqlite import free_bytes
 from rejoinder.web.context import services
 from rejoinder.web.errors import (
     DATABASE_FAULTS,
@@ -56,16 +55,10 @@ async def _write(request: Request) -> None:
 
 
 def _free_bytes(request: Request) -> int | None:
-    """Bytes free to the server on the SQLite database's disk; None when that is not ours
-    to see (PostgreSQL, an in-memory database)."""
+    """Bytes free on the SQLite database's disk; None when that is not ours to see
+    (PostgreSQL, an in-memory database)."""
     sqlite_file = services(request).db.sqlite_file
-    if sqlite_file is None:
-        return None
-    try:
-        stats = os.statvfs(Path(sqlite_file).resolve().parent)
-    except OSError:
-        return None
-    return stats.f_bavail * stats.f_frsize
+    return None if sqlite_file is None else free_bytes(sqlite_file)
 
 
 async def _ping_redis(request: Request) -> None:

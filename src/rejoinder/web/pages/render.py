@@ -15,7 +15,6 @@ from litestar.status_codes import HTTP_200_OK
 from markupsafe import Markup, escape
 
 from rejoinder import __version__
-from rejoinder.domain.web_addresses import media_origin
 
 SITE_NAME = "Rejoinder News"
 
@@ -58,13 +57,6 @@ _templates.filters.update(
     stamp=_stamp,
 )
 _templates.globals.update(site_name=SITE_NAME, version=__version__)
-
-
-def origin_of(url: str | None) -> str | None:
-    """The origin of an absolute http(s) URL, for the CSP, rebuilt from its parsed parts (a
-    stored address from before they were checked cannot add directives); None for our own
-    files."""
-    return media_origin(url)
 
 
 def content_security_policy(media_origins: tuple[str, ...] = ()) -> str:

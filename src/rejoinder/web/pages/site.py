@@ -9,12 +9,13 @@ from litestar.params import FromPath, QueryParameter
 
 from rejoinder.domain.captions import parse_captions
 from rejoinder.domain.search import MAX_QUERY_LENGTH, parse_query
+from rejoinder.domain.web_addresses import media_origin
 from rejoinder.store.articles import Article, find_article, latest_articles
 from rejoinder.store.search import search_articles
 from rejoinder.store.threads import counts_for
 from rejoinder.web.context import services
 from rejoinder.web.pages.media import media_url
-from rejoinder.web.pages.render import origin_of, page
+from rejoinder.web.pages.render import page
 from rejoinder.web.security import public_origin
 
 RESULTS_PER_PAGE = 10
@@ -59,7 +60,7 @@ async def article_page(request: Request, slug: FromPath[str]) -> Response[str]:
 
 
 def _media_origins(article: Article) -> tuple[str, ...]:
-    found = {origin_of(article.video_src), origin_of(article.video_poster)}
+    found = {media_origin(article.video_src), media_origin(article.video_poster)}
     return tuple(sorted(origin for origin in found if origin))
 
 

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CODE   := $(wildcard src tests benchmarks)
 
-.PHONY: demo test install install-test services browser-deps lint format bench clean
+.PHONY: demo test fuzz install install-test services browser-deps lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Rejoinder needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -33,6 +33,11 @@ test: install-test services browser-deps
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/python -m pytest
 
+## Fuzz the whole HTTP API for longer than `make test` does: FUZZ_SECONDS per database
+FUZZ_SECONDS ?= 600
+fuzz: install-test services
+	REJOINDER_FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m pytest tests/cli/test_api_fuzzing.py -rA
+
 ## Debian's Chromium and axe-core (npm) for the browser tests
 browser-deps:
 	@bash scripts/ensure-browser
@@ -54,4 +59,4 @@ bench: install-test
 	$(BIN)/python benchmarks/isso_comparison.py
 
 clean:
-	rm -rf $(VENV) .cache build *.egg-info src/*.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .cache build *.egg-info src/*.egg-info .pytest_cache .ruff_cache .hypothesis .schemathesis

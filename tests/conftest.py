@@ -9,6 +9,7 @@ is skipped with a message naming it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import socket
@@ -59,6 +60,34 @@ DATA_TABLES = (
     "audit_log",
     "campaign_bands",
 )
+
+
+class _Tracebacks(logging.Handler):
+    """Keeps every log record that carries a traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_traceback_is_logged(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No test's requests make the app log a traceback: a client's mistake is a 4xx and an
+    infrastructure fault one line. A test that breaks the app on purpose says so with
+    ``@pytest.mark.logs_traceback``."""
+    caught = _Tracebacks()
+    logging.getLogger().addHandler(caught)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(caught)
+    if caught.records and request.node.get_closest_marker("logs_traceback") is None:
+        first = caught.records[0]
+        pytest.fail(f"a traceback was logged: {first.name}: {first.getMessage()}", pytrace=False)
 
 
 def run(coroutine: Any) -> Any:

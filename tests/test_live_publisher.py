@@ -4,6 +4,7 @@ announced, live at once and by a resync marker in the log once the log is back."
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 from rejoinder.web.event_log import RESYNC, MemoryEventLog
 from rejoinder.web.live import RESYNC_EVENT, SUBSCRIBER_BACKLOG, Publisher, ReaderQueue
@@ -33,7 +34,7 @@ class FailingLog(MemoryEventLog):
     async def append_all(self, events):  # type: ignore[no-untyped-def]
         if self.failures:
             self.failures -= 1
-            raise OSError("disk full")
+            raise sqlite3.OperationalError("database or disk is full")  # as SQLite says it
         return await super().append_all(events)
 
 

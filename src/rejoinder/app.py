@@ -10,7 +10,6 @@ from litestar.channels import ChannelsPlugin
 from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 
 from rejoinder import __version__
 from rejoinder.config import Settings
@@ -28,8 +27,9 @@ from rejoinder.web.fast_reads import FastReads, FreshPages
 from rejoinder.web.identity import sso_config
 from rejoinder.web.live import Publisher, channels_plugin, event_log
 from rejoinder.web.nul_guard import NulGuard
+from rejoinder.web.pages import api_reference
 from rejoinder.web.ratelimit import MemoryCounter, RedisCounter
-from rejoinder.web.routes import route_handlers
+from rejoinder.web.routes import allow_every_method, route_handlers
 from rejoinder.web.security import READER_HEADER, Signer
 
 # Big enough for a 10,000-character comment of escaped emoji; anything larger is refused early.
@@ -142,11 +142,13 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Rejoinder API",
             version=__version__,
-            path="/api/docs",
-            render_plugins=[ScalarRenderPlugin()],
+            path=api_reference.PATH,
+            render_plugins=api_reference.render_plugins(),
+            openapi_router=api_reference.docs_router(),
         ),
         request_max_body_size=MAX_REQUEST_BYTES,
     )
+    allow_every_method(app)
     app.asgi_handler = FastReads(
         NulGuard(ReaderApiCors(app.asgi_handler, cors)),
         lambda: getattr(app.state, "services", None),

@@ -125,7 +125,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, publisher: PublisherSite) -> 
     try:
         yield server
     finally:
-        server.stop()
+        server.stop_cleanly()
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, publisher: PublisherSite) -> 
     try:
         yield server
     finally:
-        server.stop()
+        server.stop_cleanly()
 
 
 @pytest.fixture(scope="module", params=list(MODES))

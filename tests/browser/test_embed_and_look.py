@@ -134,3 +134,49 @@ def test_screenshots_of_the_article_page(demo, browser, width, scheme):
         assert path.stat().st_size > 10_000
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_api_reference_reads_offline_under_the_strict_policy(demo, browser, scheme):
+    """/api/docs is built from files in the package: with every other host unreachable it
+    still shows each endpoint, breaks no rule of its own Content-Security-Policy, and has no
+    serious accessibility problem."""
+    context = browser.new_context(color_scheme=scheme)
+    try:
+        page = context.new_page()
+        elsewhere: list[str] = []
+        own = demo.url.rstrip("/")
+
+        def offline(route) -> None:
+            if route.request.url.startswith(own):
+                route.continue_()
+            else:
+                elsewhere.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", offline)
+        refused: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        answer = page.goto(f"{demo.url}/api/docs")
+        assert "script-src 'self'" in answer.headers["content-security-policy"]
+        expect(page.get_by_role("heading", name="POST /api/comments", exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", name="ErrorBody", exact=True)).to_be_visible()
+        assert page.evaluate("getComputedStyle(document.body).margin") == "0px"  # its CSS loaded
+        assert page.locator("script").count() == 0
+        assert elsewhere == [] and refused == []
+    finally:
+        context.close()
+    if not AXE.exists():
+        pytest.skip(f"axe-core is not installed at {AXE} (make test installs it from npm)")
+    context = browser.new_context(bypass_csp=True, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(f"{demo.url}/api/docs")
+        assert _axe(page) == []
+    finally:
+        context.close()

@@ -60,7 +60,7 @@ def site(request, tmp_path_factory) -> Iterator[Server]:
         try:
             yield server
         finally:
-            server.stop()
+            server.stop_cleanly()
     finally:
         if pg_name:
             _admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')

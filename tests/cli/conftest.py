@@ -14,6 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+# Lines for the run's summary: what the API fuzzing sent (tests/cli/test_api_fuzzing.py).
+FUZZ_REPORTS = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    for line in config.stash.get(FUZZ_REPORTS, []):
+        terminalreporter.write_line(f"API fuzzing, {line}")
+
 
 def rejoinder(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -43,6 +51,7 @@ class Server:
     def __init__(self, process: subprocess.Popen, port: int) -> None:
         self.process = process
         self.url = f"http://127.0.0.1:{port}"
+        self.output = ""  # what it printed, once stopped
 
     def stop(self) -> str:
         """Stop the server and every worker it started; what it printed (empty once it has
@@ -58,7 +67,13 @@ class Server:
             return ""
         output = self.process.stdout.read()
         self.process.stdout.close()
+        self.output += output
         return output
+
+    def stop_cleanly(self) -> None:
+        """Stop it, and fail if it printed a traceback: nothing a test sends may cause one."""
+        self.stop()
+        assert "Traceback" not in self.output, self.output[-6_000:]
 
 
 def wait_until_healthy(server: Server, deadline_seconds: float = 30) -> None:
@@ -99,7 +114,9 @@ def launch(args: list[str], env: dict[str, str]) -> Server:
 
 
 @pytest.fixture
-def start_server(env: dict[str, str]) -> Iterator:
+def start_server(env: dict[str, str], request: pytest.FixtureRequest) -> Iterator:
+    """Starts ``rejoinder`` servers and stops them after the test, which fails if one of them
+    printed a traceback (unless it is marked ``logs_traceback``)."""
     started: list[Server] = []
 
     def start(*args: str) -> Server:
@@ -110,3 +127,6 @@ def start_server(env: dict[str, str]) -> Iterator:
     yield start
     for server in started:
         server.stop()
+    if request.node.get_closest_marker("logs_traceback") is None:
+        for server in started:
+            server.stop_cleanly()

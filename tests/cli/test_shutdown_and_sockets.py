@@ -121,9 +121,14 @@ def test_sigterm_ends_the_server_within_the_shutdown_timeout_while_an_upload_sta
 ):
     env["REJOINDER_SHUTDOWN_TIMEOUT"] = "2"
     server = start_server("serve", "--workers", workers)
-    with stalled_upload(server):
+    with stalled_upload(server) as client:
         took = _sigterm_and_time_the_exit(server, 2)
+        answer = client.recv(4096)
     print(f"\n{workers} worker(s), stalled upload: SIGTERM to exit {took:.2f}s")
+    # The cut-off upload is told to come back, and the log shows no traceback for it
+    # (start_server checks the server's output).
+    assert answer.startswith(b"HTTP/1.1 503") and b"shutting_down" in answer, answer
+    assert "cut off by the shutdown" in server.stop()
 
 
 def test_after_sigterm_the_workers_parent_stops_accepting_connections(start_server, env):

@@ -48,6 +48,7 @@ def error_response(
     return Response(
         {"error": {"code": code, "message": message, "field": field}},
         status_code=status,
+        media_type="application/json",
         headers={"Cache-Control": "no-store"},
     )
 

@@ -3,6 +3,8 @@ reader's pages, and the moderators' pages."""
 
 from __future__ import annotations
 
+from litestar import Litestar
+from litestar.routes import HTTPRoute
 from litestar.types import ControllerRouterHandler
 
 from rejoinder.web.api import (
@@ -64,3 +66,22 @@ def route_handlers() -> list[ControllerRouterHandler]:
         admin_manage.save_settings,
         assets.static_files(),
     ]
+
+
+def allow_every_method(app: Litestar) -> None:
+    """Make ``OPTIONS`` name every method of its path, not only the first one registered.
+
+    Litestar 2 makes a path's ``OPTIONS`` handler when the path's first handler is registered
+    and keeps it as later ones join, so its ``Allow`` header named that first handler's
+    methods (litestar#4169, fixed in Litestar 3). Each default handler is pointed at the
+    path's finished route here.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or "OPTIONS" not in route.route_handler_map:
+            continue
+        answer = route.route_handler_map["OPTIONS"][0].fn
+        if getattr(answer, "__name__", "") != "options_handler" or not answer.__closure__:
+            continue
+        for cell in answer.__closure__:
+            if isinstance(cell.cell_contents, HTTPRoute):
+                cell.cell_contents = route

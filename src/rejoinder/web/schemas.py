@@ -3,27 +3,47 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
+from rejoinder.domain.comments import MAX_BODY_LENGTH
 from rejoinder.domain.models import Comment, ThreadInfo
+
+ThreadKey = Annotated[
+    str,
+    Meta(
+        description="The article's id (its slug), or the canonical URL of the page",
+        examples=["explained-surge-in-russian-deserters"],
+    ),
+]
+CommentBody = Annotated[
+    str,
+    Meta(
+        description=f"Markdown, no HTML; at most {MAX_BODY_LENGTH:,} characters, never cut short",
+        examples=["Thanks for the explainer: the part on the border crossings was new to me."],
+    ),
+]
 
 
 class NewComment(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    thread: str
-    body: str
+    thread: ThreadKey
+    body: CommentBody
     # Required of guests; a signed-in reader's name comes from their sign-on token.
-    author_name: str | None = None
+    author_name: Annotated[
+        str | None, Meta(description="Required of guests", examples=["Olena"])
+    ] = None
+    # Believed only from the publisher's own pages (an allowed origin) or sign-on.
     thread_title: str | None = None
     thread_url: str | None = None
-    parent_id: int | None = None
+    parent_id: Annotated[int | None, Meta(description="The comment this replies to")] = None
     author_email: str | None = None
-    spoiler: bool = False
+    spoiler: Annotated[bool, Meta(description="Cover the text until a reader opens it")] = False
 
 
 class CommentEdit(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    body: str
+    body: CommentBody
     spoiler: bool | None = None
 
 
@@ -67,11 +87,12 @@ class Health(msgspec.Struct):
 class ArticleInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """An article as a newsroom's tools send it; media are http(s) URLs."""
 
-    headline: str
-    byline: str
-    published_at: datetime
-    body: str
-    slug: str | None = None
+    headline: Annotated[str, Meta(examples=["Ukraine's grain corridor, explained"])]
+    byline: Annotated[str, Meta(examples=["Anya Korzun"])]
+    published_at: Annotated[datetime, Meta(examples=["2026-11-30T09:00:00Z"])]
+    body: Annotated[str, Meta(description="Markdown", examples=["The corridor opened in July."])]
+    # Made from the headline when not given; it is the article's address and never changes.
+    slug: Annotated[str | None, Meta(examples=["grain-corridor-explained"])] = None
     standfirst: str = ""
     tags: list[str] = []
     video: str | None = None
@@ -105,3 +126,17 @@ class ArticleOut(ArticleSummary, kw_only=True):
     captions: str | None
     captions_format: str | None
     updated_at: datetime
+
+
+class ErrorDetail(msgspec.Struct):
+    # A stable machine code ("required", "rate_limited"...) clients may translate.
+    code: str
+    message: str
+    # The request field, parameter or header at fault, when there is one.
+    field: str | None
+
+
+class ErrorBody(msgspec.Struct):
+    """Every refusal, from any endpoint, whatever the status."""
+
+    error: ErrorDetail

@@ -142,13 +142,17 @@ def is_secure(connection: ASGIConnection) -> bool:
 
 async def guard_write(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """Refuse writes that are not JSON (415), come from a page we do not serve (403), or
-    whose body does not match the handler's declared type exactly (400).
+    whose body does not match the handler's declared type exactly (400). A handler that
+    takes no body (``POST /api/readers``) may be called with none.
 
     A request without an Origin header is not from a browser page (browsers always send it on
     these methods), so it cannot be a cross-site forgery.
     """
     _check_origin(connection)
     if connection.scope.get("method", "GET") not in _BODY_METHODS:
+        return
+    body_type = handler.opt.get("body")
+    if body_type is None and _has_no_body(connection):
         return
     media_type = connection.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
@@ -158,9 +162,13 @@ async def guard_write(connection: ASGIConnection, handler: BaseRouteHandler) -> 
             "Send the request body as JSON with Content-Type: application/json.",
             "Content-Type",
         )
-    body_type = handler.opt.get("body")
     if body_type is not None and isinstance(connection, Request):
         await check_strict_body(connection, body_type)
+
+
+def _has_no_body(connection: ASGIConnection) -> bool:
+    headers = connection.headers
+    return "transfer-encoding" not in headers and headers.get("content-length", "0") == "0"
 
 
 def _check_origin(connection: ASGIConnection) -> None:

@@ -21,6 +21,7 @@ from rejoinder.domain.errors import Problem, RejoinderError, invalid
 from rejoinder.domain.web_addresses import check_media_url
 from rejoinder.store.articles import Article, add_article, find_article, latest_articles
 from rejoinder.store.articles import replace_article as store_replace
+from rejoinder.web.api.refusals import refusals
 from rejoinder.web.context import services
 from rejoinder.web.pages.media import media_url
 from rejoinder.web.schemas import ArticleInput, ArticleList, ArticleOut, ArticleSummary
@@ -107,7 +108,7 @@ def _checked(data: ArticleInput, slug: str | None) -> ArticleDraft:
     )
 
 
-@get("/api/articles", summary="The latest articles, newest first")
+@get("/api/articles", summary="The latest articles, newest first", responses=refusals())
 async def list_articles(
     request: Request,
     limit: Annotated[int, QueryParameter(ge=1, le=200, description="How many")] = 50,
@@ -116,7 +117,7 @@ async def list_articles(
         return ArticleList([_summary(a) for a in await latest_articles(connection, limit)])
 
 
-@get("/api/articles/{slug:str}", summary="One article, in full")
+@get("/api/articles/{slug:str}", summary="One article, in full", responses=refusals(404))
 async def get_article(request: Request, slug: FromPath[str]) -> ArticleOut:
     async with services(request).db.read() as connection:
         article = await find_article(connection, slug)
@@ -131,6 +132,7 @@ async def get_article(request: Request, slug: FromPath[str]) -> ArticleOut:
     opt={"body": ArticleInput},
     status_code=HTTP_201_CREATED,
     summary="Publish an article (admin token)",
+    responses=refusals(401, 409, write=True),
 )
 async def create_article(request: Request, data: JSONBody[ArticleInput]) -> ArticleOut:
     draft = _draft(data, None)
@@ -144,6 +146,7 @@ async def create_article(request: Request, data: JSONBody[ArticleInput]) -> Arti
     guards=[guard_admin],
     opt={"body": ArticleInput},
     summary="Replace an article (admin token); its address never changes",
+    responses=refusals(401, 404, 409, write=True),
 )
 async def replace_article(
     request: Request, slug: FromPath[str], data: JSONBody[ArticleInput]

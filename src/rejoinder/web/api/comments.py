@@ -36,6 +36,7 @@ from rejoinder.store import threads as thread_store
 from rejoinder.store import users as user_store
 from rejoinder.store.authors import find_author, writer_for
 from rejoinder.store.database import Connection
+from rejoinder.web.api.refusals import refusals
 from rejoinder.web.context import services
 from rejoinder.web.identity import hand_back, identify, writer_identity
 from rejoinder.web.live import publish, publish_moderation
@@ -64,6 +65,7 @@ def _idempotency_key(request: Request) -> str | None:
     summary="Post a comment or a reply",
     description="An Idempotency-Key header makes a retry return the first result. Readers "
     "signed in through the publisher send their token as `Authorization: Bearer <JWT>`.",
+    responses=refusals(401, 404, 409, write=True),
 )
 async def create_comment(request: Request, data: JSONBody[NewComment]) -> Response[CreatedComment]:
     app = services(request)
@@ -293,6 +295,7 @@ async def _written_by_asker(
     guards=[guard_write],
     opt={"body": CommentEdit},
     summary="Edit your comment",
+    responses=refusals(401, 404, write=True),
 )
 async def edit_comment(
     request: Request, comment_id: FromPath[int], data: JSONBody[CommentEdit]
@@ -364,6 +367,7 @@ def _stored_identities(comment: StoredComment) -> list[tuple[str, str]]:
     guards=[guard_write],
     status_code=HTTP_204_NO_CONTENT,
     summary="Delete your comment",
+    responses=refusals(401, 404, write=True),
 )
 async def delete_comment(request: Request, comment_id: FromPath[int]) -> None:
     app = services(request)

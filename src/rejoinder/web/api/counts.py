@@ -10,13 +10,14 @@ from litestar.params import QueryParameter
 from rejoinder.domain.comments import check_thread_key
 from rejoinder.domain.errors import invalid
 from rejoinder.store.threads import counts_for
+from rejoinder.web.api.refusals import refusals
 from rejoinder.web.context import services
 from rejoinder.web.schemas import Counts
 
 MAX_THREADS = 200
 
 
-@get("/api/counts", summary="Visible-comment counts of several threads")
+@get("/api/counts", summary="Visible-comment counts of several threads", responses=refusals())
 async def counts(
     request: Request,
     thread: Annotated[list[str], QueryParameter(description="Repeat for each thread key")],

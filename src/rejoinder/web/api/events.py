@@ -9,6 +9,7 @@ from litestar.params import QueryParameter
 from litestar.response import ServerSentEvent
 
 from rejoinder.domain.comments import check_thread_key
+from rejoinder.web.api.refusals import refusals
 from rejoinder.web.live import thread_stream
 
 
@@ -19,6 +20,7 @@ from rejoinder.web.live import thread_stream
     "comment_hidden; each event's data is the JSON of the event, and its id resumes the "
     "stream: reconnect with Last-Event-ID to get what was missed (or a resync event when "
     "too much was).",
+    responses=refusals(404),
 )
 async def thread_events(
     request: Request,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import delete, insert, text
 
 from rejoinder.store.schema import meta
@@ -67,7 +68,17 @@ async def _ping_redis(request: Request) -> None:
         await client.ping()
 
 
-@get("/healthz", summary="200 when the database answers and writes work, 503 when not")
+@get(
+    "/healthz",
+    summary="200 when the database answers and writes work, 503 when not",
+    responses={
+        503: ResponseSpec(
+            data_container=Health,
+            description="Unhealthy: `database` names the fault; see `Retry-After`.",
+            generate_examples=False,
+        )
+    },
+)
 async def healthz(request: Request) -> Response[Health]:
     watch = outages(request.app)
     steps = [(_read, READ_TELLS)]

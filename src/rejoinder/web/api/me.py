@@ -22,13 +22,14 @@ from rejoinder.domain.identity import IdentityKind
 from rejoinder.store import privacy
 from rejoinder.store import threads as thread_store
 from rejoinder.store.authors import find_author, reader_thread
+from rejoinder.web.api.refusals import refusals
 from rejoinder.web.context import services
 from rejoinder.web.identity import identify, reading_identity
 from rejoinder.web.live import forget_events, publish
 from rejoinder.web.security import READER_HEADER, VOTER_COOKIE, guard_write
 
 
-@get("/api/me/data", summary="Download everything stored about you (JSON)")
+@get("/api/me/data", summary="Download everything stored about you (JSON)", responses=refusals(401))
 async def my_data(request: Request) -> Response[Any]:
     app = services(request)
     async with app.db.read() as connection:
@@ -55,6 +56,7 @@ class Erased(msgspec.Struct):
     guards=[guard_write],
     status_code=HTTP_200_OK,
     summary="Delete your account, or your browser's guest comments",
+    responses=refusals(401, write=True),
 )
 async def erase_me(request: Request) -> Erased:
     app = services(request)
@@ -97,6 +99,7 @@ class MyThread(msgspec.Struct):
     summary="Your votes in a thread, and your comments you may still edit",
     description="For the reader named by `X-Rejoinder-Reader` or a sign-on token; empty "
     "for anyone else. Never cached: it is one reader's.",
+    responses=refusals(401),
 )
 async def my_thread(
     request: Request,
@@ -130,6 +133,7 @@ class ReaderToken(msgspec.Struct):
     summary="Get a reader token",
     description="The token the widget keeps and sends as `X-Rejoinder-Reader`: an opaque "
     "random id, signed, naming nobody. A request that carries a valid one gets it back.",
+    responses=refusals(write=True),
 )
 async def new_reader(request: Request) -> ReaderToken:
     identity = reading_identity(request)

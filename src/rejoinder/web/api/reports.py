@@ -24,6 +24,7 @@ from rejoinder.store import moderation as moderation_store
 from rejoinder.store import reports as report_store
 from rejoinder.store import threads as thread_store
 from rejoinder.store.authors import writer_for
+from rejoinder.web.api.refusals import refusals
 from rejoinder.web.context import services
 from rejoinder.web.identity import hand_back, writer_identity
 from rejoinder.web.live import publish, publish_moderation
@@ -56,6 +57,7 @@ class ReportReceived(msgspec.Struct):
     opt={"body": NewReport},
     status_code=HTTP_201_CREATED,
     summary="Report a comment to the moderators",
+    responses=refusals(401, 404, 409, write=True),
 )
 async def report_comment(
     request: Request, comment_id: FromPath[int], data: JSONBody[NewReport]

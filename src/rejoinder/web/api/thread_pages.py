@@ -24,6 +24,7 @@ from rejoinder.store import comments as comment_store
 from rejoinder.store import threads as thread_store
 from rejoinder.store.database import Connection
 from rejoinder.store.threads import ThreadRow
+from rejoinder.web.api.refusals import refusals
 from rejoinder.web.cache import (
     PRIVATE_CACHE_CONTROL,
     PUBLIC_CACHE_CONTROL,
@@ -41,7 +42,7 @@ log = logging.getLogger("rejoinder")
 REPLIES_PER_ROOT = 50
 
 
-@get("/api/comments", summary="A page of a thread's comments, replies nested")
+@get("/api/comments", summary="A page of a thread's comments, replies nested", responses=refusals())
 async def list_comments(
     request: Request,
     thread: Annotated[str, QueryParameter(description="Article id or canonical URL")],
@@ -187,6 +188,7 @@ class RepliesPage(msgspec.Struct):
     "/api/comments/{comment_id:int}/replies",
     summary="More replies under a top-level comment, oldest first",
     description="For a comment whose page carried `more_replies`: pass that as `cursor`.",
+    responses=refusals(404),
 )
 async def more_replies(
     request: Request,

@@ -16,6 +16,7 @@ from rejoinder.domain.models import Status, Votes
 from rejoinder.store.authors import writer_for
 from rejoinder.store.comments import get_comment
 from rejoinder.store.votes import cast_vote
+from rejoinder.web.api.refusals import refusals
 from rejoinder.web.context import services
 from rejoinder.web.identity import hand_back, writer_identity
 from rejoinder.web.ratelimit import enforce
@@ -30,6 +31,7 @@ from rejoinder.web.security import guard_write
     status_code=HTTP_200_OK,
     summary="Vote a comment up (1), down (-1), or take your vote back (0)",
     description="A reader without a token is given one in the `X-Rejoinder-Reader` header.",
+    responses=refusals(401, 404, write=True),
 )
 async def vote(
     request: Request, comment_id: FromPath[int], data: JSONBody[VoteRequest]

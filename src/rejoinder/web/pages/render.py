@@ -78,6 +78,15 @@ def content_security_policy(media_origins: tuple[str, ...] = ()) -> str:
     )
 
 
+def page_headers(media_origins: tuple[str, ...] = ()) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(media_origins),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "Cache-Control": "no-cache",
+    }
+
+
 def render_fragment(template: str, context: dict[str, object]) -> str:
     """A piece of a page (one queue item), for scripts that insert it into the page."""
     return _templates.get_template(template).render(**context)
@@ -95,10 +104,5 @@ def page(
         html,
         status_code=status_code,
         media_type="text/html; charset=utf-8",
-        headers={
-            "Content-Security-Policy": content_security_policy(media_origins),
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "strict-origin-when-cross-origin",
-            "Cache-Control": "no-cache",
-        },
+        headers=page_headers(media_origins),
     )

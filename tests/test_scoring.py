@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from rejoinder.app import make_scorer
+from rejoinder.config import Settings
 from rejoinder.scoring import HttpScorer, LocalModelScorer, Score, toxicity_verdict
 
 ABUSIVE = "You are a fucking idiot, shut up you stupid piece of shit."
@@ -258,3 +260,28 @@ def test_the_fast_local_model_agrees_with_the_package_on_thousands_of_texts():
     expected = predict_prob(texts)
     for text, probability in zip(texts, expected, strict=True):
         assert asyncio.run(scorer.score(text)).value == pytest.approx(probability, abs=1e-9)
+
+
+def test_the_settings_reach_the_external_scorer(perspective):
+    """REJOINDER_TOXICITY_API_KEY and _LANGUAGES are what the scorer sends (they used to be
+    options of the scorer that no setting reached)."""
+    settings = Settings.load(
+        {
+            "REJOINDER_TOXICITY_URL": base(perspective) + "/analyze",
+            "REJOINDER_TOXICITY_API_KEY": "k-456",
+            "REJOINDER_TOXICITY_LANGUAGES": "en uk",
+        }
+    )
+
+    async def main() -> Score:
+        scorer = make_scorer(settings)
+        try:
+            return await scorer.score(ABUSIVE)
+        finally:
+            await scorer.aclose()
+
+    assert asyncio.run(main()).value == 0.97
+    _, query, body = perspective.requests[0]
+    assert query == {"key": ["k-456"]}
+    assert body["languages"] == ["en", "uk"]
+    assert "k-456" not in str(settings.describe())

@@ -84,7 +84,12 @@ async def open_services(settings: Settings) -> Services:
 def make_scorer(settings: Settings) -> Scorer:
     """The external API when one is configured, else the model shipped with the package."""
     if settings.toxicity_url:
-        return HttpScorer(settings.toxicity_url, timeout=settings.toxicity_timeout)
+        return HttpScorer(
+            settings.toxicity_url,
+            api_key=settings.toxicity_api_key,
+            timeout=settings.toxicity_timeout,
+            languages=settings.toxicity_languages,
+        )
     return LocalModelScorer()
 
 

@@ -256,6 +256,19 @@ SETTINGS: tuple[Setting, ...] = (
         "A Perspective-style scoring API to use instead of the built-in offline model.",
         _optional,
     ),
+    Setting(
+        "toxicity_api_key",
+        None,
+        "The external scorer's API key, sent as its `key` query parameter (Perspective's).",
+        _optional,
+    ),
+    Setting(
+        "toxicity_languages",
+        (),
+        "Space-separated language codes (en uk) the external scorer is told the comments are "
+        "in; unset, it detects them.",
+        _words,
+    ),
     Setting("toxicity_timeout", 2, "Seconds to wait for the external scorer.", parse_duration),
     Setting(
         "toxicity_fail_open",
@@ -365,6 +378,8 @@ class Settings:
     max_links: int = 2
     toxicity_threshold: float = 0.9
     toxicity_url: str | None = None
+    toxicity_api_key: str | None = None
+    toxicity_languages: tuple[str, ...] = ()
     toxicity_timeout: int = 2
     toxicity_fail_open: bool = True
     campaign_window: int = 3600
@@ -435,7 +450,7 @@ class Settings:
             value = getattr(self, f.name)
             if f.name.startswith("rate_"):
                 shown = f"{value[0]}/{value[1]}s"
-            elif f.name in ("sso_secret", "sso_public_key"):
+            elif f.name in ("sso_secret", "sso_public_key", "toxicity_api_key"):
                 shown = "(set)" if value else "(none)"
             elif f.name == "secret" and value:
                 shown = "(set)"

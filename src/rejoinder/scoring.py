@@ -140,12 +140,10 @@ class HttpScorer:
         api_key: str | None = None,
         timeout: float = 2.0,
         languages: Sequence[str] = (),
-        fail_open: bool = True,
     ) -> None:
         self.url = url
         self.timeout = float(timeout)
         self.languages = tuple(languages)
-        self.fail_open = fail_open
         self._params = {"key": api_key} if api_key else None
         self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
 

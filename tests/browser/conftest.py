@@ -41,7 +41,14 @@ SSO_SECRET = "browser-tests-publisher-secret-32-bytes"
 # Playwright's own waits; a test waits on conditions, and this only bounds a broken one.
 TIMEOUT_MS = 15_000
 
-pytestmark = pytest.mark.browser
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test in this folder ``browser``, so ``-m "not browser"`` leaves them out
+    (a ``pytestmark`` here would not: pytest reads it from test modules only)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,6 @@ from tests.browser.test_widget_moderation import sso_token
 from tests.cli.conftest import Server
 from tests.support import MODERATOR_PASSWORD, form_token
 
-pytestmark = pytest.mark.browser
-
 MODES = {
     "chromium-defaults": "browser",
     "third-party-cookies-blocked": "browser_blocking_third_party_cookies",

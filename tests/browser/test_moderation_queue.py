@@ -18,8 +18,6 @@ from tests.cli.conftest import Server
 from tests.conftest import POSTGRES_URL, _admin_sql, run
 from tests.support import MODERATOR_PASSWORD
 
-pytestmark = pytest.mark.browser
-
 
 def _admin(statement: str) -> None:
     """Run one statement on the PostgreSQL server from a thread of its own: Playwright's sync

@@ -66,6 +66,35 @@ def test_sign_in_without_the_forms_token_is_refused(client, database_url):
     assert response.status_code == 403
 
 
+def test_a_password_hashed_with_weaker_parameters_is_rehashed_at_sign_in(
+    client, database_url, peek
+):
+    from argon2 import PasswordHasher
+
+    from rejoinder.domain.passwords import needs_rehash
+    from rejoinder.store.database import Database
+    from rejoinder.store.users import set_password
+    from tests.conftest import run
+
+    add_moderator(database_url)
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(MODERATOR_PASSWORD)
+
+    async def store_weak() -> None:
+        database = Database(database_url)
+        try:
+            async with database.write() as connection:
+                await set_password(connection, 1, weak)
+        finally:
+            await database.dispose()
+
+    run(store_weak())
+    sign_in(client)
+    stored = peek.scalar("SELECT password_hash FROM users WHERE username = 'ana'")
+    assert stored != weak and not needs_rehash(stored)
+    client.cookies.clear()
+    sign_in(client)  # the new hash takes the same password
+
+
 def test_sign_in_attempts_are_rate_limited(make_client, database_url):
     client = make_client(rate_logins=(3, 900))
     add_moderator(database_url)

@@ -165,3 +165,32 @@ def test_a_write_that_gives_up_waiting_does_not_hold_the_others_back(tmp_path, s
             await database.dispose()
 
     assert run(scenario()) >= {"leader", "after"}
+
+
+def test_sqlite_writes_leave_no_commit_notes_behind(database_url):
+    """Thread versions are noted for after-commit listeners on PostgreSQL only (its change
+    follower takes this process's commits at once); on SQLite nobody listens, and a note left
+    on a pooled connection would only grow."""
+    from rejoinder.store import threads as thread_store
+    from rejoinder.store.database import TOUCHED_THREADS
+
+    heard: list[dict[int, int]] = []
+
+    async def scenario() -> bool:
+        database = Database(database_url)
+        database.after_commit.append(heard.append)
+        try:
+            async with database.write() as connection:
+                thread = await thread_store.thread_for_new_comment(
+                    connection, "noted", None, None, datetime.now(UTC)
+                )
+                await thread_store.touch(connection, thread.id)
+                noted = TOUCHED_THREADS in connection.info
+            return noted
+        finally:
+            await database.dispose()
+
+    noted = run(scenario())
+    postgres = database_url.startswith("postgres")
+    assert noted is postgres
+    assert bool(heard) is postgres

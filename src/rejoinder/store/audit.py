@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from rejoinder.store.database import Connection
 from rejoinder.store.schema import audit_log
@@ -68,7 +68,3 @@ async def entries(
     if limit is not None:
         query = query.limit(limit)
     return [_entry(row) for row in await connection.execute(query)]
-
-
-async def entry_count(connection: Connection) -> int:
-    return int(await connection.scalar(select(func.count()).select_from(audit_log)) or 0)

@@ -14,8 +14,6 @@ from rejoinder.store._sql import Prepared
 from rejoinder.store.database import Connection
 from rejoinder.store.schema import bans
 
-BAN_KINDS = ("user", "voter", "email", "address")
-
 
 class Ban(msgspec.Struct, frozen=True):
     id: int
@@ -27,9 +25,6 @@ class Ban(msgspec.Struct, frozen=True):
     created_at: datetime
     expires_at: datetime | None
     lifted_at: datetime | None
-
-    def active(self, now: datetime) -> bool:
-        return self.lifted_at is None and (self.expires_at is None or self.expires_at > now)
 
 
 _COLUMNS = (

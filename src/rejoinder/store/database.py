@@ -83,9 +83,9 @@ class Database:
     ) -> None:
         self.url = driver_url(database_url)
         self.dialect = self.url.get_backend_name()
-        # Called after each commit with the threads it changed and their new versions
-        # (thread 0: every thread of a site), as store/threads.py notes them; for
-        # store/changes.py.
+        # Called after each commit on PostgreSQL with the threads it changed and their new
+        # versions (thread 0: every thread of a site), as store/threads.py notes them; for
+        # store/changes.py. (SQLite's change follower reads the versions itself.)
         self.after_commit: list[Callable[[dict[int, int]], None]] = []
         self._checkpointer: Checkpointer | None = None
         self._sqlite_writes: SqliteWrites | None = None
@@ -101,8 +101,6 @@ class Database:
                     path, immediate=True, pool_size=1, autocheckpoint=self._checkpointer is None
                 ),
                 self.sqlite_file,
-                notes=TOUCHED_THREADS,
-                committed=self._committed,
             )
             self._engines: tuple[AsyncEngine, ...] = ()
         else:
@@ -182,11 +180,8 @@ class Database:
             else:
                 touched = connection.info.pop(TOUCHED_THREADS, None)
         if touched:
-            self._committed(touched)
-
-    def _committed(self, touched: dict[int, int]) -> None:
-        for listener in self.after_commit:
-            listener(touched)
+            for listener in self.after_commit:
+                listener(touched)
 
     def start(self) -> None:
         """Start background work (SQLite checkpoints, when asked for); needs a running loop."""

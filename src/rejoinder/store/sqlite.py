@@ -333,23 +333,10 @@ class DiskRoom:
 
 
 class SqliteWrites:
-    """Every write of this process to one SQLite database, one at a time, in write groups.
+    """Every write of this process to one SQLite database, one at a time, in write groups."""
 
-    ``notes`` names the entry of a connection's ``info`` where a transaction notes what it
-    changed (``store/threads.py``); ``committed`` hears it after each commit.
-    """
-
-    def __init__(
-        self,
-        engine: Engine,
-        path: str | None,
-        *,
-        notes: str,
-        committed: Callable[[Any], None],
-    ) -> None:
+    def __init__(self, engine: Engine, path: str | None) -> None:
         self.engine = engine
-        self._notes = notes
-        self._committed = committed
         self._lock = asyncio.Lock()
         self._process_lock = _ProcessWriteLock(path) if path else None
         self._group: _WriteGroup | None = None
@@ -373,12 +360,10 @@ class SqliteWrites:
         try:
             group = self._group or await self._open_group()
             driver = group.connection.connection.driver_connection
-            touched = dict(group.connection.info.get(self._notes, {}))
             driver.execute("SAVEPOINT rejoinder_write")
             try:
                 yield SqliteConnection(group.connection)
             except BaseException:
-                group.connection.info[self._notes] = touched
                 self._undo(group, driver)
                 raise
             driver.execute("RELEASE rejoinder_write")
@@ -424,7 +409,6 @@ class SqliteWrites:
         """Commit the group (roll it back after a ``failure``) and tell its writers."""
         if self._group is group:
             self._group = None
-        touched = group.connection.info.pop(self._notes, None)
         try:
             if failure is None:
                 group.transaction.commit()
@@ -441,8 +425,6 @@ class SqliteWrites:
                 group.done.set_result(None)
             else:
                 group.done.set_exception(failure)
-        if failure is None and touched:
-            self._committed(touched)
 
     def close(self) -> None:
         """Commit a group still open, and let go of the engine and the lock file."""

@@ -190,10 +190,16 @@ async def _bump(connection: Connection, thread_id: int, values: dict[str, object
 
 
 def _note_version(connection: Connection, thread_id: int, version: int) -> None:
-    """``Database.after_commit`` hands the new version on after the commit: see
-    ``store/changes.py``."""
-    touched = connection.info.setdefault(TOUCHED_THREADS, {})
-    touched[thread_id] = max(version, touched.get(thread_id, 0))
+    """On PostgreSQL, ``Database.after_commit`` hands the new version on after the commit, so
+    this process's pages see it before the notification comes (``store/changes.py``).
+    SQLite's followers read the versions themselves, so nothing is noted there."""
+    if _announces_commits(connection):
+        touched = connection.info.setdefault(TOUCHED_THREADS, {})
+        touched[thread_id] = max(version, touched.get(thread_id, 0))
+
+
+def _announces_commits(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
 
 
 async def thread_for_new_comment(
@@ -261,7 +267,8 @@ async def touch_all(connection: Connection, site_id: int = DEFAULT_SITE_ID) -> N
     await connection.execute(
         update(threads).where(threads.c.site_id == site_id).values(version=threads.c.version + 1)
     )
-    connection.info.setdefault(TOUCHED_THREADS, {})[ALL_THREADS] = 0
+    if _announces_commits(connection):
+        connection.info.setdefault(TOUCHED_THREADS, {})[ALL_THREADS] = 0
 
 
 async def version_of(connection: Connection, thread_id: int) -> int | None:

@@ -20,7 +20,7 @@ from litestar.datastructures import Cookie
 
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.identity import MODERATING_ROLES
-from rejoinder.domain.passwords import hash_password, verify_password
+from rejoinder.domain.passwords import hash_password, needs_rehash, verify_password
 from rejoinder.store import users as user_store
 from rejoinder.store.users import User
 from rejoinder.web.context import services
@@ -129,6 +129,8 @@ async def sign_in(request: Request, username: str, password: str) -> tuple[User,
         )
     token = secrets.token_urlsafe(32)
     async with app.db.write() as connection:
+        if needs_rehash(stored_hash):  # made with weaker parameters than today's
+            await user_store.set_password(connection, found.user.id, hash_password(password))
         await user_store.start_session(
             connection,
             session_hash=_token_hash(token),

@@ -1,9 +1,10 @@
 """Running the moderation pipeline for one new or edited comment.
 
-The slow, database-free steps (word lists, links, the toxicity model or API) run before the
-write transaction opens, so a slow scorer never holds SQLite's single writer. The steps that
-need the database (the thread's mode, bans, campaigns) run inside it, so two posts racing
-cannot both slip past a ban or a campaign.
+Nothing here holds SQLite's single writer while it waits: the database-free steps (word
+lists, links, the toxicity model or API) run first, then bans and campaigns are read on a
+read connection (``look_up``), and only the thread's moderation mode is read inside the
+write transaction (``conclude``). A ban or a campaign copy committed between the read and the
+write is seen by the next comment, not this one.
 """
 
 from __future__ import annotations

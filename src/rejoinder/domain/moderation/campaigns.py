@@ -7,10 +7,11 @@ are never compared, so a hundred readers each writing "Thanks, great article!" i
 campaign. Nor does respelling slip past: look-alike letters are folded to one, and digits and
 symbols written for letters ("V0te f0r Sm1th") are read as those letters.
 
-The store cannot keep every comment's shingles, so ``shingle_signature`` keeps a short
-sketch (the smallest hashes, a "bottom-k" sketch) from which ``signature_similarity``
-estimates the same similarity later. Hashes are stable across processes and versions
-(BLAKE2b, not Python's per-process randomised ``hash``), so stored signatures stay valid.
+Comparing a new comment with every recent one would not scale, so each comment is stored
+under a few ``band_keys`` (MinHash locality-sensitive hashing): texts alike enough share one
+with high probability, a lookup by key finds those candidates, and ``is_near_duplicate``
+decides on their text. Hashes are stable across processes and versions (BLAKE2b, not
+Python's per-process randomised ``hash``), so stored keys stay valid.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from rejoinder.domain.confusables import fold
 NEAR_DUPLICATE = 0.6  # Jaccard similarity at or above which two comments are one message
 MIN_WORDS = 4  # texts shorter than this are never part of a campaign
 SHINGLE_WORDS = 3
-SIGNATURE_SIZE = 32  # hashes kept per comment: about 290 characters stored
 BANDS = 16  # locality-sensitive hash bands per comment ...
 ROWS = 3  # ... of three min-hashes each: texts 0.6 alike share a band 98% of the time
 
@@ -93,15 +93,6 @@ def is_near_duplicate(a_text: str, b_text: str) -> bool:
     return similarity(shingles(a_text), shingles(b_text)) >= NEAR_DUPLICATE
 
 
-def shingle_signature(text: str) -> str:
-    """A short string to store with a comment, for comparing it with later ones.
-
-    The ``SIGNATURE_SIZE`` smallest shingle hashes as hex, comma-separated; "" for a short
-    text. A text with fewer shingles keeps them all, and is then compared exactly.
-    """
-    return ",".join(f"{value:08x}" for value in sorted(shingles(text))[:SIGNATURE_SIZE])
-
-
 _PRIME = (1 << 61) - 1
 # Fixed coefficients for BANDS * ROWS hash functions h(x) = (a*x + b) mod p: derived from
 # BLAKE2b, so every process and every version computes the same band keys.
@@ -164,25 +155,3 @@ def band_keys(text: str) -> list[str]:
         digest = blake2b(rows.encode(), digest_size=8).hexdigest()
         keys.append(f"b{band:02d}:{digest}")
     return keys
-
-
-def _parse(signature: str) -> list[int]:
-    return sorted({int(part, 16) for part in signature.split(",") if part})
-
-
-def signature_similarity(sig_a: str, sig_b: str) -> float:
-    """The similarity of two comments estimated from their signatures alone.
-
-    If both signatures hold every shingle the answer is exact. Otherwise it is the bottom-k
-    estimate: among the k smallest hashes of both together, the share found in both, where k
-    is the shorter signature's length (each signature holds at least its own k smallest).
-    """
-    a, b = _parse(sig_a), _parse(sig_b)
-    if not a or not b:
-        return 0.0
-    set_a, set_b = set(a), set(b)
-    if len(a) < SIGNATURE_SIZE and len(b) < SIGNATURE_SIZE:
-        return len(set_a & set_b) / len(set_a | set_b)
-    k = min(len(a), len(b))
-    smallest = sorted(set_a | set_b)[:k]
-    return sum(1 for value in smallest if value in set_a and value in set_b) / k

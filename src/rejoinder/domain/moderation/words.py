@@ -20,23 +20,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-import msgspec
-
 from rejoinder.domain.confusables import fold
-
-
-class WordList(msgspec.Struct, frozen=True):
-    """A site's word lists: ``banned`` words stop a comment, ``suspect`` ones queue it."""
-
-    banned: tuple[str, ...] = ()
-    suspect: tuple[str, ...] = ()
-
-    def banned_in(self, text: str) -> list[str]:
-        return find_words(text, self.banned)
-
-    def suspect_in(self, text: str) -> list[str]:
-        return find_words(text, self.suspect)
-
 
 # Characters that stand for a (folded) letter. After folding, "i" has become "l" (capital I
 # and small l look alike), so "1", "!" and "|" all stand for that one letter.

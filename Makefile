@@ -31,6 +31,7 @@ demo: install
 test: install-test services browser-deps
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
+	$(BIN)/mypy src/rejoinder/domain
 	$(BIN)/python -m pytest
 
 ## Fuzz the whole HTTP API for longer than `make test` does: FUZZ_SECONDS per database
@@ -49,6 +50,7 @@ services:
 lint:
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
+	$(BIN)/mypy src/rejoinder/domain
 
 format:
 	$(BIN)/ruff format $(CODE)

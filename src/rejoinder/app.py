@@ -19,6 +19,7 @@ from rejoinder.secret_key import load_secret
 from rejoinder.store.changes import watch_for
 from rejoinder.store.database import Database
 from rejoinder.store.migrate import current_revision, head_revision
+from rejoinder.web.admin_session import SignedOut
 from rejoinder.web.cache import PageCache
 from rejoinder.web.context import Services
 from rejoinder.web.cors import ReaderApiCors
@@ -28,6 +29,7 @@ from rejoinder.web.identity import sso_config
 from rejoinder.web.live import Publisher, channels_plugin, event_log
 from rejoinder.web.nul_guard import NulGuard
 from rejoinder.web.pages import api_reference
+from rejoinder.web.pages.admin import on_signed_out
 from rejoinder.web.ratelimit import MemoryCounter, RedisCounter
 from rejoinder.web.routes import allow_every_method, route_handlers
 from rejoinder.web.security import READER_HEADER, Signer
@@ -141,6 +143,7 @@ def create_app(settings: Settings) -> Litestar:
         plugins=[channels_plugin(settings)],
         exception_handlers={
             RejoinderError: on_rejoinder_error,
+            SignedOut: on_signed_out,
             HTTPException: on_http_exception,
             Exception: on_unexpected,
         },

@@ -11,6 +11,7 @@ from tests.support import (
     MODERATOR_PASSWORD,
     add_moderator,
     form_token,
+    from_address,
     moderate,
     page,
     posted,
@@ -30,6 +31,23 @@ def test_the_queues_need_a_moderator_to_sign_in(client):
     response = client.get("/admin", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/admin/login?next=/admin"
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/bans", "/admin/audit", "/admin/audit.csv", "/admin/search", "/admin/settings"]
+)
+def test_every_moderators_page_sends_a_signed_out_browser_to_sign_in(client, path):
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/admin/login?next={path}"
+
+
+@pytest.mark.parametrize("path", ["/admin/counts", "/admin/items/1", "/admin/events"])
+def test_the_queues_scripts_hear_401_in_the_one_error_shape_when_signed_out(client, path):
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 401
+    assert set(response.json()["error"]) == {"code", "message", "field"}
+    assert response.json()["error"]["code"] == "signed_out"
 
 
 def test_session_cookie_is_httponly_strict_and_scoped_to_admin(client, database_url):
@@ -201,6 +219,22 @@ def test_audit_log_exports_as_csv(client, moderator):
     assert rows[1][2:5] == ["ana", "reject", f"comment:{comment_id}"]
 
 
+def test_audit_exports_stream_the_whole_log_a_page_at_a_time(client, moderator, monkeypatch):
+    from rejoinder.web.pages import admin_manage
+
+    monkeypatch.setattr(admin_manage, "EXPORT_PAGE", 2)
+    comment_id = posted(client)["comment"]["id"]
+    for action in ("spoiler", "unspoiler", "spoiler", "unspoiler", "reject"):
+        moderate(client, moderator, comment_id, action)
+    exported = client.get("/admin/audit.json").json()
+    assert [e["action"] for e in exported] == [
+        "reject", "unspoiler", "spoiler", "unspoiler", "spoiler"
+    ]  # fmt: skip
+    assert [e["id"] for e in exported] == sorted((e["id"] for e in exported), reverse=True)
+    rows = list(csv.reader(io.StringIO(client.get("/admin/audit.csv").text)))
+    assert [row[0] for row in rows[1:]] == [str(e["id"]) for e in exported]
+
+
 def test_comment_page_shows_thread_context_history_and_campaign(client, moderator):
     parent = posted(client, "The parent comment.")["comment"]["id"]
     reply = posted(client, "The reply.", parent_id=parent)["comment"]["id"]
@@ -220,3 +254,50 @@ def test_unknown_action_and_bad_ban_days_are_clear_errors(client, moderator, pee
 def test_moderation_pages_set_a_strict_content_security_policy(client, moderator):
     policy = client.get("/admin").headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+def _statements_for(client, path: str) -> int:
+    """How many SQL statements the app runs to answer ``path``."""
+    from sqlalchemy import event
+
+    database = client.app.state.services.db
+    engine = database._sqlite_reader if database.is_sqlite else database._reader.sync_engine
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_queue_reads_parents_and_reports_for_the_whole_page_at_once(client, database_url):
+    """A page of replies, each reported, costs two statements per item (the author's
+    history), not four: parents and reports are read for all items together."""
+    parent = posted(client, "The comment everyone answers.")["comment"]["id"]
+    add_moderator(database_url)
+
+    def reply_and_report(n: int) -> None:
+        for k in range(n):
+            client.cookies.clear()
+            reply = posted(client, f"Reply number {k}.", parent_id=parent)["comment"]["id"]
+            client.cookies.clear()
+            answer = client.post(
+                f"/api/comments/{reply}/reports",
+                json={"reason": "spam"},
+                headers=from_address(f"198.51.100.{k + 1}"),
+            )
+            assert answer.status_code == 201
+
+    reply_and_report(5)
+    sign_in(client)
+    few = _statements_for(client, "/admin?queue=recent")
+    client.cookies.clear()
+    reply_and_report(10)
+    sign_in(client)
+    more = _statements_for(client, "/admin?queue=recent")
+    assert more - few <= 2 * 10, (few, more)

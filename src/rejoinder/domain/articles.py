@@ -24,6 +24,7 @@ import re
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -72,7 +73,7 @@ def check_slug(slug: str, field: str = "slug") -> str:
     return slug
 
 
-def _text(meta: dict, key: str, max_length: int, *, required: bool = True) -> str:
+def _text(meta: dict[str, Any], key: str, max_length: int, *, required: bool = True) -> str:
     value = meta.get(key, "")
     if not isinstance(value, str):
         raise invalid("invalid", f"{key} must be text.", key)

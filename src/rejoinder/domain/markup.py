@@ -55,7 +55,7 @@ def _spoiler(state: StateInline, silent: bool) -> bool:
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
     md.disable(_DISABLED_RULES)
-    md.validateLink = _is_safe_link
+    md.validateLink = _is_safe_link  # type: ignore[method-assign]  # markdown-it's documented hook
     md.inline.add_terminator_char("|")
     md.inline.ruler.before("emphasis", "spoiler", _spoiler)
     return md

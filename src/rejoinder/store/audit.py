@@ -68,3 +68,14 @@ async def entries(
     if limit is not None:
         query = query.limit(limit)
     return [_entry(row) for row in await connection.execute(query)]
+
+
+async def entries_before(
+    connection: Connection, before_id: int | None, limit: int
+) -> list[AuditEntry]:
+    """Up to ``limit`` entries older than ``before_id`` (newest first): one page of an export
+    that reads the log a page at a time."""
+    query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(audit_log.c.id < before_id)
+    return [_entry(row) for row in await connection.execute(query)]

@@ -83,9 +83,10 @@ class Database:
     ) -> None:
         self.url = driver_url(database_url)
         self.dialect = self.url.get_backend_name()
-        # Called after each commit on PostgreSQL with the threads it changed and their new
-        # versions (thread 0: every thread of a site), as store/threads.py notes them; for
-        # store/changes.py. (SQLite's change follower reads the versions itself.)
+        # Called after each commit: on PostgreSQL with the threads it changed and their new
+        # versions (thread 0: every thread of a site), as store/threads.py notes them, for
+        # store/changes.py; on SQLite with none (its change follower reads the versions
+        # itself). web/errors.Outages hears of every commit to end an outage.
         self.after_commit: list[Callable[[dict[int, int]], None]] = []
         self._checkpointer: Checkpointer | None = None
         self._sqlite_writes: SqliteWrites | None = None
@@ -101,6 +102,7 @@ class Database:
                     path, immediate=True, pool_size=1, autocheckpoint=self._checkpointer is None
                 ),
                 self.sqlite_file,
+                committed=lambda: self._committed({}),
             )
             self._engines: tuple[AsyncEngine, ...] = ()
         else:
@@ -179,9 +181,11 @@ class Database:
                 raise
             else:
                 touched = connection.info.pop(TOUCHED_THREADS, None)
-        if touched:
-            for listener in self.after_commit:
-                listener(touched)
+        self._committed(touched or {})
+
+    def _committed(self, touched: dict[int, int]) -> None:
+        for listener in self.after_commit:
+            listener(touched)
 
     def start(self) -> None:
         """Start background work (SQLite checkpoints, when asked for); needs a running loop."""

@@ -8,7 +8,7 @@ moderator).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -109,6 +109,18 @@ async def queue_item(connection: Connection, comment_id: int) -> QueueItem | Non
         )
     ).first()
     return _item(row) if row else None
+
+
+async def queue_items(connection: Connection, comment_ids: Collection[int]) -> dict[int, QueueItem]:
+    """Several comments as queue items, by id, in one query (missing ids are left out)."""
+    if not comment_ids:
+        return {}
+    rows = await connection.execute(
+        select(*_ITEM_COLUMNS)
+        .join(threads, threads.c.id == c.c.thread_id)
+        .where(c.c.id.in_(sorted(set(comment_ids))))
+    )
+    return {item.comment.id: item for item in map(_item, rows)}
 
 
 def _same_author(comment: StoredComment) -> ColumnElement[bool] | None:

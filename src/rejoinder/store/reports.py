@@ -7,6 +7,7 @@ is one voice.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import msgspec
@@ -76,11 +77,22 @@ async def add_report(
     return found
 
 
-async def reports_for(connection: Connection, comment_id: int) -> list[Report]:
+async def reports_for_comments(
+    connection: Connection, comment_ids: Collection[int]
+) -> dict[int, list[Report]]:
+    """The reports of several comments, by comment id, oldest first, in one query."""
+    found: dict[int, list[Report]] = {}
+    if not comment_ids:
+        return found
     rows = await connection.execute(
-        select(reports).where(reports.c.comment_id == comment_id).order_by(reports.c.id)
+        select(reports)
+        .where(reports.c.comment_id.in_(sorted(set(comment_ids))))
+        .order_by(reports.c.id)
     )
-    return [Report(*row) for row in rows]
+    for row in rows:
+        report = Report(*row)
+        found.setdefault(report.comment_id, []).append(report)
+    return found
 
 
 async def resolve_reports(connection: Connection, comment_id: int, now: datetime) -> None:

@@ -333,10 +333,14 @@ class DiskRoom:
 
 
 class SqliteWrites:
-    """Every write of this process to one SQLite database, one at a time, in write groups."""
+    """Every write of this process to one SQLite database, one at a time, in write groups.
 
-    def __init__(self, engine: Engine, path: str | None) -> None:
+    ``committed`` is called after each group's commit (``Database.after_commit``).
+    """
+
+    def __init__(self, engine: Engine, path: str | None, committed: Callable[[], None]) -> None:
         self.engine = engine
+        self._committed = committed
         self._lock = asyncio.Lock()
         self._process_lock = _ProcessWriteLock(path) if path else None
         self._group: _WriteGroup | None = None
@@ -425,6 +429,8 @@ class SqliteWrites:
                 group.done.set_result(None)
             else:
                 group.done.set_exception(failure)
+        if failure is None:
+            self._committed()
 
     def close(self) -> None:
         """Commit a group still open, and let go of the engine and the lock file."""

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 from litestar import Request
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency, Provide
 
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.identity import MODERATING_ROLES
@@ -65,6 +66,24 @@ async def current_session(request: Request) -> AdminSession | None:
     if found is None or not (MODERATING_ROLES & found[0].roles):
         return None
     return AdminSession(*found)
+
+
+class SignedOut(Exception):
+    """No moderator is signed in: pages send the browser to sign in, scripts get a 401."""
+
+
+async def signed_in_session(request: Request) -> AdminSession:
+    session = await current_session(request)
+    if session is None:
+        raise SignedOut
+    return session
+
+
+# Every /admin handler but sign-in takes ``session: SignedIn`` through this dependency;
+# those that scripts call (counts, items, the event stream) also say ``opt=ANSWERS_JSON``.
+SIGNED_IN = {"session": Provide(signed_in_session)}
+SignedIn = NamedDependency[AdminSession]
+ANSWERS_JSON = {"signed_out": "json"}
 
 
 def login_form_token(request: Request) -> tuple[str, Cookie | None]:

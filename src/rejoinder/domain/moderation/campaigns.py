@@ -133,7 +133,8 @@ def min_hashes(values: Collection[int]) -> list[int]:
     )
     total = (total & _P) + (total >> _U64(61))
     total = np.where(total >= _P, total - _P, total)
-    return total.min(axis=1).tolist()
+    minima: list[int] = total.min(axis=1).tolist()
+    return minima
 
 
 def band_keys(text: str) -> list[str]:

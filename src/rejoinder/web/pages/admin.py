@@ -22,9 +22,16 @@ from rejoinder.domain.moderation.pipeline import decode_findings
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import reports as report_store
 from rejoinder.store.moderation import Queue, QueueItem
-from rejoinder.web.admin_session import AdminSession, checked_form, current_session
+from rejoinder.web.admin_session import (
+    ANSWERS_JSON,
+    SIGNED_IN,
+    AdminSession,
+    SignedIn,
+    SignedOut,
+    checked_form,
+)
 from rejoinder.web.context import services
-from rejoinder.web.errors import STATUS_FOR
+from rejoinder.web.errors import STATUS_FOR, error_response
 from rejoinder.web.live import channel_stream
 from rejoinder.web.moderator_actions import Action, apply, parse_action, parse_ban
 from rejoinder.web.pages.render import page, render_fragment
@@ -45,6 +52,12 @@ def to_login(request: Request) -> Redirect:
     return Redirect(f"/admin/login?next={request.url.path}", status_code=HTTP_303_SEE_OTHER)
 
 
+def on_signed_out(request: Request, _: SignedOut) -> Response:
+    if request.route_handler.opt.get("signed_out") == "json":
+        return error_response(401, "signed_out", "Your moderator session has ended: sign in again.")
+    return to_login(request)
+
+
 def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
@@ -52,8 +65,7 @@ def wants_json(request: Request) -> bool:
 def error_page(request: Request, session: AdminSession | None, error: RejoinderError) -> Response:
     status = STATUS_FOR[error.problem]
     if wants_json(request):
-        body = {"error": {"code": error.code, "message": error.message, "field": error.field}}
-        return Response(body, status_code=status)
+        return error_response(status, error.code, error.message, error.field)
     return page(
         "admin/error.html",
         {"session": session, "error": error, "status": status},
@@ -69,35 +81,35 @@ def _queue(value: str | None) -> Queue:
 
 
 async def _details(connection: Any, items: list[QueueItem]) -> dict[int, dict[str, Any]]:
-    """Per item: the parent, the author's history, the pipeline's findings and reports."""
+    """Per item: the parent, the author's history, the pipeline's findings and reports.
+
+    Parents and reports are read for the whole page at once; each author's history is its
+    own pair of queries (it leaves out the item itself)."""
+    parent_ids = [i.comment.parent_id for i in items if i.comment.parent_id is not None]
+    parents = await moderation_store.queue_items(connection, parent_ids)
+    reported = [i.comment.id for i in items if i.comment.report_count]
+    reports = await report_store.reports_for_comments(connection, reported)
     details: dict[int, dict[str, Any]] = {}
     for item in items:
         comment = item.comment
-        parent = None
-        if comment.parent_id is not None:
-            parent = await moderation_store.queue_item(connection, comment.parent_id)
         history, by_status = await moderation_store.author_history(connection, comment, limit=3)
         details[comment.id] = {
-            "parent": parent,
+            "parent": parents.get(comment.parent_id) if comment.parent_id is not None else None,
             "history": history,
             "by_status": by_status,
             "findings": decode_findings(comment.moderation),
-            "reports": await report_store.reports_for(connection, comment.id)
-            if comment.report_count
-            else [],
+            "reports": reports.get(comment.id, []),
         }
     return details
 
 
-@get("/admin", include_in_schema=False)
+@get("/admin", include_in_schema=False, dependencies=SIGNED_IN)
 async def queue_page(
     request: Request,
+    session: SignedIn,
     queue: Annotated[str | None, QueryParameter(required=False)] = None,
     page_number: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
 ) -> Response:
-    session = await current_session(request)
-    if session is None:
-        return to_login(request)
     chosen = _queue(queue)
     app = services(request)
     now = app.clock()
@@ -125,27 +137,27 @@ async def queue_page(
     )
 
 
-@get("/admin/counts", include_in_schema=False)
-async def queue_counts(request: Request) -> Response:
-    session = await current_session(request)
-    if session is None:
-        return Response({"error": {"code": "signed_out"}}, status_code=401)
+@get("/admin/counts", include_in_schema=False, dependencies=SIGNED_IN, opt=ANSWERS_JSON)
+async def queue_counts(request: Request, session: SignedIn) -> Response:
     app = services(request)
     async with app.db.read() as connection:
         counts = await moderation_store.queue_counts(connection, app.clock())
     return Response({queue.value: n for queue, n in counts.items()})
 
 
-@get("/admin/items/{comment_id:int}", include_in_schema=False)
+@get(
+    "/admin/items/{comment_id:int}",
+    include_in_schema=False,
+    dependencies=SIGNED_IN,
+    opt=ANSWERS_JSON,
+)
 async def item_fragment(
     request: Request,
+    session: SignedIn,
     comment_id: FromPath[int],
     queue: Annotated[str | None, QueryParameter(required=False)] = None,
 ) -> Response:
     """One queue item's HTML, for the live queue to insert; 204 if it is not in that queue."""
-    session = await current_session(request)
-    if session is None:
-        return Response({"error": {"code": "signed_out"}}, status_code=401)
     chosen = _queue(queue)
     async with services(request).db.read() as connection:
         item = await moderation_store.queue_item(connection, comment_id)
@@ -163,11 +175,8 @@ async def item_fragment(
     return Response(html, media_type="text/html; charset=utf-8")
 
 
-@get("/admin/comments/{comment_id:int}", include_in_schema=False)
-async def comment_page(request: Request, comment_id: FromPath[int]) -> Response:
-    session = await current_session(request)
-    if session is None:
-        return to_login(request)
+@get("/admin/comments/{comment_id:int}", include_in_schema=False, dependencies=SIGNED_IN)
+async def comment_page(request: Request, session: SignedIn, comment_id: FromPath[int]) -> Response:
     async with services(request).db.read() as connection:
         item = await moderation_store.queue_item(connection, comment_id)
         if item is None:
@@ -205,11 +214,10 @@ def _back(form: Any, fallback: str = "/admin") -> str:
     return target
 
 
-@post("/admin/comments/{comment_id:int}", include_in_schema=False)
-async def act_on_comment(request: Request, comment_id: FromPath[int]) -> Response:
-    session = await current_session(request)
-    if session is None:
-        return to_login(request)
+@post("/admin/comments/{comment_id:int}", include_in_schema=False, dependencies=SIGNED_IN)
+async def act_on_comment(
+    request: Request, session: SignedIn, comment_id: FromPath[int]
+) -> Response:
     try:
         form = await checked_form(request, session)
         action = parse_action(form.get("action"))
@@ -231,12 +239,9 @@ async def act_on_comment(request: Request, comment_id: FromPath[int]) -> Respons
     return Redirect(_back(form), status_code=HTTP_303_SEE_OTHER)
 
 
-@post("/admin/bulk", include_in_schema=False)
-async def bulk_action(request: Request) -> Response:
+@post("/admin/bulk", include_in_schema=False, dependencies=SIGNED_IN)
+async def bulk_action(request: Request, session: SignedIn) -> Response:
     """The same action on every ticked comment; each is applied and audited on its own."""
-    session = await current_session(request)
-    if session is None:
-        return to_login(request)
     try:
         form = await checked_form(request, session)
         action = parse_action(form.get("action"))
@@ -254,16 +259,14 @@ async def bulk_action(request: Request) -> Response:
     return Redirect(_back(form), status_code=HTTP_303_SEE_OTHER)
 
 
-@get("/admin/search", include_in_schema=False)
+@get("/admin/search", include_in_schema=False, dependencies=SIGNED_IN)
 async def search_page(
     request: Request,
+    session: SignedIn,
     q: Annotated[str | None, QueryParameter(required=False)] = None,
     author: Annotated[str | None, QueryParameter(required=False)] = None,
     address: Annotated[str | None, QueryParameter(required=False)] = None,
 ) -> Response:
-    session = await current_session(request)
-    if session is None:
-        return to_login(request)
     text, name, hashed = ((v or "").strip()[:MAX_SEARCH] or None for v in (q, author, address))
     app = services(request)
     async with app.db.read() as connection:
@@ -287,12 +290,9 @@ async def search_page(
     )
 
 
-@get("/admin/events", include_in_schema=False)
-async def moderation_events(request: Request) -> Response:
+@get("/admin/events", include_in_schema=False, dependencies=SIGNED_IN, opt=ANSWERS_JSON)
+async def moderation_events(request: Request, session: SignedIn) -> Response:
     """The moderation channel as server-sent events, for signed-in moderators only."""
-    session = await current_session(request)
-    if session is None:
-        return Response({"error": {"code": "signed_out"}}, status_code=401)
 
     async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
         async for message in channel_stream(request, MODERATION_CHANNEL):

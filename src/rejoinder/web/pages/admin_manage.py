@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
-from litestar.response import Redirect
+from litestar.response import Redirect, Stream
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from rejoinder.domain.errors import Problem, RejoinderError, invalid
@@ -20,6 +21,8 @@ from rejoinder.store import bans as ban_store
 from rejoinder.store import threads as thread_store
 from rejoinder.web.admin_session import (
     LOGIN_CSRF_COOKIE,
+    SIGNED_IN,
+    SignedIn,
     check_csrf,
     check_origin,
     checked_form,
@@ -30,7 +33,7 @@ from rejoinder.web.admin_session import (
 )
 from rejoinder.web.context import services
 from rejoinder.web.errors import STATUS_FOR
-from rejoinder.web.pages.admin import error_page, to_login
+from rejoinder.web.pages.admin import error_page
 from rejoinder.web.pages.render import page
 
 AUDIT_PAGE = 100
@@ -101,22 +104,16 @@ async def logout(request: Request) -> Response:
     return response
 
 
-@get("/admin/bans", include_in_schema=False)
-async def bans_page(request: Request) -> Response:
-    session = await current_session(request)
-    if session is None:
-        return to_login(request)
+@get("/admin/bans", include_in_schema=False, dependencies=SIGNED_IN)
+async def bans_page(request: Request, session: SignedIn) -> Response:
     app = services(request)
     async with app.db.read() as connection:
         bans = await ban_store.list_bans(connection, app.clock())
     return page("admin/bans.html", {"session": session, "bans": bans})
 
 
-@post("/admin/bans/{ban_id:int}/lift", include_in_schema=False)
-async def lift_ban(request: Request, ban_id: FromPath[int]) -> Response:
-    session = await current_session(request)
-    if session is None:
-        return to_login(request)
+@post("/admin/bans/{ban_id:int}/lift", include_in_schema=False, dependencies=SIGNED_IN)
+async def lift_ban(request: Request, session: SignedIn, ban_id: FromPath[int]) -> Response:
     app = services(request)
     now = app.clock()
     try:
@@ -139,14 +136,12 @@ async def lift_ban(request: Request, ban_id: FromPath[int]) -> Response:
     return Redirect("/admin/bans", status_code=HTTP_303_SEE_OTHER)
 
 
-@get("/admin/audit", include_in_schema=False)
+@get("/admin/audit", include_in_schema=False, dependencies=SIGNED_IN)
 async def audit_page(
     request: Request,
+    session: SignedIn,
     page_number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
 ) -> Response:
-    session = await current_session(request)
-    if session is None:
-        return to_login(request)
     async with services(request).db.read() as connection:
         entries = await audit.entries(
             connection, limit=AUDIT_PAGE + 1, offset=(page_number - 1) * AUDIT_PAGE
@@ -162,44 +157,65 @@ async def audit_page(
     )
 
 
-@get("/admin/audit.json", include_in_schema=False)
-async def audit_json(request: Request) -> Response:
-    session = await current_session(request)
-    if session is None:
-        return to_login(request)
-    async with services(request).db.read() as connection:
-        entries = await audit.entries(connection, limit=None)
-    return Response(
-        msgspec.json.encode(entries),
+EXPORT_PAGE = 500  # audit entries read per transaction while an export streams
+
+
+async def _every_entry(request: Request) -> AsyncIterator[audit.AuditEntry]:
+    """The whole audit log, newest first, read a page at a time: an export of a long log
+    holds neither the whole table in memory nor one read transaction open throughout."""
+    before = None
+    while True:
+        async with services(request).db.read() as connection:
+            found = await audit.entries_before(connection, before, EXPORT_PAGE)
+        for entry in found:
+            yield entry
+        if len(found) < EXPORT_PAGE:
+            return
+        before = found[-1].id
+
+
+@get("/admin/audit.json", include_in_schema=False, dependencies=SIGNED_IN)
+async def audit_json(request: Request, session: SignedIn) -> Stream:
+    async def body() -> AsyncIterator[bytes]:
+        yield b"["
+        first = True
+        async for entry in _every_entry(request):
+            yield (b"" if first else b",") + msgspec.json.encode(entry)
+            first = False
+        yield b"]"
+
+    return Stream(
+        body(),
         media_type="application/json",
         headers={"Content-Disposition": 'attachment; filename="rejoinder-audit.json"'},
     )
 
 
-@get("/admin/audit.csv", include_in_schema=False)
-async def audit_csv(request: Request) -> Response:
-    session = await current_session(request)
-    if session is None:
-        return to_login(request)
-    async with services(request).db.read() as connection:
-        entries = await audit.entries(connection, limit=None)
+def _csv_line(values: list[object]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "when", "who", "action", "target", "before", "after"])
-    for entry in entries:
-        writer.writerow(
-            [
-                entry.id,
-                entry.created_at.isoformat(),
-                entry.actor,
-                entry.action,
-                entry.target,
-                msgspec.json.encode(entry.before).decode(),
-                msgspec.json.encode(entry.after).decode(),
-            ]
-        )
-    return Response(
-        out.getvalue(),
+    csv.writer(out).writerow(values)
+    return out.getvalue()
+
+
+@get("/admin/audit.csv", include_in_schema=False, dependencies=SIGNED_IN)
+async def audit_csv(request: Request, session: SignedIn) -> Stream:
+    async def body() -> AsyncIterator[str]:
+        yield _csv_line(["id", "when", "who", "action", "target", "before", "after"])
+        async for entry in _every_entry(request):
+            yield _csv_line(
+                [
+                    entry.id,
+                    entry.created_at.isoformat(),
+                    entry.actor,
+                    entry.action,
+                    entry.target,
+                    msgspec.json.encode(entry.before).decode(),
+                    msgspec.json.encode(entry.after).decode(),
+                ]
+            )
+
+    return Stream(
+        body(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="rejoinder-audit.csv"'},
     )
@@ -214,13 +230,12 @@ def _mode(value: str | None, *, inherit: bool) -> Mode | None:
         raise invalid("invalid_mode", f"There is no moderation mode {value!r}.", "mode") from None
 
 
-@get("/admin/settings", include_in_schema=False)
+@get("/admin/settings", include_in_schema=False, dependencies=SIGNED_IN)
 async def settings_page(
-    request: Request, thread: Annotated[str | None, QueryParameter(required=False)] = None
+    request: Request,
+    session: SignedIn,
+    thread: Annotated[str | None, QueryParameter(required=False)] = None,
 ) -> Response:
-    session = await current_session(request)
-    if session is None:
-        return to_login(request)
     async with services(request).db.read() as connection:
         site = await thread_store.site_rules(connection)
         found = await thread_store.find_thread(connection, thread) if thread else None
@@ -236,12 +251,9 @@ async def settings_page(
     )
 
 
-@post("/admin/settings", include_in_schema=False)
-async def save_settings(request: Request) -> Response:
+@post("/admin/settings", include_in_schema=False, dependencies=SIGNED_IN)
+async def save_settings(request: Request, session: SignedIn) -> Response:
     """Site-wide rules, or one thread's when the form names a thread."""
-    session = await current_session(request)
-    if session is None:
-        return to_login(request)
     form = await request.form()
     app = services(request)
     now = app.clock()

@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -27,11 +28,31 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.load(os.environ, args.config, **overrides)
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="TOML file with settings (or REJOINDER_CONFIG)")
-    parser.add_argument(
-        "--database-url", dest="database_url", help=SETTINGS[0].help + " (REJOINDER_DATABASE_URL)"
+def _plain(markdown: str) -> str:
+    """A setting's markdown description as ``--help`` text: no backticks or bold, a link to
+    another page as ``docs/PAGE``, one within docs/configuration.md as its title there."""
+    text = re.sub(
+        r"\[([^\]]+)\]\(([^)#]*)(#[^)]*)?\)",
+        lambda m: f"docs/{m[2]}" if m[2] else f'"{m[1]}" in docs/configuration.md',
+        markdown,
     )
+    return text.replace("`", "").replace("**", "").replace("%", "%%")
+
+
+def _add_common(parser: argparse.ArgumentParser, *, every_setting: bool = False) -> None:
+    """``--config``, and a flag for ``database_url`` or (``every_setting``) for every setting:
+    ``--<name-with-dashes> VALUE``, winning over the environment and the file."""
+    parser.add_argument("--config", help="TOML file with settings (or REJOINDER_CONFIG)")
+    group = parser.add_argument_group(
+        "settings", "each wins over its environment variable and the --config file"
+    )
+    for setting in (s for s in SETTINGS if every_setting or s.name == "database_url"):
+        group.add_argument(
+            setting.flag,
+            dest=setting.name,
+            metavar="VALUE",
+            help=f"{_plain(setting.help)} ({setting.env}; default: {_plain(setting.default_text)})",
+        )
 
 
 def _add_server(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="apply pending migrations, then serve")
-    _add_common(serve)
+    _add_common(serve, every_setting=True)
     _add_server(serve)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
 
@@ -63,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="load the reference article and its two comments, then serve"
     )
-    _add_common(demo)
+    _add_common(demo, every_setting=True)
     _add_server(demo)
 
     article = commands.add_parser("article", help="add, edit or list articles")
@@ -102,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", help="print the resolved configuration and whether the database and Redis answer"
     )
-    _add_common(check)
+    _add_common(check, every_setting=True)
     return parser
 
 

@@ -1,9 +1,12 @@
 """Configuration: one table of settings, resolved once, passed everywhere.
 
-Every setting is declared once in ``SETTINGS`` (name, default, help). The environment variable
-is ``REJOINDER_<NAME>``; an optional TOML file (``REJOINDER_CONFIG`` or ``--config``) may set the
-same names in lower case. The environment wins over the file, so a deployment can override one
-value without editing the file. Nothing outside ``cli.py`` reads ``os.environ``.
+Every setting is declared once, as a field of ``Settings`` made with ``setting(default, help,
+parse)``; ``SETTINGS`` lists them in that order. From that one declaration come the default,
+the environment variable ``REJOINDER_<NAME>``, the name in the optional TOML file
+(``REJOINDER_CONFIG`` or ``--config``), the ``--<name-with-dashes>`` flag of ``rejoinder serve``,
+``demo`` and ``check``, and the table in docs/configuration.md (``settings_table``). A flag wins
+over the environment, which wins over the file, so a deployment can override one value without
+editing the file. Nothing outside ``cli.py`` reads ``os.environ``.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 ENV_PREFIX = "REJOINDER_"
+T = TypeVar("T")
 
 
 class ConfigError(ValueError):
@@ -137,263 +141,288 @@ def mask_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def format_duration(seconds: int) -> str:
+    """``60`` → ``"1m"``, ``900`` → ``"15m"``, ``90`` → ``"90s"``: how a duration is written."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _positive_duration(value: str | int) -> int:
+    return _positive(parse_duration(value))
+
+
 @dataclass(frozen=True)
 class Setting:
+    """One row of the settings table: a field of ``Settings`` with its environment variable,
+    its command-line flag and its row in docs/configuration.md.
+
+    ``help`` is markdown, as the docs show it. ``shown_default`` is the docs' default column
+    where the value alone would say too little; without it the column shows ``(none)`` for no
+    value, else the value as code (a rate as ``30/1m``).
+    """
+
     name: str
     default: Any
     help: str
     parse: Callable[[Any], Any] = str
+    shown_default: str | None = None
 
     @property
     def env(self) -> str:
         return ENV_PREFIX + self.name.upper()
 
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "database_url",
-        "sqlite:///./rejoinder.db",
-        "Where comments live: sqlite:///path.db (default) or postgresql://user@host/db.",
-    ),
-    Setting(
-        "read_database_url",
-        None,
-        "Optional PostgreSQL read replica (postgresql://user@replica/db) for building shared "
-        "thread pages; never used for a page older than the primary's.",
-        _postgres_url,
-    ),
-    Setting(
-        "redis_url",
-        None,
-        "Optional Redis (redis://host:6379/0): live events and rate-limit counters shared "
-        "by every process (without it, live events go through the database).",
-        _optional,
-    ),
-    Setting(
-        "public_url",
-        None,
-        "The address readers reach this server at (https://comments.news.example): used for "
-        "canonical links and links sent out, instead of the request's Host header.",
-        _public_url,
-    ),
-    Setting(
-        "allowed_origins",
-        (),
-        "Space-separated origins (https://news.example) allowed to embed the widget and write "
-        "cross-origin. The server's own origin is always allowed.",
-        _origins,
-    ),
-    Setting(
-        "trusted_proxies",
-        (),
-        "Space-separated addresses of reverse proxies whose X-Forwarded-For and "
-        "X-Forwarded-Proto headers are believed.",
-        _words,
-    ),
-    Setting(
-        "secret",
-        None,
-        "Signing key for edit tokens, voter cookies and address hashes. When not set, it is "
-        "read from secret_file (generated there on first run), never kept in the database.",
-        _optional,
-    ),
-    Setting(
-        "secret_file",
-        None,
-        "File holding the signing key when secret is not set, created (mode 0600) on first "
-        "run. Default: <name>.key beside a SQLite database file, else ./rejoinder.key.",
-        _optional,
-    ),
-    Setting(
-        "admin_token",
-        None,
-        "Bearer token that lets a newsroom's tools create and edit articles through "
-        "/api/articles. Unset, those writes are refused.",
-        _optional,
-    ),
-    Setting(
-        "edit_window",
-        900,
-        "How long an author may edit or delete their comment: seconds, or 30s, 15m, 1h.",
-        parse_duration,
-    ),
-    Setting(
-        "sso_secret",
-        None,
-        "Shared secret for publisher single sign-on tokens signed with HS256.",
-        _optional,
-    ),
-    Setting(
-        "sso_public_key",
-        None,
-        "PEM public key (inline or a file path) for SSO tokens signed with RS256, ES256 or EdDSA.",
-        _key_text,
-    ),
-    Setting("sso_audience", None, "Required `aud` claim of SSO tokens, when set.", _optional),
-    Setting("sso_issuer", None, "Required `iss` claim of SSO tokens, when set.", _optional),
-    Setting(
-        "banned_words",
-        (),
-        "Comma-separated words or phrases that get a comment rejected.",
-        _phrases,
-    ),
-    Setting(
-        "suspect_words",
-        (),
-        "Comma-separated words or phrases that send a comment to the moderation queue.",
-        _phrases,
-    ),
-    Setting("max_links", 2, "Comments with more links than this are queued.", int),
-    Setting(
-        "toxicity_threshold",
-        0.9,
-        "Toxicity score (0 to 1) at or above which a comment is queued.",
-        _fraction,
-    ),
-    Setting(
-        "toxicity_url",
-        None,
-        "A Perspective-style scoring API to use instead of the built-in offline model.",
-        _optional,
-    ),
-    Setting(
-        "toxicity_api_key",
-        None,
-        "The external scorer's API key, sent as its `key` query parameter (Perspective's).",
-        _optional,
-    ),
-    Setting(
-        "toxicity_languages",
-        (),
-        "Space-separated language codes (en uk) the external scorer is told the comments are "
-        "in; unset, it detects them.",
-        _words,
-    ),
-    Setting("toxicity_timeout", 2, "Seconds to wait for the external scorer.", parse_duration),
-    Setting(
-        "toxicity_fail_open",
-        True,
-        "When the external scorer fails: true publishes (fail open), false queues.",
-        _boolean,
-    ),
-    Setting(
-        "campaign_window",
-        3600,
-        "How far back near-identical comments from other names count as a campaign.",
-        parse_duration,
-    ),
-    Setting(
-        "campaign_authors",
-        3,
-        "Distinct names posting near-identical text within the window that make a campaign.",
-        _positive,
-    ),
-    Setting(
-        "report_threshold",
-        3,
-        "Reports that hide a comment until a moderator reviews it: they must come from this "
-        "many different readers and this many different addresses.",
-        _positive,
-    ),
-    Setting(
-        "votes_per_address",
-        10,
-        "Votes one address (an IPv6 /64) may add to one comment, however many readers it has.",
-        _positive,
-    ),
-    Setting(
-        "rate_votes_per_address",
-        (30, 60),
-        "Votes one address may cast: COUNT/PERIOD, like 30/1m.",
-        parse_rate,
-    ),
-    Setting(
-        "rate_posts_per_address",
-        (10, 60),
-        "Comments one address may post: COUNT/PERIOD, like 10/1m.",
-        parse_rate,
-    ),
-    Setting(
-        "rate_posts_per_user",
-        (10, 60),
-        "Comments one signed-in user may post: COUNT/PERIOD.",
-        parse_rate,
-    ),
-    Setting(
-        "rate_logins",
-        (5, 900),
-        "Admin sign-in attempts per address, and per address for one username: COUNT/PERIOD.",
-        parse_rate,
-    ),
-    Setting(
-        "rate_logins_per_username",
-        (100, 900),
-        "Admin sign-in attempts for one username from all addresses together: COUNT/PERIOD.",
-        parse_rate,
-    ),
-    Setting(
-        "shutdown_timeout",
-        10,
-        "On SIGTERM, how long open requests and event streams may take to finish before they "
-        "are cut off: seconds, or 30s, 1m.",
-        lambda value: _positive(parse_duration(value)),
-    ),
-    Setting(
-        "header_timeout",
-        10,
-        "How long a new connection may take to send a complete request head before it is "
-        "closed: seconds, or 30s.",
-        lambda value: _positive(parse_duration(value)),
-    ),
-    Setting(
-        "max_connections",
-        1000,
-        "Open connections one worker process holds; beyond it, new ones get 503 at once. "
-        "Keep it below the open-file limit (ulimit -n).",
-        _positive,
-    ),
-)
+    @property
+    def default_text(self) -> str:
+        """The default as the docs table shows it."""
+        if self.shown_default is not None:
+            return self.shown_default
+        value = self.default
+        if value is None or value == ():
+            return "(none)"
+        if isinstance(value, bool):
+            return f"`{str(value).lower()}`"
+        if self.parse is parse_rate:
+            return f"`{value[0]}/{format_duration(value[1])}`"
+        return f"`{value}`"
+
+
+_SETTING = "rejoinder.setting"
+
+
+def setting(
+    default: T, help: str, parse: Callable[[Any], T], *, shown_default: str | None = None
+) -> T:
+    """A field of ``Settings`` that is a setting: its default, its description (markdown, for
+    the docs and ``--help``) and the parser for values given as text (or as TOML values)."""
+    return field(default=default, metadata={_SETTING: (help, parse, shown_default)})
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The resolved configuration. Build it with ``Settings.load`` (or directly in tests)."""
+    """The resolved configuration. Build it with ``Settings.load`` (or directly in tests).
 
-    database_url: str = "sqlite:///./rejoinder.db"
-    read_database_url: str | None = None
-    redis_url: str | None = None
-    public_url: str | None = None
-    allowed_origins: tuple[str, ...] = ()
-    trusted_proxies: tuple[str, ...] = ()
-    secret: str | None = None
-    secret_file: str | None = None
-    admin_token: str | None = None
-    edit_window: int = 900
-    sso_secret: str | None = None
-    sso_public_key: str | None = None
-    sso_audience: str | None = None
-    sso_issuer: str | None = None
-    banned_words: tuple[str, ...] = ()
-    suspect_words: tuple[str, ...] = ()
-    max_links: int = 2
-    toxicity_threshold: float = 0.9
-    toxicity_url: str | None = None
-    toxicity_api_key: str | None = None
-    toxicity_languages: tuple[str, ...] = ()
-    toxicity_timeout: int = 2
-    toxicity_fail_open: bool = True
-    campaign_window: int = 3600
-    campaign_authors: int = 3
-    report_threshold: int = 3
-    rate_posts_per_address: tuple[int, int] = (10, 60)
-    rate_posts_per_user: tuple[int, int] = (10, 60)
-    votes_per_address: int = 10
-    rate_votes_per_address: tuple[int, int] = (30, 60)
-    rate_logins: tuple[int, int] = (5, 900)
-    rate_logins_per_username: tuple[int, int] = (100, 900)
-    shutdown_timeout: int = 10
-    header_timeout: int = 10
-    max_connections: int = 1000
+    Each field declared with ``setting(...)`` is one setting: this class is the settings table
+    that ``SETTINGS``, the ``REJOINDER_<NAME>`` variables, the ``--<name>`` flags and the
+    table in docs/configuration.md (``settings_table``) are made from, in this order.
+    """
+
+    database_url: str = setting(
+        "sqlite:///./rejoinder.db",
+        "Where comments live: `sqlite:///path.db` or `postgresql://user@host:5432/db`.",
+        str,
+    )
+    read_database_url: str | None = setting(
+        None,
+        "Optional PostgreSQL read replica, `postgresql://user@replica:5432/db`, for building "
+        "the thread pages anonymous readers share. A page is built there only if the replica "
+        "has caught up with the thread's version on the primary; a replica that fails is left "
+        "alone for 30 seconds. See [scaling.md](scaling.md#several-processes-and-machines).",
+        _postgres_url,
+    )
+    redis_url: str | None = setting(
+        None,
+        "Optional Redis, `redis://host:6379/0`: live events and rate-limit counters shared by "
+        "every process. Without it, live events still reach every process through the "
+        "database, and rate limits are per process. "
+        "See [scaling.md](scaling.md#several-processes-and-machines).",
+        _optional,
+    )
+    public_url: str | None = setting(
+        None,
+        "The origin readers reach this server at, such as `https://comments.news.example`. "
+        "Canonical links and every link the server writes out use it; without it they follow "
+        "the request's `Host` header, which a client chooses, so set it in production.",
+        _public_url,
+    )
+    allowed_origins: tuple[str, ...] = setting(
+        (),
+        "Space-separated origins (`https://news.example`) allowed to embed the widget and "
+        "write cross-origin. The server's own origin is always allowed.",
+        _origins,
+    )
+    trusted_proxies: tuple[str, ...] = setting(
+        (),
+        "Space-separated addresses or networks (`10.0.0.0/8`) of reverse proxies whose "
+        "`X-Forwarded-For` and `X-Forwarded-Proto` are believed.",
+        _words,
+    )
+    secret: str | None = setting(
+        None,
+        "Signing key for edit tokens, reader tokens (and the voter cookie) and address hashes. "
+        "When unset, the key is read from `secret_file`, where the first run generates it. It "
+        "is never kept in the database: see [The signing key](#the-signing-key).",
+        _optional,
+        shown_default="(none: the key file)",
+    )
+    secret_file: str | None = setting(
+        None,
+        "File holding the signing key when `secret` is unset, created with mode 0600 on first "
+        "run. Ignored when `secret` is set.",
+        _optional,
+        shown_default="`<name>.key` beside a SQLite database file "
+        "(`./rejoinder.db` → `./rejoinder.key`), else `./rejoinder.key`",
+    )
+    admin_token: str | None = setting(
+        None,
+        "Bearer token for creating and editing articles through `/api/articles` "
+        "(`Authorization: Bearer TOKEN`). Unset, those writes are refused with 403; reading "
+        "stays open. Shown only as `(set)` by `rejoinder check`.",
+        _optional,
+    )
+    edit_window: int = setting(
+        900,
+        "How long an author may edit or delete their comment: seconds, or `30s`, `15m`, `1h`, "
+        "`2d`.",
+        parse_duration,
+        shown_default="`900` (15 minutes)",
+    )
+    sso_secret: str | None = setting(
+        None,
+        "Shared secret for publisher single sign-on tokens signed with HS256. "
+        "See [moderation.md](moderation.md#single-sign-on).",
+        _optional,
+    )
+    sso_public_key: str | None = setting(
+        None,
+        "The publisher's PEM public key, inline or as a file path, for SSO tokens signed with "
+        "RS256, ES256 or EdDSA.",
+        _key_text,
+    )
+    sso_audience: str | None = setting(
+        None, "When set, SSO tokens must carry this `aud` claim.", _optional
+    )
+    sso_issuer: str | None = setting(
+        None, "When set, SSO tokens must carry this `iss` claim.", _optional
+    )
+    banned_words: tuple[str, ...] = setting(
+        (),
+        "Comma-separated words or phrases that get a comment rejected (matched on word "
+        "boundaries, through leetspeak, look-alike letters and spacing tricks).",
+        _phrases,
+    )
+    suspect_words: tuple[str, ...] = setting(
+        (),
+        "Comma-separated words or phrases that send a comment to the moderation queue.",
+        _phrases,
+    )
+    max_links: int = setting(2, "Comments with more links than this wait in the queue.", int)
+    toxicity_threshold: float = setting(
+        0.9,
+        "Toxicity score (0 to 1) at or above which a comment waits in the queue.",
+        _fraction,
+    )
+    toxicity_url: str | None = setting(
+        None,
+        'A Perspective-style scoring API (`POST {"comment": {"text": …}}`, answer '
+        "`attributeScores.TOXICITY.summaryScore.value`) used instead of the built-in model.",
+        _optional,
+        shown_default="(none: the built-in offline model)",
+    )
+    toxicity_api_key: str | None = setting(
+        None,
+        "The `toxicity_url` API's key, sent as its `key` query parameter (Perspective's); "
+        "shown as `(set)` by `rejoinder check`.",
+        _optional,
+    )
+    toxicity_languages: tuple[str, ...] = setting(
+        (),
+        "Space-separated language codes (`en uk`) the `toxicity_url` API is told the comments "
+        "are in.",
+        _words,
+        shown_default="(none: the API detects them)",
+    )
+    toxicity_timeout: int = setting(
+        2, "Seconds to wait for the `toxicity_url` API.", parse_duration
+    )
+    toxicity_fail_open: bool = setting(
+        True,
+        "When the `toxicity_url` API fails or times out: `true` publishes the comment (noting "
+        "why), `false` queues it.",
+        _boolean,
+    )
+    campaign_window: int = setting(
+        3600,
+        "How far back near-identical comments from other names count towards a coordinated "
+        "campaign.",
+        parse_duration,
+        shown_default="`3600` (1 hour)",
+    )
+    campaign_authors: int = setting(
+        3,
+        "Distinct names posting near-identical text within the window that make a campaign: "
+        "all of its comments are queued and linked.",
+        _positive,
+    )
+    report_threshold: int = setting(
+        3,
+        "Reports that hide a comment until a moderator reviews it: from this many different "
+        "readers **and** this many different addresses.",
+        _positive,
+    )
+    votes_per_address: int = setting(
+        10,
+        "Votes one address (an IPv6 /64) may add to one comment, however many readers or "
+        "reader tokens it has.",
+        _positive,
+    )
+    rate_votes_per_address: tuple[int, int] = setting(
+        (30, 60),
+        "Votes one address may cast per period, on all comments together: COUNT/PERIOD, "
+        "like `30/1m`.",
+        parse_rate,
+    )
+    rate_posts_per_address: tuple[int, int] = setting(
+        (10, 60),
+        "Comments one client address may post per period (COUNT/PERIOD); beyond it, 429 with "
+        "`Retry-After`.",
+        parse_rate,
+    )
+    rate_posts_per_user: tuple[int, int] = setting(
+        (10, 60),
+        "Comments one signed-in user may post per period: COUNT/PERIOD.",
+        parse_rate,
+    )
+    rate_logins: tuple[int, int] = setting(
+        (5, 900),
+        "Admin sign-in attempts per address, and per address for one username, per period: "
+        "COUNT/PERIOD.",
+        parse_rate,
+    )
+    rate_logins_per_username: tuple[int, int] = setting(
+        (100, 900),
+        "Admin sign-in attempts for one username from all addresses together: COUNT/PERIOD. "
+        "Much higher than `rate_logins`, so that wrong passwords sent from other addresses "
+        "cannot lock a moderator out, while a guessing campaign spread over many addresses is "
+        "still capped.",
+        parse_rate,
+    )
+    shutdown_timeout: int = setting(
+        10,
+        "On SIGTERM, how long open requests and event streams may take to finish before they "
+        "are cut off: seconds, or `30s`, `1m`. The process exits at most 5 seconds after that. "
+        "See [operations.md](operations.md#shutdown-and-connections).",
+        _positive_duration,
+    )
+    header_timeout: int = setting(
+        10,
+        "How long a new connection may take to send a complete request head before it is "
+        "closed: seconds, or `30s`. Between requests on a kept-alive connection, uvicorn's "
+        "5-second keep-alive timeout applies the same way.",
+        _positive_duration,
+    )
+    max_connections: int = setting(
+        1000,
+        "Open connections one worker process holds; beyond it, new connections are answered "
+        "503 with `Retry-After: 1` and closed. Keep `workers × max_connections` below the "
+        "open-file limit (`ulimit -n`).",
+        _positive,
+    )
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -403,7 +432,9 @@ class Settings:
         config_file: str | Path | None = None,
         **overrides: Any,
     ) -> Settings:
-        """Resolve each setting from CLI overrides, else environment, else file, else default."""
+        """Resolve each setting from ``overrides`` (command-line flags, recorded as "flag"),
+        else the environment, else the TOML file, else its default. An override of ``None``
+        is a flag not given."""
         file_values: dict[str, Any] = {}
         config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
         if config_file:
@@ -417,22 +448,22 @@ class Settings:
                 raise ConfigError(f"unknown setting(s) in {config_file}: {', '.join(unknown)}")
         values: dict[str, Any] = {}
         sources: dict[str, str] = {}
-        for setting in SETTINGS:
-            if overrides.get(setting.name) is not None:
-                raw, source = overrides[setting.name], "option"
-            elif setting.env in environ:
-                raw, source = environ[setting.env], setting.env
-            elif setting.name in file_values:
-                raw, source = file_values[setting.name], str(config_file)
+        for entry in SETTINGS:
+            if overrides.get(entry.name) is not None:
+                raw, source, named = overrides[entry.name], "flag", entry.flag
+            elif entry.env in environ:
+                raw, source, named = environ[entry.env], entry.env, entry.env
+            elif entry.name in file_values:
+                raw, source, named = file_values[entry.name], str(config_file), entry.env
             else:
-                values[setting.name] = setting.default
-                sources[setting.name] = "default"
+                values[entry.name] = entry.default
+                sources[entry.name] = "default"
                 continue
             try:
-                values[setting.name] = setting.parse(raw)
+                values[entry.name] = entry.parse(raw)
             except (TypeError, ValueError) as exc:
-                raise ConfigError(f"{setting.env}: {exc}") from exc
-            sources[setting.name] = source
+                raise ConfigError(f"{named}: {exc}") from exc
+            sources[entry.name] = source
         if values["read_database_url"] and not str(values["database_url"]).startswith(
             ("postgresql://", "postgres://")
         ):
@@ -472,3 +503,40 @@ class Settings:
                 shown = str(value)
             rows.append((f.name, shown, self.sources.get(f.name, "default")))
         return rows
+
+
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(f.name, f.default, *f.metadata[_SETTING])
+    for f in fields(Settings)
+    if _SETTING in f.metadata
+)
+
+
+def settings_table() -> str:
+    """The markdown table of every setting, as docs/configuration.md holds it between
+    ``TABLE_BEGIN`` and ``TABLE_END`` (``scripts/make-settings-docs`` writes it there)."""
+    rows = [
+        "| setting | environment variable | default | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for entry in SETTINGS:
+        cells = (f"`{entry.name}`", f"`{entry.env}`", entry.default_text, entry.help)
+        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+TABLE_BEGIN = (
+    "<!-- The settings table is generated from src/rejoinder/config.py: edit the settings "
+    "there, then run scripts/make-settings-docs. -->"
+)
+TABLE_END = "<!-- End of the generated settings table. -->"
+
+
+def with_settings_table(document: str) -> str:
+    """``document`` (docs/configuration.md) with the text between its table markers replaced
+    by ``settings_table()``."""
+    before, begin, rest = document.partition(TABLE_BEGIN)
+    _, end, after = rest.partition(TABLE_END)
+    if not begin or not end:
+        raise ValueError(f"no {TABLE_BEGIN!r} … {TABLE_END!r} markers in the document")
+    return f"{before}{TABLE_BEGIN}\n{settings_table()}{TABLE_END}{after}"

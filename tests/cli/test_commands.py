@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 
+from rejoinder.config import SETTINGS
 from rejoinder.demo import reference_article
 from tests.cli.conftest import rejoinder
 
@@ -37,6 +38,33 @@ def test_check_prints_configuration_and_what_answers(env):
     assert "database: answers" in result.stdout and "schema up to date" in result.stdout
     assert "redis: not configured" in result.stdout
     assert "do-not-print-me" not in result.stdout
+
+
+def test_a_flag_wins_over_the_environment_and_check_says_so(env):
+    env["REJOINDER_EDIT_WINDOW"] = "10m"
+    result = rejoinder("check", "--edit-window", "5m", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"edit_window +300  \[flag\]", result.stdout)
+
+
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_help_lists_a_flag_for_every_setting(command, env):
+    result = rejoinder(command, "--help", env=env)
+    assert result.returncode == 0, result.stderr
+    missing = [s.flag for s in SETTINGS if f"{s.flag} VALUE" not in result.stdout]
+    assert missing == []
+    for flag in ("--host", "--port", "--config", "--no-access-log"):
+        assert flag in result.stdout
+
+
+def test_a_served_flag_wins_over_the_environment(start_server, env):
+    env["REJOINDER_MAX_LINKS"] = "5"
+    server = start_server("serve", "--max-links", "0")
+    created = httpx.post(
+        f"{server.url}/api/comments",
+        json={"thread": "flags", "author_name": "Reader", "body": "See https://a.example/1"},
+    ).json()
+    assert created["status"] == "pending"  # one link is more than the flag's 0, not the env's 5
 
 
 def test_check_fails_when_the_database_or_redis_does_not_answer(env):

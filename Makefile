@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CODE   := $(wildcard src tests benchmarks)
+JS     := src/rejoinder/static
 
 .PHONY: demo test fuzz install install-test services browser-deps lint format bench clean
 
@@ -32,6 +33,7 @@ test: install-test services browser-deps
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/mypy src/rejoinder/domain
+	bash scripts/biome ci --error-on-warnings $(JS)
 	$(BIN)/python -m pytest
 
 ## Fuzz the whole HTTP API for longer than `make test` does: FUZZ_SECONDS per database
@@ -47,14 +49,18 @@ browser-deps:
 services:
 	@bash scripts/ensure-services
 
+## Check the Python with ruff and mypy, the JavaScript with Biome (npm, installed on first use)
 lint:
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/mypy src/rejoinder/domain
+	bash scripts/biome ci --error-on-warnings $(JS)
 
+## Format the Python with ruff and the JavaScript with Biome, applying their safe fixes
 format:
 	$(BIN)/ruff format $(CODE)
 	$(BIN)/ruff check --fix $(CODE)
+	bash scripts/biome check --write $(JS)
 
 ## Benchmarks against Isso (see benchmarks/README.md)
 bench: install-test

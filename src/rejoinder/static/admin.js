@@ -7,10 +7,14 @@ const KEYS = { a: "approve", r: "reject", s: ["spoiler", "unspoiler"], f: ["feat
 
 function say(text) {
   announcer.textContent = "";
-  requestAnimationFrame(() => { announcer.textContent = text; });
+  requestAnimationFrame(() => {
+    announcer.textContent = text;
+  });
 }
 
-function allItems() { return items ? [...items.querySelectorAll(".item")] : []; }
+function allItems() {
+  return items ? [...items.querySelectorAll(".item")] : [];
+}
 
 function current() {
   return items && (items.querySelector(".item.current") || null);
@@ -53,17 +57,20 @@ function drop(item) {
   const successor = item.nextElementSibling || item.previousElementSibling;
   const wasCurrent = item.classList.contains("current");
   item.remove();
-  if (wasCurrent || !current()) select(successor && successor.isConnected ? successor : allItems()[0] || null);
+  if (wasCurrent || !current()) select(successor?.isConnected ? successor : allItems()[0] || null);
   emptyCheck();
 }
 
 async function replaceItem(id) {
   const response = await fetch(`/admin/items/${id}?queue=${encodeURIComponent(queue)}`);
   const old = document.getElementById(`item-${id}`);
-  if (response.status === 204) { if (old) drop(old); return null; }
+  if (response.status === 204) {
+    if (old) drop(old);
+    return null;
+  }
   if (!response.ok) return null;
   const holder = document.createElement("div");
-  holder.innerHTML = await response.text();  // server-rendered, escaped by Jinja
+  holder.innerHTML = await response.text(); // server-rendered, escaped by Jinja
   const fresh = holder.firstElementChild;
   if (old) {
     if (old.classList.contains("current")) fresh.classList.add("current");
@@ -91,7 +98,10 @@ async function act(item, action, extra) {
   });
   item.removeAttribute("aria-busy");
   const answer = await response.json().catch(() => ({}));
-  if (!response.ok) { say((answer.error && answer.error.message) || "That did not work."); return; }
+  if (!response.ok) {
+    say(answer.error?.message || "That did not work.");
+    return;
+  }
   if (answer.leaves_queue) {
     drop(item);
   } else {
@@ -104,7 +114,7 @@ async function act(item, action, extra) {
 
 function onSubmit(event) {
   const form = event.target;
-  if (!form.matches || !form.matches("form.actions")) return;
+  if (!form.matches?.("form.actions")) return;
   const button = event.submitter;
   if (!button || button.value === "edit") return;
   event.preventDefault();
@@ -115,11 +125,19 @@ function onSubmit(event) {
 function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
-  if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+  if (target.closest?.("input, textarea, select, [contenteditable]")) return;
   const key = event.key;
-  if (key === "j") { move(1); event.preventDefault(); return; }
-  if (key === "k") { move(-1); event.preventDefault(); return; }
-  const item = current() || (target.closest && target.closest(".item"));
+  if (key === "j") {
+    move(1);
+    event.preventDefault();
+    return;
+  }
+  if (key === "k") {
+    move(-1);
+    event.preventDefault();
+    return;
+  }
+  const item = current() || target.closest?.(".item");
   if (!item) return;
   if (key === "x") {
     const box = item.querySelector('input[name="ids"]');

@@ -68,7 +68,7 @@ export class Api {
     if (response.status === 204) return null;
     const data = await response.json().catch(() => null);
     if (!response.ok) {
-      const error = (data && data.error) || {};
+      const error = data?.error || {};
       throw new ApiError(response.status, error.code || "http_error", error.message || null, error.field || null);
     }
     return data;
@@ -97,7 +97,10 @@ export class Api {
 
   // Without an edit token (another browser, storage cleared) the reader's identity proves authorship.
   edit(id, token, body, spoiler) {
-    return this.request("PATCH", `/api/comments/${id}`, { body: { body, spoiler }, headers: token ? { "X-Edit-Token": token } : {} });
+    return this.request("PATCH", `/api/comments/${id}`, {
+      body: { body, spoiler },
+      headers: token ? { "X-Edit-Token": token } : {},
+    });
   }
 
   remove(id, token) {

@@ -40,7 +40,10 @@ function badges(author, t, featured) {
   const found = [];
   if (featured) found.push(h("span", { class: "badge pick", text: t("pick") }));
   if (author.guest) found.push(h("span", { class: "badge guest", text: t("guest") }));
-  if (author.badge) found.push(h("span", { class: "badge staff", text: author.badge === "staff" ? t("staff") : author.badge }));
+  if (author.badge) {
+    const label = author.badge === "staff" ? t("staff") : author.badge;
+    found.push(h("span", { class: "badge staff", text: label }));
+  }
   return found;
 }
 
@@ -103,10 +106,40 @@ export function commentItem(comment, view, depth = 0) {
           { class: "actions" },
           voteButton("up", comment, view),
           voteButton("down", comment, view),
-          view.closed ? null : h("button", { type: "button", class: "link reply", "aria-expanded": "false", text: t("reply"), onclick: (event) => view.openReply(comment, event.currentTarget) }),
-          view.canEdit(comment.id) ? h("button", { type: "button", class: "link edit", text: t("edit"), onclick: () => view.openEdit(comment, item) }) : null,
-          view.canEdit(comment.id) ? h("button", { type: "button", class: "link delete", text: t("delete"), onclick: () => view.remove(comment, item) }) : null,
-          view.isMine(comment.id) ? null : h("button", { type: "button", class: "link report", "aria-expanded": "false", text: t("report"), onclick: (event) => reportForm(comment, view, item, event.currentTarget) }),
+          view.closed
+            ? null
+            : h("button", {
+                type: "button",
+                class: "link reply",
+                "aria-expanded": "false",
+                text: t("reply"),
+                onclick: (event) => view.openReply(comment, event.currentTarget),
+              }),
+          view.canEdit(comment.id)
+            ? h("button", {
+                type: "button",
+                class: "link edit",
+                text: t("edit"),
+                onclick: () => view.openEdit(comment, item),
+              })
+            : null,
+          view.canEdit(comment.id)
+            ? h("button", {
+                type: "button",
+                class: "link delete",
+                text: t("delete"),
+                onclick: () => view.remove(comment, item),
+              })
+            : null,
+          view.isMine(comment.id)
+            ? null
+            : h("button", {
+                type: "button",
+                class: "link report",
+                "aria-expanded": "false",
+                text: t("report"),
+                onclick: (event) => reportForm(comment, view, item, event.currentTarget),
+              }),
         ),
         h("div", { class: "reply-slot" }),
       ),
@@ -143,7 +176,13 @@ export function commentItem(comment, view, depth = 0) {
   return item;
 }
 
-const REASONS = [["spam", "spam"], ["abuse", "abuse"], ["off_topic", "off_topic"], ["misinformation", "misinformation"], ["spoiler", "spoilerReason"]];
+const REASONS = [
+  ["spam", "spam"],
+  ["abuse", "abuse"],
+  ["off_topic", "off_topic"],
+  ["misinformation", "misinformation"],
+  ["spoiler", "spoilerReason"],
+];
 
 function reportForm(comment, view, item, button) {
   const slot = item.querySelector(":scope > article .reply-slot");
@@ -163,7 +202,12 @@ function reportForm(comment, view, item, button) {
       {},
       h("legend", { text: t("reportTitle") }),
       REASONS.map(([value, label], index) =>
-        h("label", { class: "check" }, h("input", { type: "radio", name, value, checked: index === 0 }), ` ${t(label)}`),
+        h(
+          "label",
+          { class: "check" },
+          h("input", { type: "radio", name, value, checked: index === 0 }),
+          ` ${t(label)}`,
+        ),
       ),
     ),
     h("div", { class: "form-actions" }, h("button", { type: "submit", class: "primary", text: t("send") })),
@@ -221,7 +265,7 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
       "div",
       { class: "form-actions" },
       h("label", { class: "check", for: spoiler.id }, spoiler, ` ${t("markSpoiler")}`),
-      parent ? h("button", { type: "button", class: "link", text: t("cancel"), onclick: () => onDone && onDone(null) }) : null,
+      parent ? h("button", { type: "button", class: "link", text: t("cancel"), onclick: () => onDone?.(null) }) : null,
       submit,
     ),
     status,

@@ -32,7 +32,7 @@ demo: install
 test: install-test services browser-deps
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
-	$(BIN)/mypy src/rejoinder/domain
+	$(BIN)/mypy
 	bash scripts/biome ci --error-on-warnings $(JS)
 	$(BIN)/python -m pytest
 
@@ -53,7 +53,7 @@ services:
 lint:
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
-	$(BIN)/mypy src/rejoinder/domain
+	$(BIN)/mypy
 	bash scripts/biome ci --error-on-warnings $(JS)
 
 ## Format the Python with ruff and the JavaScript with Biome, applying their safe fixes

@@ -39,6 +39,18 @@ def from_address(address: str) -> dict[str, str]:
     return {"X-Forwarded-For": address}
 
 
+def report_from(
+    client: TestClient, comment_id: int, address: str, reason: str = "abuse"
+) -> Response:
+    """A report from another reader's browser (no cookies) at ``address``."""
+    client.cookies.clear()
+    return client.post(
+        f"/api/comments/{comment_id}/reports",
+        json={"reason": reason},
+        headers=from_address(address),
+    )
+
+
 def ids(comments: list[dict]) -> list[int]:
     return [comment["id"] for comment in comments]
 

@@ -4,8 +4,9 @@ Left to its defaults, uvicorn waits without limit on SIGTERM for every open resp
 stream never ends by itself), arms its idle timer only after a first response (so a socket that
 never sends a request is held for ever), and with ``--workers`` its parent keeps the listening
 socket open after the workers have closed theirs, so the kernel goes on accepting connections
-that nobody answers. The classes here change exactly those three things; see
-docs/operations.md, "Shutdown and connections".
+that nobody answers. The classes here change exactly those three things, cap request heads
+and connections, and answer a request the shutdown cuts off (``CutOffAtShutdown``) with a 503
+instead of a logged traceback; see docs/operations.md, "Shutdown and connections".
 """
 
 from __future__ import annotations

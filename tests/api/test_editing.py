@@ -9,10 +9,10 @@ from tests.conftest import BASE_URL
 from tests.support import (
     add_moderator,
     assert_error,
-    from_address,
     moderate,
     page,
     posted,
+    report_from,
     sign_in,
 )
 
@@ -177,11 +177,6 @@ def test_an_edited_approved_comment_can_be_hidden_by_reports_again(make_client, 
     assert moderate(client, csrf, comment_id, "approve").status_code == 303
     assert edit(client, created, "Something else entirely.").status_code == 200
     for n in range(2):
-        client.cookies.clear()
-        response = client.post(
-            f"/api/comments/{comment_id}/reports",
-            json={"reason": "abuse"},
-            headers=from_address(f"198.51.100.{n + 1}"),
-        )
+        response = report_from(client, comment_id, f"198.51.100.{n + 1}")
         assert response.status_code == 201
     assert peek.scalar("SELECT status FROM comments") == "pending"

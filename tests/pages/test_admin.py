@@ -11,10 +11,10 @@ from tests.support import (
     MODERATOR_PASSWORD,
     add_moderator,
     form_token,
-    from_address,
     moderate,
     page,
     posted,
+    report_from,
     sign_in,
 )
 
@@ -285,12 +285,7 @@ def test_the_queue_reads_parents_and_reports_for_the_whole_page_at_once(client, 
         for k in range(n):
             client.cookies.clear()
             reply = posted(client, f"Reply number {k}.", parent_id=parent)["comment"]["id"]
-            client.cookies.clear()
-            answer = client.post(
-                f"/api/comments/{reply}/reports",
-                json={"reason": "spam"},
-                headers=from_address(f"198.51.100.{k + 1}"),
-            )
+            answer = report_from(client, reply, f"198.51.100.{k + 1}", "spam")
             assert answer.status_code == 201
 
     reply_and_report(5)

@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from rejoinder.app import make_scorer
 from rejoinder.config import Settings
 from rejoinder.scoring import HttpScorer, LocalModelScorer, Score, toxicity_verdict
+from rejoinder.service.services import make_scorer
 
 ABUSIVE = "You are a fucking idiot, shut up you stupid piece of shit."
 KIND = "Thanks for the explainer, the transcript was useful."

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from rejoinder import secret_key
 from rejoinder.config import Settings
 from rejoinder.secret_key import SecretKeyError, key_file, load_secret, write_key_file
+from rejoinder.service.signing import Signer
 from rejoinder.store.database import Database
-from rejoinder.web.security import Signer
 from tests.conftest import Peek, run
 
 STORED_SECRET = "SELECT count(*) FROM meta WHERE key = 'secret'"

@@ -20,7 +20,7 @@ import redis.exceptions
 from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from rejoinder.web.errors import fault_of
+from rejoinder.service.faults import fault_of
 from tests.support import post
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rejoinder.domain.addresses import address_group
-from rejoinder.web.security import Signer
+from rejoinder.service.signing import Signer
 
 
 @pytest.mark.parametrize(

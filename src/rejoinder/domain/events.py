@@ -53,6 +53,9 @@ class QueueChanged(msgspec.Struct, tag="queue_changed", tag_field="type", kw_onl
     reason: str
 
 
+Event = ThreadEvent | QueueChanged
+
+
 def channel_for(thread_key: str) -> str:
     """A channel name safe for every broker, whatever characters the thread key has."""
     return "thread:" + hashlib.sha256(thread_key.encode()).hexdigest()[:32]

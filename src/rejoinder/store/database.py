@@ -86,7 +86,7 @@ class Database:
         # Called after each commit: on PostgreSQL with the threads it changed and their new
         # versions (thread 0: every thread of a site), as store/threads.py notes them, for
         # store/changes.py; on SQLite with none (its change follower reads the versions
-        # itself). web/errors.Outages hears of every commit to end an outage.
+        # itself). service/faults.Outages hears of every commit to end an outage.
         self.after_commit: list[Callable[[dict[int, int]], None]] = []
         self._checkpointer: Checkpointer | None = None
         self._sqlite_writes: SqliteWrites | None = None

@@ -22,10 +22,10 @@ from litestar.di import NamedDependency, Provide
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.identity import MODERATING_ROLES
 from rejoinder.domain.passwords import hash_password, needs_rehash, verify_password
+from rejoinder.service.limits import enforce
 from rejoinder.store import users as user_store
 from rejoinder.store.users import User
 from rejoinder.web.context import services
-from rejoinder.web.ratelimit import enforce
 from rejoinder.web.security import client_address, is_secure, own_origin
 
 SESSION_COOKIE = "rj_admin"

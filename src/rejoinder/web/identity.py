@@ -17,10 +17,9 @@ from litestar import Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 
-from rejoinder.config import Settings
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.identity import Identity, IdentityKind, Viewer
-from rejoinder.domain.sso import SsoConfig, SsoUser, verify_sso_token
+from rejoinder.domain.sso import SsoUser, verify_sso_token
 from rejoinder.store.authors import find_author
 from rejoinder.store.database import Connection
 from rejoinder.web.context import services
@@ -34,15 +33,6 @@ from rejoinder.web.security import (
 
 _RESOLVED = "rejoinder.identity"
 _READING = "rejoinder.reading_identity"
-
-
-def sso_config(settings: Settings) -> SsoConfig:
-    return SsoConfig(
-        secret=settings.sso_secret,
-        public_key=settings.sso_public_key,
-        audience=settings.sso_audience,
-        issuer=settings.sso_issuer,
-    )
 
 
 def bearer_token(connection: ASGIConnection) -> str | None:

@@ -59,22 +59,6 @@ class ThreadPage(msgspec.Struct):
     featured: list[Comment] = []
 
 
-class CreatedComment(msgspec.Struct):
-    comment: Comment
-    edit_token: str
-    # Until when the edit token works, so the widget can offer Edit and Delete only then.
-    editable_until: datetime
-    # "visible", or "pending" while it waits for a moderator, or "rejected".
-    status: str = "visible"
-    notice: str | None = None
-
-
-class EditedComment(msgspec.Struct):
-    comment: Comment
-    status: str = "visible"
-    notice: str | None = None
-
-
 class Counts(msgspec.Struct):
     counts: dict[str, int]
 

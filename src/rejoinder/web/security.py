@@ -1,23 +1,18 @@
-"""Who is asking, from where, and with what right: origins, client addresses, signed tokens.
+"""Who is asking, from where, and with what right: origins and client addresses.
 
 Writes are accepted only as JSON and only from the server's own origin or an origin the
-publisher listed, which together stop cross-site form posts. Edit tokens and reader tokens
-are HMAC-signed with the instance secret, so the server keeps no session table for guests.
+publisher listed, which together stop cross-site form posts. The tokens readers carry are
+made and checked in ``service/signing.py``.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 from ipaddress import ip_address, ip_network
 
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from rejoinder.domain.addresses import address_group
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.web.bodies import check_strict_body
 from rejoinder.web.context import services
@@ -28,57 +23,6 @@ READER_HEADER = "X-Rejoinder-Reader"
 VOTER_COOKIE = "rj_voter"
 VOTER_COOKIE_MAX_AGE = 2 * 365 * 24 * 3600
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-
-
-class Signer:
-    """HMAC-SHA256 with one secret, a distinct purpose per kind of token."""
-
-    def __init__(self, secret: str) -> None:
-        self._key = hashlib.sha256(secret.encode("utf-8")).digest()
-
-    def sign(self, purpose: str, value: str) -> str:
-        digest = hmac.new(self._key, f"{purpose}:{value}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-    def verify(self, purpose: str, value: str, signature: str) -> bool:
-        return hmac.compare_digest(self.sign(purpose, value), signature)
-
-    def edit_token(self, comment_id: int, edit_key: str | None = None) -> str:
-        """The token that lets a comment's author change it: the id and the comment's stored
-        random key, signed. Comments from before edit keys (``edit_key`` None) sign the id
-        alone."""
-        return self.sign("edit", _edited(comment_id, edit_key))
-
-    def verify_edit_token(self, comment_id: int, edit_key: str | None, token: str) -> bool:
-        return bool(token) and self.verify("edit", _edited(comment_id, edit_key), token)
-
-    @staticmethod
-    def new_edit_key() -> str:
-        return secrets.token_hex(16)
-
-    def address_hash(self, address: str) -> str:
-        """A keyed hash of a client address: enough to match repeat visitors, not to reveal them.
-
-        An IPv6 client is hashed by its /64 (``address_group``), the block one subscriber holds.
-        """
-        return self.sign("address", address_group(address))[:32]
-
-    def new_reader_token(self) -> tuple[str, str]:
-        """A fresh (reader key, token) pair for a reader who has none: a random id and its
-        signature, nothing personal. The token is also the same-site cookie's value (the
-        purpose stays "voter", so cookies issued before reader tokens remain valid)."""
-        key = secrets.token_urlsafe(18)
-        return key, f"{key}.{self.sign('voter', key)}"
-
-    def reader_from_token(self, token: str | None) -> str | None:
-        if not token or "." not in token:
-            return None
-        key, _, signature = token.partition(".")
-        return key if key and self.verify("voter", key, signature) else None
-
-
-def _edited(comment_id: int, edit_key: str | None) -> str:
-    return str(comment_id) if edit_key is None else f"{comment_id}:{edit_key}"
 
 
 def _is_trusted(host: str | None, trusted: tuple[str, ...]) -> bool:

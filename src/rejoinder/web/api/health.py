@@ -15,10 +15,7 @@ from litestar import Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import delete, insert, text
 
-from rejoinder.store.schema import meta
-from rejoinder.store.sqlite import free_bytes
-from rejoinder.web.context import services
-from rejoinder.web.errors import (
+from rejoinder.service.faults import (
     DATABASE_FAULTS,
     READ_TELLS,
     REDIS_UNAVAILABLE,
@@ -26,8 +23,11 @@ from rejoinder.web.errors import (
     WRITE_TELLS,
     fault_named,
     fault_of,
-    outages,
 )
+from rejoinder.store.schema import meta
+from rejoinder.store.sqlite import free_bytes
+from rejoinder.web.context import services
+from rejoinder.web.errors import outages
 from rejoinder.web.schemas import Health
 
 _PROBE = "health_probe"  # the one meta row the write probe rewrites

@@ -8,7 +8,7 @@ reader gets nothing: an address alone is shared by too many people to hand out t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -17,26 +17,17 @@ from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from rejoinder.domain.comments import check_thread_key
-from rejoinder.domain.events import CommentHidden
 from rejoinder.domain.identity import IdentityKind
-from rejoinder.store import privacy
-from rejoinder.store import threads as thread_store
-from rejoinder.store.authors import find_author, reader_thread
+from rejoinder.service import privacy
 from rejoinder.web.api.refusals import refusals
 from rejoinder.web.context import services
 from rejoinder.web.identity import identify, reading_identity
-from rejoinder.web.live import forget_events, publish
 from rejoinder.web.security import READER_HEADER, VOTER_COOKIE, guard_write
 
 
 @get("/api/me/data", summary="Download everything stored about you (JSON)", responses=refusals(401))
 async def my_data(request: Request) -> Response[Any]:
-    app = services(request)
-    async with app.db.read() as connection:
-        author = await find_author(connection, identify(request))
-        data = await privacy.author_data(
-            connection, user_id=author.user_id, voter_id=author.voter_id
-        )
+    data = await privacy.author_data(services(request), identify(request))
     return Response(
         msgspec.json.encode(data),
         media_type="application/json",
@@ -60,26 +51,9 @@ class Erased(msgspec.Struct):
 )
 async def erase_me(request: Request) -> Erased:
     app = services(request)
-    now = app.clock()
-    async with app.db.write() as connection:
-        author = await find_author(connection, identify(request))
-        removed = await privacy.erase_author(
-            connection, user_id=author.user_id, voter_id=author.voter_id, now=now
-        )
-        events = []
-        for comment_id, thread_id in removed:
-            events.append(
-                CommentHidden(
-                    thread=await thread_store.thread_key(connection, thread_id),
-                    id=comment_id,
-                    comment_count=await thread_store.visible_count(connection, thread_id),
-                )
-            )
-    if removed:
-        await forget_events(request)
-    for event in events:
-        publish(request, event)
-    return Erased(len(removed))
+    done = await privacy.erase(app, identify(request))
+    app.publish(done.events)
+    return Erased(done.result)
 
 
 class OwnComment(msgspec.Struct):
@@ -106,19 +80,11 @@ async def my_thread(
     thread: Annotated[str, QueryParameter(description="Article id or canonical URL")],
 ) -> Response[MyThread]:
     key = check_thread_key(thread)
-    app = services(request)
-    now = app.clock()
-    window = timedelta(seconds=app.settings.edit_window)
-    mine = MyThread({}, [])
-    async with app.db.read() as connection:
-        found = await thread_store.find_thread(connection, key)
-        author = await find_author(connection, reading_identity(request))
-        if found is not None:
-            part = await reader_thread(connection, found.id, author, now - window)
-            mine = MyThread(
-                {str(comment_id): value for comment_id, value in part.votes.items()},
-                [OwnComment(comment_id, at + window) for comment_id, at in part.own],
-            )
+    part = await privacy.reader_part(services(request), reading_identity(request), key)
+    mine = MyThread(
+        {str(comment_id): value for comment_id, value in part.votes.items()},
+        [OwnComment(comment_id, until) for comment_id, until in part.own],
+    )
     return Response(mine, headers={"Cache-Control": "private, no-store"})
 
 

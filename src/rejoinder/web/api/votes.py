@@ -1,9 +1,5 @@
-"""``/api/comments/{id}/vote``: one up or down vote per reader per comment.
-
-A reader's vote counts once, whatever they press; an address, however many reader tokens it
-mints, adds at most ``votes_per_address`` votes to one comment and casts at most
-``rate_votes_per_address`` a period, so no single client decides the "Best" order.
-"""
+"""``/api/comments/{id}/vote``: one up or down vote per reader per comment (the rules that
+keep one client from deciding the order are in ``service/voting.py``)."""
 
 from __future__ import annotations
 
@@ -11,15 +7,11 @@ from litestar import Request, Response, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from rejoinder.domain.errors import Problem, RejoinderError
-from rejoinder.domain.models import Status, Votes
-from rejoinder.store.authors import writer_for
-from rejoinder.store.comments import get_comment
-from rejoinder.store.votes import cast_vote
+from rejoinder.domain.models import Votes
+from rejoinder.service import voting
 from rejoinder.web.api.refusals import refusals
 from rejoinder.web.context import services
 from rejoinder.web.identity import hand_back, writer_identity
-from rejoinder.web.ratelimit import enforce
 from rejoinder.web.schemas import VoteRequest
 from rejoinder.web.security import guard_write
 
@@ -36,29 +28,6 @@ from rejoinder.web.security import guard_write
 async def vote(
     request: Request, comment_id: FromPath[int], data: JSONBody[VoteRequest]
 ) -> Response[Votes]:
-    app = services(request)
-    now = app.clock()
     identity = writer_identity(request)
-    await enforce(
-        app.counter,
-        f"vote:address:{identity.address_hash}",
-        app.settings.rate_votes_per_address,
-        "votes",
-    )
-    async with app.db.write() as connection:
-        comment = await get_comment(connection, comment_id)
-        if comment is None or comment.status is not Status.VISIBLE:
-            raise RejoinderError(
-                Problem.NOT_FOUND, "not_found", f"There is no comment {comment_id}."
-            )
-        writer = await writer_for(connection, identity, now)
-        tallies = await cast_vote(
-            connection,
-            comment_id,
-            writer.voter_id,
-            data.value,
-            now,
-            address_hash=identity.address_hash,
-            address_cap=app.settings.votes_per_address,
-        )
+    tallies = await voting.vote(services(request), identity, comment_id, data.value)
     return hand_back(Response(tallies), request, identity)

@@ -19,6 +19,7 @@ from rejoinder.domain.errors import RejoinderError, invalid
 from rejoinder.domain.events import MODERATION_CHANNEL
 from rejoinder.domain.models import Status
 from rejoinder.domain.moderation.pipeline import decode_findings
+from rejoinder.service.moderating import MAX_BAN_DAYS, Action, BanRequest, apply
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store import reports as report_store
 from rejoinder.store.moderation import Queue, QueueItem
@@ -33,7 +34,6 @@ from rejoinder.web.admin_session import (
 from rejoinder.web.context import services
 from rejoinder.web.errors import STATUS_FOR, error_response
 from rejoinder.web.live import channel_stream
-from rejoinder.web.moderator_actions import Action, apply, parse_action, parse_ban
 from rejoinder.web.pages.render import page, render_fragment
 
 PER_PAGE = 50
@@ -101,6 +101,29 @@ async def _details(connection: Any, items: list[QueueItem]) -> dict[int, dict[st
             "reports": reports.get(comment.id, []),
         }
     return details
+
+
+def parse_action(value: str | None) -> Action:
+    try:
+        return Action(value or "")
+    except ValueError:
+        raise invalid("unknown_action", f"There is no action {value!r}.", "action") from None
+
+
+def parse_ban(form: Any) -> BanRequest:
+    by = form.get("ban_by") or "author"
+    if by not in ("author", "email", "address"):
+        raise invalid("invalid_ban", "Ban by author, email or address.", "ban_by")
+    try:
+        days = int(form.get("days") or 0)
+    except ValueError:
+        raise invalid("invalid_days", "Days must be a whole number.", "days") from None
+    if not 0 <= days <= MAX_BAN_DAYS:
+        raise invalid("invalid_days", f"Days must be between 0 and {MAX_BAN_DAYS}.", "days")
+    reason = (form.get("reason") or "").strip() or None
+    if reason and len(reason) > 500:
+        raise invalid("too_long", "A ban reason can be at most 500 characters.", "reason")
+    return BanRequest(by, days, reason)
 
 
 @get("/admin", include_in_schema=False, dependencies=SIGNED_IN)
@@ -222,7 +245,12 @@ async def act_on_comment(
         form = await checked_form(request, session)
         action = parse_action(form.get("action"))
         ban = parse_ban(form) if action in (Action.BAN, Action.SHADOWBAN) else None
-        changed = await apply(request, session, comment_id, action, body=form.get("body"), ban=ban)
+        app = services(request)
+        done = await apply(
+            app, session.user.label, comment_id, action, body=form.get("body"), ban=ban
+        )
+        app.publish(done.events)
+        changed = done.result
     except RejoinderError as error:
         return error_page(request, session, error)
     if wants_json(request):
@@ -250,8 +278,9 @@ async def bulk_action(request: Request, session: SignedIn) -> Response:
                 "bulk_not_allowed", "Bulk actions are approve, reject, spoiler and unspoiler."
             )
         ids = [int(value) for value in form.getall("ids", []) if str(value).isdigit()]
+        app = services(request)
         for comment_id in ids:
-            await apply(request, session, comment_id, action)
+            app.publish((await apply(app, session.user.label, comment_id, action)).events)
     except RejoinderError as error:
         return error_page(request, session, error)
     if wants_json(request):

@@ -64,7 +64,7 @@ class RedisCounter:
     TIMEOUT_SECONDS = 0.5
 
     def __init__(self, url: str) -> None:
-        from rejoinder.web.event_log import fail_fast_redis
+        from rejoinder.service.event_log import fail_fast_redis
 
         self._redis = fail_fast_redis(url, timeout=self.TIMEOUT_SECONDS)
         self._fallback = MemoryCounter()

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from rejoinder.web.event_log import MemoryEventLog, RedisEventLog
+from rejoinder.service.event_log import MemoryEventLog, RedisEventLog
 from tests.conftest import REDIS_URL, redis_answers
 
 
@@ -44,9 +44,9 @@ def test_the_redis_log_replays_and_forgets():
 def test_after_an_erasure_the_database_log_numbers_on_from_where_it_was(database_url):
     """Issue 13: erasing one guest emptied the log, SQLite numbered from 1 again, and every
     process's follower (which reads ids above the last it saw) heard nothing more."""
+    from rejoinder.service.event_log import RESYNC_EVENT, DatabaseEventLog
     from rejoinder.store import live_events
     from rejoinder.store.database import Database
-    from rejoinder.web.event_log import RESYNC_EVENT, DatabaseEventLog
 
     async def scenario() -> tuple[int, list[int], object]:
         database = Database(database_url)

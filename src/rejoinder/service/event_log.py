@@ -17,14 +17,13 @@ import logging
 import re
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from rejoinder.service.faults import log_failure
 from rejoinder.store import live_events
 from rejoinder.store.changes import ChangeWatch
 from rejoinder.store.database import Database
-from rejoinder.web.context import utc_now
-from rejoinder.web.errors import log_failure
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -158,7 +157,7 @@ class DatabaseEventLog:
         self._appended = 0
 
     async def append_all(self, events: Sequence[tuple[str, bytes]]) -> list[str]:
-        now = utc_now()
+        now = datetime.now(UTC)
         async with self._database.write() as connection:
             ids = await live_events.append(connection, events, now)
             self._appended += len(events)

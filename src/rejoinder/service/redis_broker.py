@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator, Iterable
 from litestar.channels.backends.base import ChannelsBackend
 from redis.exceptions import RedisError
 
-from rejoinder.web.event_log import RESYNC, fail_fast_redis
+from rejoinder.service.event_log import RESYNC, fail_fast_redis
 
 log = logging.getLogger("rejoinder")
 

@@ -25,13 +25,13 @@ from rejoinder.domain.moderation.pipeline import (
     word_findings,
 )
 from rejoinder.scoring import toxicity_verdict
+from rejoinder.service.services import Services
 from rejoinder.store import bans as ban_store
 from rejoinder.store import campaigns as campaign_store
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store.campaigns import Candidate
 from rejoinder.store.database import Connection
 from rejoinder.store.threads import ThreadRow
-from rejoinder.web.context import Services
 
 
 class Prescreen(msgspec.Struct, frozen=True):

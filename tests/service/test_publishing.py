@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from rejoinder.web.event_log import RESYNC, MemoryEventLog
-from rejoinder.web.live import RESYNC_EVENT, SUBSCRIBER_BACKLOG, Publisher, ReaderQueue
+from rejoinder.service.event_log import RESYNC, RESYNC_EVENT, MemoryEventLog
+from rejoinder.service.publishing import Publisher
+from rejoinder.web.live import SUBSCRIBER_BACKLOG, ReaderQueue
 
 
 class Broker:
@@ -41,7 +42,7 @@ class FailingLog(MemoryEventLog):
 def test_an_event_whose_append_fails_briefly_is_logged_on_retry():
     async def scenario() -> None:
         broker, log = Broker(), FailingLog(failures=2)
-        publisher = Publisher(broker, log)  # type: ignore[arg-type]
+        publisher = Publisher(broker.publish, log)
         publisher.start()
         publisher.send("thread:a", b'{"type":"comment_created"}')
         await broker.until(lambda: broker.sent)
@@ -54,7 +55,7 @@ def test_an_event_whose_append_fails_briefly_is_logged_on_retry():
 def test_an_event_that_cannot_be_logged_is_announced_and_later_marked_for_resync():
     async def scenario() -> None:
         broker, log = Broker(), FailingLog(failures=4)
-        publisher = Publisher(broker, log)  # type: ignore[arg-type]
+        publisher = Publisher(broker.publish, log)
         publisher.start()
         publisher.send("thread:a", b'{"type":"comment_created"}')
         await broker.until(lambda: len(broker.sent) == 2)

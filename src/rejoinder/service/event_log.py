@@ -122,13 +122,19 @@ class RedisEventLog:
         if not _REDIS_ID.match(last_id):
             return None
         key = self._key(channel)
-        oldest = await self._redis.xrange(key, "-", "+", count=1)
+        # redis-py types stream entries loosely (bytes, str or None); with the default
+        # decode_responses=False they are (bytes id, {bytes: bytes}), read as such here.
+        oldest: list[tuple[bytes, dict[bytes, bytes]]] = await self._redis.xrange(
+            key, "-", "+", count=1
+        )  # type: ignore[assignment]
         if not oldest:
             return None
         first_id = oldest[0][0].decode()
         if _order(last_id) < _order(first_id) and _order(last_id) != _before(first_id):
             return None
-        entries = await self._redis.xrange(key, f"({last_id}", "+", count=KEEP_PER_CHANNEL)
+        entries: list[tuple[bytes, dict[bytes, bytes]]] = await self._redis.xrange(
+            key, f"({last_id}", "+", count=KEEP_PER_CHANNEL
+        )  # type: ignore[assignment]
         return [(entry_id.decode(), fields[b"d"]) for entry_id, fields in entries]
 
     async def forget_all(self) -> None:

@@ -13,6 +13,8 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Iterable
+from types import FrameType
+from typing import Any
 
 import msgspec
 
@@ -110,7 +112,11 @@ class Publisher:
             if not callable(previous):
                 continue
 
-            def handler(signum: int, frame: object, previous: Callable = previous) -> None:
+            def handler(
+                signum: int,
+                frame: FrameType | None,
+                previous: Callable[[int, FrameType | None], Any] = previous,
+            ) -> None:
                 loop.call_soon_threadsafe(self.end_streams)
                 previous(signum, frame)
 

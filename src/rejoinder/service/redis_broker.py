@@ -43,7 +43,7 @@ class ReconnectingRedisBackend(ChannelsBackend):
 
     async def on_shutdown(self) -> None:
         with contextlib.suppress(Exception):
-            await self._pubsub.aclose()
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
         await self.client.aclose()
 
     async def subscribe(self, channels: Iterable[str]) -> None:
@@ -124,7 +124,7 @@ class ReconnectingRedisBackend(ChannelsBackend):
 
     async def _resubscribe(self) -> None:
         with contextlib.suppress(Exception):
-            await self._pubsub.aclose()
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
         self._pubsub = self.client.pubsub()
         if self._channels:
             await self._pubsub.subscribe(*self._channels)

@@ -108,13 +108,13 @@ def on_http_exception(_: Request, exc: HTTPException) -> Response:
 
 def outages(app: Any) -> Outages:
     """The app's ``Outages``, made on first use and told of every commit."""
-    found = getattr(app.state, "outages", None)
+    found: Outages | None = getattr(app.state, "outages", None)
     if found is None:
         found = app.state.outages = Outages()
         services = getattr(app.state, "services", None)
         if services is not None:
             services.db.after_commit.append(found.committed)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def on_unexpected(request: Request, exc: Exception) -> Response:

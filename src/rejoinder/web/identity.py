@@ -66,26 +66,26 @@ def carries_identity(connection: ASGIConnection) -> bool:
 def identify(connection: ASGIConnection) -> Identity:
     """The identity a write acts as; a bad sign-on token is a 401. Resolved once a request."""
     state = connection.scope.setdefault("state", {})
-    found = state.get(_RESOLVED)
+    found: Identity | None = state.get(_RESOLVED)
     if found is None:
         app = services(connection)
         token = bearer_token(connection)
         sso = verify_sso_token(token, app.sso, app.clock()) if token is not None else None
         found = _identity(connection, sso)
         state[_RESOLVED] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def reading_identity(connection: ASGIConnection) -> Identity:
     """The identity a read is answered for: like ``identify``, but never refused."""
     state = connection.scope.setdefault("state", {})
-    found = state.get(_RESOLVED) or state.get(_READING)
+    found: Identity | None = state.get(_RESOLVED) or state.get(_READING)
     if found is None:
         try:
             found = identify(connection)
         except RejoinderError:
             found = state[_READING] = _identity(connection, None)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _identity(connection: ASGIConnection, sso: SsoUser | None) -> Identity:

@@ -1,4 +1,5 @@
-"""Which refusals each endpoint documents, all in the one error shape.
+"""Which refusals each endpoint documents, all in the one error shape (and the success
+answer of a handler that sends stored bytes).
 
 The OpenAPI document is a contract the fuzzer holds the server to: an answer whose status is
 not listed for its operation is a failure. Every operation may answer 400 (a bad parameter)
@@ -40,4 +41,17 @@ def refusals(*statuses: int, write: bool = False) -> dict[int, ResponseSpec]:
             generate_examples=False,
         )
         for status in wanted
+    }
+
+
+def sends(status: int, body: type) -> dict[int, ResponseSpec]:
+    """The success answer of a handler that sends stored JSON bytes (a cached page, a
+    retried post's first answer): documented as the struct those bytes encode, so the
+    handler's return type can say what it returns."""
+    return {
+        status: ResponseSpec(
+            data_container=body,
+            description=HTTPStatus(status).description,
+            generate_examples=False,
+        )
     }

@@ -71,7 +71,7 @@ def prose(text: str) -> Markup:
 def type_of(schema: dict[str, Any]) -> str:
     """A schema as a reader would say it: ``Comment``, ``list of string``, ``integer or null``."""
     if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[-1]
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
     for combined in ("allOf", "oneOf", "anyOf"):
         if combined in schema:
             return " or ".join(dict.fromkeys(type_of(part) for part in schema[combined]))

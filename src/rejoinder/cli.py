@@ -15,10 +15,13 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rejoinder import __version__
 from rejoinder.config import SETTINGS, ConfigError, Settings
+
+if TYPE_CHECKING:  # the app is imported only where one is built, not for every command
+    from litestar import Litestar
 
 _RESOLVED_ENV = "REJOINDER_RESOLVED_SETTINGS"
 
@@ -191,7 +194,7 @@ def _run_server(settings: Settings, host: str, port: int, workers: int, access_l
     )
 
 
-def worker_app():  # type: ignore[no-untyped-def]
+def worker_app() -> Litestar:
     """The app of one server process, built from the settings its parent resolved."""
     from rejoinder.app import create_app
 

@@ -57,7 +57,9 @@ class LocalModelScorer:
 
     async def score(self, text: str) -> Score:
         try:
-            predict = self._predict or await asyncio.to_thread(self._load)
+            predict = self._predict
+            if predict is None:
+                predict = await asyncio.to_thread(self._load)
             value = _probability(predict(text))
         except Exception as error:  # a broken model must not break posting
             return Score(None, self.source, error=f"local model failed: {type(error).__name__}")
@@ -66,7 +68,8 @@ class LocalModelScorer:
     def _load(self) -> Callable[[str], float]:
         with self._lock:
             if self._predict is None:
-                from profanity_check import profanity_check
+                # The package ships no type information (no stubs, no py.typed).
+                from profanity_check import profanity_check  # type: ignore[import-untyped]
 
                 try:
                     self._predict = _LinearModel(profanity_check.vectorizer, profanity_check.model)

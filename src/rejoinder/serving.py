@@ -195,6 +195,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     _reading_head = True
     _head_too_large = False
 
+    # A stream server's protocol is only ever handed an ``asyncio.Transport``; uvicorn's own
+    # method narrows ``BaseProtocol``'s ``BaseTransport`` the same way, with the same ignore.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         cap = self.config.max_connections
         if len(self.connections) >= cap:

@@ -4,23 +4,25 @@ and ``Prepared``, for the statements on the busiest paths."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.expression import Executable, ReturnsRows
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, ColumnElement, Executable, ReturnsRows
 
 from rejoinder.store.database import Connection
 from rejoinder.store.sqlite import SqliteConnection
 
 
-def insert_ignoring_conflicts(connection: Connection, table: Table):  # type: ignore[no-untyped-def]
+def insert_ignoring_conflicts(connection: Connection, table: Table) -> Insert:
     """``INSERT ... ON CONFLICT DO NOTHING`` in the connection's dialect."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def prepared_insert_ignoring_conflicts(
@@ -49,7 +51,11 @@ class _SqliteForm:
     conversions SQLAlchemy would apply on the way in and out."""
 
     def __init__(self, statement: Executable, dialect: Dialect) -> None:
+        # The store's statements are Core SELECT and DML constructs: they compile themselves,
+        # with SQL's compiler.
+        assert isinstance(statement, ClauseElement)
         compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
         binds = compiled.binds
         if any(bind.expanding for bind in binds.values()):
             raise ValueError("Prepared statements take no IN lists: their SQL must not vary")
@@ -64,11 +70,13 @@ class _SqliteForm:
             binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names
         ]
         self.converted = [(n, convert) for n, convert in enumerate(into) if convert is not None]
-        columns = statement.exported_columns if isinstance(statement, ReturnsRows) else ()
-        out = [
+        columns: Iterable[ColumnElement[Any]] = (
+            statement.exported_columns if isinstance(statement, ReturnsRows) else ()
+        )
+        out: list[Processor] = [
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         ]
-        self.out: list[Processor] | None = out if any(out) else None
+        self.out = out if any(out) else None
 
     def arguments(
         self, params: Mapping[str, Any], previous: tuple[tuple[Any, ...], list[Any]] | None = None

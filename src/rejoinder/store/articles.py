@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 
 from rejoinder.domain.articles import ArticleDraft
 from rejoinder.domain.errors import Problem, RejoinderError
-from rejoinder.store.database import Connection
+from rejoinder.store.database import AnyRow, Connection
 from rejoinder.store.schema import articles as a
 from rejoinder.store.search import index_article
 from rejoinder.store.threads import DEFAULT_SITE_ID
@@ -40,7 +40,7 @@ _COLUMNS = (
 )
 
 
-def _article(row) -> Article:  # type: ignore[no-untyped-def]
+def _article(row: AnyRow) -> Article:
     values = dict(row._mapping)
     values["tags"] = msgspec.json.decode(values["tags"])
     return Article(**values)

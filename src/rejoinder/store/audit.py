@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import insert, select
 
-from rejoinder.store.database import Connection
+from rejoinder.store.database import AnyRow, Connection
 from rejoinder.store.schema import audit_log
 
 
@@ -49,7 +49,7 @@ async def record(
     )
 
 
-def _entry(row) -> AuditEntry:  # type: ignore[no-untyped-def]
+def _entry(row: AnyRow) -> AuditEntry:
     return AuditEntry(
         id=row.id,
         actor=row.actor,

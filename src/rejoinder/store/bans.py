@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import msgspec
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select, update
 
 from rejoinder.store._sql import Prepared
 from rejoinder.store.database import Connection
@@ -38,9 +39,15 @@ _COLUMNS = (
     bans.c.expires_at,
     bans.c.lifted_at,
 )
+_NAMES = tuple(column.name for column in _COLUMNS)
 
 
-def _active(now: object):  # type: ignore[no-untyped-def]
+def _ban(row: Sequence[Any]) -> Ban:
+    """A row of ``_COLUMNS``, read by name: ``Prepared`` hands back plain tuples."""
+    return Ban(**dict(zip(_NAMES, row, strict=True)))
+
+
+def _active(now: object) -> ColumnElement[bool]:
     return and_(
         bans.c.lifted_at.is_(None), or_(bans.c.expires_at.is_(None), bans.c.expires_at > now)
     )
@@ -71,7 +78,7 @@ async def add_ban(
         .returning(bans.c.id)
     )
     row = (await connection.execute(select(*_COLUMNS).where(bans.c.id == new_id))).one()
-    return Ban(*row)
+    return _ban(row)
 
 
 @lru_cache(maxsize=8)
@@ -97,14 +104,14 @@ async def bans_matching(
         params[f"kind{n}"] = kind
         params[f"value{n}"] = value
     rows = await _matching(len(identities)).rows(connection, **params)
-    return [Ban(*row) for row in rows]
+    return [_ban(row) for row in rows]
 
 
 async def list_bans(connection: Connection, now: datetime) -> list[Ban]:
     rows = await connection.execute(
         select(*_COLUMNS).where(_active(now)).order_by(bans.c.created_at.desc())
     )
-    return [Ban(*row) for row in rows]
+    return [_ban(row) for row in rows]
 
 
 async def lift_ban(connection: Connection, ban_id: int, now: datetime) -> Ban | None:
@@ -112,4 +119,4 @@ async def lift_ban(connection: Connection, ban_id: int, now: datetime) -> Ban | 
         update(bans).where(bans.c.id == ban_id, bans.c.lifted_at.is_(None)).values(lifted_at=now)
     )
     row = (await connection.execute(select(*_COLUMNS).where(bans.c.id == ban_id))).first()
-    return Ban(*row) if row else None
+    return _ban(row) if row else None

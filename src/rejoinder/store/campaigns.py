@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 
 import msgspec
-from sqlalchemy import bindparam, delete, func, insert, select, union_all
+from sqlalchemy import BindParameter, bindparam, delete, func, insert, select, union_all
 
 from rejoinder.domain.models import Status
 from rejoinder.store._sql import Prepared
@@ -33,7 +33,7 @@ PER_BAND = 12
 def _similar_statement(band_count: int) -> Prepared:
     """Built once per band count and reused, where building sixteen subqueries afresh for
     every comment cost more than running them."""
-    since = bindparam("since")
+    since: BindParameter[datetime] = bindparam("since")
     per_band = [
         select(campaign_bands.c.comment_id)
         .where(campaign_bands.c.band == bindparam(f"band{n}"), campaign_bands.c.created_at >= since)

@@ -107,7 +107,8 @@ class SqliteChanges:
             return None
         try:
             self._cursor.execute("PRAGMA data_version")
-            return self._cursor.fetchone()[0]  # type: ignore[no-any-return]
+            version: int = self._cursor.fetchone()[0]
+            return version
         except sqlite3.Error:
             return None
 
@@ -154,7 +155,7 @@ class PostgresChanges:
         self._newest: dict[int, int] = {}
         self._listening = False
         self._task: asyncio.Task[None] | None = None
-        self._connection: Any = None
+        self._connection: asyncpg.Connection[Any] | None = None
         self._lost = asyncio.Event()
         database.after_commit.append(self._committed_here)
 
@@ -206,8 +207,9 @@ class PostgresChanges:
             await self._lost.wait()
             self._listening = False
             self._new_epoch()
-            with contextlib.suppress(Exception):
-                await self._connection.close(timeout=1)
+            if self._connection is not None:
+                with contextlib.suppress(Exception):
+                    await self._connection.close(timeout=1)
             while True:
                 try:
                     await self._listen()
@@ -216,9 +218,11 @@ class PostgresChanges:
                     log.warning("cannot listen for thread changes: %s", error)
                     await asyncio.sleep(RECONNECT_SECONDS)
 
-    def _on_notice(self, _connection: Any, _pid: int, channel: str, payload: str) -> None:
+    def _on_notice(self, _connection: object, _pid: int, channel: str, payload: object) -> None:
+        # asyncpg hands a notification's payload over as ``str``; its stubs promise only
+        # ``object``.
         if channel == THREADS_CHANNEL:
-            thread, _, version = payload.partition(":")
+            thread, _, version = str(payload).partition(":")
             if thread.isdigit() and version.isdigit():
                 self._saw(int(thread), int(version))
             else:  # a deleted thread: check every page again
@@ -233,7 +237,7 @@ class PostgresChanges:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._moved.wait(), RECHECK_SECONDS)
 
-    def _on_lost(self, _connection: Any) -> None:
+    def _on_lost(self, _connection: object) -> None:
         self._listening = False
         self._new_epoch()
         self._notices += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, true, tuple_, update
 from sqlalchemy.sql import ColumnElement
@@ -73,10 +74,10 @@ def _shown_to(viewer: Viewer | None) -> ColumnElement[bool]:
     return or_(_SHOWN, and_(c.c.status == Status.SHADOW.value, or_(*own)))
 
 
-def _stored(row: Sequence[object]) -> StoredComment:
+def _stored(row: Sequence[Any]) -> StoredComment:
     values = dict(zip((col.name for col in _COLUMNS), row, strict=True))
     values["status"] = Status(values["status"])
-    return StoredComment(**values)  # type: ignore[arg-type]
+    return StoredComment(**values)
 
 
 async def get_comment(

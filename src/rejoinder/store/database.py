@@ -19,9 +19,9 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar
 
-from sqlalchemy import Executable, Result
+from sqlalchemy import CursorResult, Executable, Row
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -38,6 +38,12 @@ REPLICA_PAUSE_SECONDS = 30.0
 TOUCHED_THREADS = "rejoinder_touched_threads"
 
 T = TypeVar("T")
+
+# What a statement gives back, untyped by column: the store reads rows by column name.
+# (``Result[Any]`` would be a result of one-column rows, since SQLAlchemy 2.1 types a row's
+# columns as a tuple of types; ``CursorResult`` also has ``rowcount`` and ``returns_rows``.)
+Rows: TypeAlias = CursorResult[*tuple[Any, ...]]
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 
 def driver_url(database_url: str) -> URL:
@@ -61,11 +67,11 @@ class Connection(Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
-    async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]: ...
+    async def execute(self, statement: Executable, parameters: Any = None) -> Rows: ...
 
     async def scalar(self, statement: Executable, parameters: Any = None) -> Any: ...
 
-    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Result[Any]: ...
+    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Rows: ...
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
 

@@ -66,7 +66,7 @@ async def after(
 ) -> list[tuple[int, str, bytes]]:
     """Every channel's events after ``event_id``, oldest first."""
     rows = await _AFTER.rows(connection, after=event_id, limit=limit)
-    return [(row[0], row[1], row[2].encode()) for row in rows]
+    return [(id_, channel, data.encode()) for id_, channel, data in rows]
 
 
 async def in_channel_after(
@@ -86,7 +86,7 @@ async def in_channel_after(
         .where(live_events.c.channel == channel, live_events.c.id > event_id)
         .order_by(live_events.c.id)
     )
-    return [(row[0], row[1].encode()) for row in rows]
+    return [(row.id, row.data.encode()) for row in rows]
 
 
 async def forget_before(connection: Connection, moment: datetime) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 from sqlalchemy import and_, func, or_, select, update
@@ -24,7 +25,7 @@ from rejoinder.domain.moderation.pipeline import (
     encode_findings,
 )
 from rejoinder.store.comments import _COLUMNS, _stored, get_comment
-from rejoinder.store.database import Connection
+from rejoinder.store.database import AnyRow, Connection
 from rejoinder.store.schema import comments as c
 from rejoinder.store.schema import threads
 from rejoinder.store.threads import add_to_count, touch
@@ -59,7 +60,7 @@ def _where(queue: Queue, now: datetime) -> ColumnElement[bool]:
     return and_(c.c.status != Status.DELETED.value, c.c.created_at >= now - RECENT)
 
 
-def _order(queue: Queue):  # type: ignore[no-untyped-def]
+def _order(queue: Queue) -> tuple[ColumnElement[Any], ...]:
     """Waiting work oldest first, so nothing starves; history newest first."""
     if queue in (Queue.PENDING, Queue.REPORTED):
         return (c.c.created_at, c.c.id)
@@ -71,9 +72,14 @@ def _order(queue: Queue):  # type: ignore[no-untyped-def]
 _ITEM_COLUMNS = (*_COLUMNS, threads.c.key, threads.c.title, threads.c.url)
 
 
-def _item(row: Sequence[object]) -> QueueItem:
-    n = len(_COLUMNS)
-    return QueueItem(_stored(row[:n]), *row[n:])  # type: ignore[arg-type]
+def _item(row: AnyRow) -> QueueItem:
+    fields = row._mapping
+    return QueueItem(
+        _stored(row[: len(_COLUMNS)]),
+        thread_key=fields[threads.c.key],
+        thread_title=fields[threads.c.title],
+        thread_url=fields[threads.c.url],
+    )
 
 
 async def queue_counts(connection: Connection, now: datetime) -> dict[Queue, int]:
@@ -178,7 +184,7 @@ async def search(
     limit: int = 50,
 ) -> list[QueueItem]:
     """Comments by words in their text, by author name, or by address hash, newest first."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if text:
         conditions.append(func.lower(c.c.body_markdown).like(_like(text.lower()), escape="\\"))
     if author:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from rejoinder.domain.models import Status
 from rejoinder.store.comments import _COLUMNS, _stored, get_comment, mark_deleted
@@ -19,8 +19,8 @@ from rejoinder.store.schema import comments, reports, threads, users, votes
 from rejoinder.store.users import delete_user
 
 
-def _authored(user_id: int | None, voter_id: int | None):  # type: ignore[no-untyped-def]
-    conditions = []
+def _authored(user_id: int | None, voter_id: int | None) -> ColumnElement[bool] | None:
+    conditions: list[ColumnElement[bool]] = []
     if user_id is not None:
         conditions.append(comments.c.user_id == user_id)
     if voter_id is not None:
@@ -47,11 +47,11 @@ async def author_data(
             .order_by(comments.c.id)
         )
         for row in rows:
-            comment = _stored(row[:-1])
+            comment = _stored(row[: len(_COLUMNS)])
             data["comments"].append(
                 {
                     "id": comment.id,
-                    "thread": row[-1],
+                    "thread": row._mapping[threads.c.key],
                     "parent_id": comment.parent_id,
                     "author_name": comment.author_name,
                     "author_email": comment.author_email,
@@ -94,7 +94,7 @@ async def erase_author(
     authored = _authored(user_id, voter_id)
     removed: list[tuple[int, int]] = []
     if authored is not None:
-        ids = [row[0] for row in await connection.execute(select(comments.c.id).where(authored))]
+        ids = [row.id for row in await connection.execute(select(comments.c.id).where(authored))]
         for comment_id in ids:
             comment = await get_comment(connection, comment_id, for_update=True)
             if comment is None:

@@ -63,13 +63,13 @@ async def add_report(
     row = (
         await connection.execute(
             select(
-                func.count(),
-                func.count(distinct(reports.c.reporter)),
-                func.count(distinct(reports.c.address_hash)),
+                func.count().label("reports"),
+                func.count(distinct(reports.c.reporter)).label("readers"),
+                func.count(distinct(reports.c.address_hash)).label("addresses"),
             ).where(reports.c.comment_id == comment_id, reports.c.resolved_at.is_(None))
         )
     ).one()
-    found = OpenReports(int(row[0]), int(row[1]), int(row[2]))
+    found = OpenReports(int(row.reports), int(row.readers), int(row.addresses))
     # What the moderator's queue counts: readers, since one reader reporting twice is one.
     await connection.execute(
         update(comments).where(comments.c.id == comment_id).values(report_count=found.readers)
@@ -90,7 +90,7 @@ async def reports_for_comments(
         .order_by(reports.c.id)
     )
     for row in rows:
-        report = Report(*row)
+        report = Report(**row._mapping)
         found.setdefault(report.comment_id, []).append(report)
     return found
 
@@ -110,4 +110,4 @@ async def reports_by(connection: Connection, reporter: str) -> list[Report]:
     rows = await connection.execute(
         select(reports).where(reports.c.reporter == reporter).order_by(reports.c.id)
     )
-    return [Report(*row) for row in rows]
+    return [Report(**row._mapping) for row in rows]

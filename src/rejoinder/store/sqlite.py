@@ -14,10 +14,10 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection as SyncConnection
-from sqlalchemy import Engine, Executable, Result, create_engine, event
+from sqlalchemy import CursorResult, Engine, Executable, RootTransaction, create_engine, event
 from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.pool import QueuePool
 
@@ -37,6 +37,13 @@ def file_path(path: str | None) -> str | None:
     if not path or path == ":memory:" or path.startswith("file:"):
         return None
     return path
+
+
+def _driver(connection: SyncConnection) -> sqlite3.Connection:
+    """The ``sqlite3`` connection under a checked-out SQLAlchemy one. SQLAlchemy types it
+    ``Any | None``, None only once the connection is closed or invalidated; these engines
+    use the pysqlite driver alone, so it is a ``sqlite3.Connection``."""
+    return cast(sqlite3.Connection, connection.connection.driver_connection)
 
 
 class SqliteConnection:
@@ -70,16 +77,21 @@ class SqliteConnection:
 
     @property
     def driver(self) -> sqlite3.Connection:
-        """The ``sqlite3`` connection underneath, for ``store/_sql.Prepared``."""
-        return self.sync_connection.connection.driver_connection  # type: ignore[return-value]
+        """The ``sqlite3`` connection underneath, for ``store/_sql.Prepared`` (``_driver``
+        spelled inline: this is on the path of every prepared statement)."""
+        return cast(sqlite3.Connection, self.sync_connection.connection.driver_connection)
 
-    async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]:
+    async def execute(
+        self, statement: Executable, parameters: Any = None
+    ) -> CursorResult[*tuple[Any, ...]]:
         return self.sync_connection.execute(statement, parameters)
 
     async def scalar(self, statement: Executable, parameters: Any = None) -> Any:
         return self.sync_connection.scalar(statement, parameters)
 
-    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Result[Any]:
+    async def exec_driver_sql(
+        self, statement: str, parameters: Any = None
+    ) -> CursorResult[*tuple[Any, ...]]:
         return self.sync_connection.exec_driver_sql(statement, parameters)
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -275,7 +287,7 @@ class _WriteGroup:
 
     __slots__ = ("connection", "done", "members", "transaction")
 
-    def __init__(self, connection: SyncConnection, transaction: Any) -> None:
+    def __init__(self, connection: SyncConnection, transaction: RootTransaction) -> None:
         self.connection = connection
         self.transaction = transaction
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -363,7 +375,7 @@ class SqliteWrites:
         self._waiting -= 1
         try:
             group = self._group or await self._open_group()
-            driver = group.connection.connection.driver_connection
+            driver = _driver(group.connection)
             driver.execute("SAVEPOINT rejoinder_write")
             try:
                 yield SqliteConnection(group.connection)

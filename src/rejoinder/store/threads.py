@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 from sqlalchemy import Integer, bindparam, select, update
@@ -63,10 +64,10 @@ _COLUMNS = (
     threads.c.closed,
     threads.c.comment_count,
     threads.c.message,
-    threads.c.moderation_mode,
+    threads.c.moderation_mode.label("own_mode"),
     threads.c.published_at,
     threads.c.created_at,
-    sites.c.moderation_mode,
+    sites.c.moderation_mode.label("site_mode"),
     sites.c.auto_close_days,
     threads.c.version,
     threads.c.shadowed,
@@ -74,23 +75,28 @@ _COLUMNS = (
 )
 
 
-def _row(row) -> ThreadRow:  # type: ignore[no-untyped-def]
-    own = Mode(row[7]) if row[7] else None
+_NAMES = tuple(column.name for column in _COLUMNS)
+
+
+def _row(row: Sequence[Any]) -> ThreadRow:
+    """A row of ``_COLUMNS``, read by name: ``Prepared`` hands back plain tuples."""
+    values = dict(zip(_NAMES, row, strict=True))
+    own = Mode(values["own_mode"]) if values["own_mode"] else None
     return ThreadRow(
-        id=row[0],
-        key=row[1],
-        title=row[2],
-        url=row[3],
-        closed=row[4],
-        comment_count=row[5],
-        message=row[6],
-        mode=own or Mode(row[10]),
+        id=values["id"],
+        key=values["key"],
+        title=values["title"],
+        url=values["url"],
+        closed=values["closed"],
+        comment_count=values["comment_count"],
+        message=values["message"],
+        mode=own or Mode(values["site_mode"]),
         own_mode=own,
-        opened_at=row[8] or row[9],
-        auto_close_days=row[11],
-        version=row[12],
-        shadowed=row[13],
-        featured=row[14],
+        opened_at=values["published_at"] or values["created_at"],
+        auto_close_days=values["auto_close_days"],
+        version=values["version"],
+        shadowed=values["shadowed"],
+        featured=values["featured"],
     )
 
 
@@ -156,7 +162,7 @@ async def site_rules(connection: Connection, site_id: int = DEFAULT_SITE_ID) -> 
             select(sites.c.moderation_mode, sites.c.auto_close_days).where(sites.c.id == site_id)
         )
     ).one()
-    return SiteRules(Mode(row[0]), row[1])
+    return SiteRules(Mode(row.moderation_mode), row.auto_close_days)
 
 
 async def update_site_rules(
@@ -272,11 +278,16 @@ async def touch_all(connection: Connection, site_id: int = DEFAULT_SITE_ID) -> N
 
 
 async def version_of(connection: Connection, thread_id: int) -> int | None:
-    return await connection.scalar(select(threads.c.version).where(threads.c.id == thread_id))
+    version: int | None = await connection.scalar(
+        select(threads.c.version).where(threads.c.id == thread_id)
+    )
+    return version
 
 
 async def thread_key(connection: Connection, thread_id: int) -> str:
-    key = await connection.scalar(select(threads.c.key).where(threads.c.id == thread_id))
+    key: str | None = await connection.scalar(
+        select(threads.c.key).where(threads.c.id == thread_id)
+    )
     assert key is not None
     return key
 

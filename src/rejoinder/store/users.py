@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, select, update
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.identity import STAFF_ROLES, Role, format_roles, parse_roles
 from rejoinder.store._sql import Prepared, insert_ignoring_conflicts
-from rejoinder.store.database import Connection
+from rejoinder.store.database import AnyRow, Connection
 from rejoinder.store.schema import sessions, users
 
 
@@ -45,7 +45,7 @@ _COLUMNS = (
 )
 
 
-def _user(row) -> User:  # type: ignore[no-untyped-def]
+def _user(row: AnyRow) -> User:
     return User(
         id=row.id,
         username=row.username,
@@ -82,7 +82,7 @@ async def add_user(
         )
         .returning(users.c.id)
     )
-    found = await get_user(connection, int(new_id))  # type: ignore[arg-type]
+    found = await get_user(connection, int(new_id))
     assert found is not None
     return found
 

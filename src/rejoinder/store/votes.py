@@ -43,7 +43,8 @@ async def voter_id(connection: Connection, kind: str, key: str, now: datetime) -
 
 async def find_voter(connection: Connection, kind: str, key: str) -> int | None:
     """The voter row's id if this browser or user has one; reading never creates it."""
-    return await _VOTER.scalar(connection, kind=kind, key=key)
+    found: int | None = await _VOTER.scalar(connection, kind=kind, key=key)
+    return found
 
 
 async def cast_vote(

@@ -16,6 +16,7 @@ Create Date: 2026-11-25
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -48,7 +49,7 @@ def _copy_and_drop_old_table() -> None:
     op.drop_table("campaign_bands_old")
 
 
-def _columns() -> list[sa.Column]:  # type: ignore[type-arg]
+def _columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("band", sa.String(24), nullable=False),
         sa.Column("created_at", Moment, nullable=False),

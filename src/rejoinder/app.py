@@ -20,17 +20,15 @@ from rejoinder.store.changes import watch_for
 from rejoinder.store.database import Database
 from rejoinder.store.migrate import current_revision, head_revision
 from rejoinder.web.admin_session import SignedOut
-from rejoinder.web.cache import PageCache
 from rejoinder.web.context import Services
-from rejoinder.web.cors import ReaderApiCors
 from rejoinder.web.errors import on_http_exception, on_rejoinder_error, on_unexpected
-from rejoinder.web.fast_reads import FastReads, FreshPages
+from rejoinder.web.front_door import RejoinderApp
 from rejoinder.web.identity import sso_config
 from rejoinder.web.live import Publisher, channels_plugin, event_log
-from rejoinder.web.nul_guard import NulGuard
 from rejoinder.web.pages import api_reference
 from rejoinder.web.pages.admin import on_signed_out
 from rejoinder.web.ratelimit import MemoryCounter, RedisCounter
+from rejoinder.web.read_cache import ReadCache
 from rejoinder.web.routes import allow_every_method, route_handlers
 from rejoinder.web.security import READER_HEADER, Signer
 
@@ -77,9 +75,8 @@ async def open_services(settings: Settings) -> Services:
         scorer=scorer,
         counter=counter,
         sso=sso_config(settings),
-        pages=PageCache(),
         changes=changes,
-        fresh=FreshPages(),
+        reads=ReadCache(),
     )
 
 
@@ -137,7 +134,8 @@ def create_app(settings: Settings) -> Litestar:
             max_age=600,
         )
 
-    app = Litestar(
+    app = RejoinderApp(
+        reader_cors=cors,
         route_handlers=route_handlers(),
         lifespan=[lifespan],
         plugins=[channels_plugin(settings)],
@@ -157,9 +155,4 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=MAX_REQUEST_BYTES,
     )
     allow_every_method(app)
-    app.asgi_handler = FastReads(
-        NulGuard(ReaderApiCors(app.asgi_handler, cors)),
-        lambda: getattr(app.state, "services", None),
-        cors,
-    )
     return app

@@ -16,8 +16,8 @@ def test_the_same_page_is_built_once_and_served_from_the_cache(client):
     app = client.app.state.services
     first, second = read(client), read(client)
     assert first.content == second.content
-    assert app.pages.misses == 1
-    assert app.pages.hits + app.fresh.served == 1
+    assert app.reads.misses == 1
+    assert app.reads.hits + app.reads.served == 1
 
 
 def test_a_reader_with_the_current_page_gets_304(client):

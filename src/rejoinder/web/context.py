@@ -16,9 +16,8 @@ if TYPE_CHECKING:
     from rejoinder.domain.sso import SsoConfig
     from rejoinder.scoring import Scorer
     from rejoinder.store.changes import ChangeWatch
-    from rejoinder.web.cache import PageCache
-    from rejoinder.web.fast_reads import FreshPages
     from rejoinder.web.ratelimit import Counter
+    from rejoinder.web.read_cache import ReadCache
     from rejoinder.web.security import Signer
 
 
@@ -34,9 +33,8 @@ class Services:
     scorer: Scorer
     counter: Counter
     sso: SsoConfig
-    pages: PageCache
     changes: ChangeWatch
-    fresh: FreshPages
+    reads: ReadCache
     # Replaceable so tests can move time past the edit window without sleeping.
     clock: Callable[[], datetime] = field(default=utc_now)
 

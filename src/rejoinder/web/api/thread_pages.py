@@ -1,7 +1,8 @@
 """``GET /api/comments``: a page of a thread, served from the read cache when it can be.
 
 Readers see the same page until the thread changes, so the page is built once per thread
-version and sent as stored bytes; a reader who already has it gets 304 (see ``web/cache.py``).
+version and sent as stored bytes; a reader who already has it gets 304 (see
+``web/read_cache.py``).
 """
 
 from __future__ import annotations
@@ -25,15 +26,15 @@ from rejoinder.store import threads as thread_store
 from rejoinder.store.database import Connection
 from rejoinder.store.threads import ThreadRow
 from rejoinder.web.api.refusals import refusals
-from rejoinder.web.cache import (
+from rejoinder.web.context import Services, services
+from rejoinder.web.identity import carries_identity, viewer
+from rejoinder.web.read_cache import (
     PRIVATE_CACHE_CONTROL,
     PUBLIC_CACHE_CONTROL,
     etag_for,
     matches,
     page_key,
 )
-from rejoinder.web.context import Services, services
-from rejoinder.web.identity import carries_identity, viewer
 from rejoinder.web.schemas import ThreadPage
 
 log = logging.getLogger("rejoinder")
@@ -55,7 +56,7 @@ async def list_comments(
     app = services(request)
     now = app.clock()
     identified = carries_identity(request)
-    # ``Vary`` is added by web/fast_reads.py, outside the CORS layer that would replace it.
+    # ``Vary`` is added by web/read_cache.py, outside the CORS layer that would replace it.
     headers = {"Cache-Control": PRIVATE_CACHE_CONTROL if identified else PUBLIC_CACHE_CONTROL}
     # Taken before the snapshot: a commit after it moves the generation past this page's.
     generation = None if identified else app.changes.generation()
@@ -73,21 +74,14 @@ async def list_comments(
         headers["ETag"] = etag_for(cache_key)
         if matches(request.headers.get("if-none-match"), headers["ETag"]):
             return Response(b"", status_code=304, headers=headers)
-        body = app.pages.get(cache_key)
-        if body is None:
-            body = await app.pages.build_once(
-                cache_key, lambda: _build_shared(app, connection, found, now, sort, limit, after)
-            )
+        body = await app.reads.page(
+            cache_key, lambda: _build_shared(app, connection, found, now, sort, limit, after)
+        )
     # The shared page (generation is None for an identified reader): the next anonymous
-    # reader gets it before routing, from web/fast_reads.py.
+    # reader gets it before routing, from web/read_cache.py.
     valid_until = None if found.is_closed(now) else found.closes_at()
-    app.fresh.keep(
-        request.scope["query_string"],
-        generation,
-        (found.id, found.version),
-        valid_until,
-        headers["ETag"],
-        body,
+    app.reads.keep(
+        request.scope["query_string"], generation, cache_key, (found.id, found.version), valid_until
     )
     return _json(body, headers)
 

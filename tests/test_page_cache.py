@@ -1,4 +1,5 @@
-"""The page cache keeps pages within its bounds and builds a wanted page only once."""
+"""The read cache keeps pages and ready answers within one store's bounds, and builds a wanted
+page only once."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import asyncio
 
 import pytest
 
-from rejoinder.web.cache import PageCache, etag_for, matches
+from rejoinder.web.read_cache import ReadCache, etag_for, matches
 
 
 def test_readers_arriving_together_share_one_build():
-    cache = PageCache()
+    cache = ReadCache()
     builds = 0
 
     async def build() -> bytes:
@@ -28,7 +29,7 @@ def test_readers_arriving_together_share_one_build():
 
 
 def test_a_failed_build_fails_its_waiters_and_the_next_reader_tries_again():
-    cache = PageCache()
+    cache = ReadCache()
 
     async def broken() -> bytes:
         await asyncio.sleep(0)
@@ -48,7 +49,7 @@ def test_a_failed_build_fails_its_waiters_and_the_next_reader_tries_again():
 
 
 def test_the_oldest_pages_go_first_when_the_cache_is_full():
-    cache = PageCache(max_bytes=100, max_entries=3)
+    cache = ReadCache(max_bytes=100, max_entries=3)
     for key in "abcd":
         cache.put(key, b"x" * 10)
     assert cache.get("a") is None and cache.get("d") == b"x" * 10
@@ -64,12 +65,11 @@ def test_if_none_match_understands_lists_weak_tags_and_star(header, fresh):
     assert matches(sent, tag) is fresh
 
 
-def test_fresh_pages_are_bounded_by_count_and_bytes(tmp_path):
+def test_ready_answers_and_pages_share_one_store_bounded_by_count_and_bytes(tmp_path):
     import sqlite3
     from datetime import UTC, datetime
 
     from rejoinder.store.changes import SqliteChanges
-    from rejoinder.web.fast_reads import FreshPages
 
     path = str(tmp_path / "watched.db")
     sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.commit()
@@ -77,21 +77,36 @@ def test_fresh_pages_are_bounded_by_count_and_bytes(tmp_path):
     asyncio.run(changes.start())
     now = lambda: datetime.now(UTC)  # noqa: E731
     generation = changes.generation()
-    pages = FreshPages(max_pages=3, max_bytes=400)
-    for n in range(5):
-        pages.keep(f"thread={n}".encode(), generation, (n, 1), None, f'"{n}"', b"x" * 50)
-    assert len(pages) == 3
-    assert pages.current(b"thread=0", changes, now) is None
-    assert pages.current(b"thread=4", changes, now) is not None
-    pages.keep(b"big", generation, (9, 1), None, '"big"', b"x" * 101)  # over a quarter: not kept
-    assert pages.current(b"big", changes, now) is None
-    by_bytes = FreshPages(max_pages=100, max_bytes=400)
-    for n in range(5):
-        by_bytes.keep(f"thread={n}".encode(), generation, (n, 1), None, f'"{n}"', b"x" * 100)
-    assert len(by_bytes) == 4
-    assert by_bytes.current(b"thread=0", changes, now) is None
+
+    def fill(cache: ReadCache, size: int) -> None:
+        for n in range(5):
+            cache.put(f"page-{n}", b"x" * size)
+            cache.keep(f"thread={n}".encode(), generation, f"page-{n}", (n, 1), None)
+
+    by_count = ReadCache(max_entries=6, max_bytes=4000)
+    fill(by_count, 50)  # a page and its ready answer each time: the last three of each stay
+    assert len(by_count) == 6
+    assert by_count.ready(b"thread=1", changes, now) is None
+    assert by_count.ready(b"thread=4", changes, now)[1] == b"x" * 50
+    by_count.put("big", b"x" * 1001)  # over a quarter of the bytes: not kept
+    by_count.keep(b"big", generation, "big", (9, 1), None)
+    assert by_count.get("big") is None and by_count.ready(b"big", changes, now) is None
+    by_bytes = ReadCache(max_entries=100, max_bytes=1200)
+    fill(by_bytes, 200)  # a ready answer is under 100 bytes, its page 200: four of each fit
+    assert by_bytes.ready(b"thread=0", changes, now) is None
+    assert by_bytes.ready(b"thread=1", changes, now) is not None  # and now recently used
+    by_bytes.put("page-5", b"x" * 200)  # pushes out page-2: its answer is no longer ready
+    assert by_bytes.ready(b"thread=2", changes, now) is None
+    assert by_bytes.ready(b"thread=1", changes, now) is not None
+    assert by_bytes.ready(b"thread=4", changes, now) is not None
     writer = sqlite3.connect(path)
     writer.execute("INSERT INTO t VALUES (1)")
     writer.commit()
-    assert pages.current(b"thread=4", changes, now) is None  # something was committed since
+    assert by_bytes.ready(b"thread=4", changes, now) is None  # something was committed since
     asyncio.run(changes.close())
+
+
+def test_a_page_not_in_the_store_is_never_made_a_ready_answer():
+    cache = ReadCache()
+    cache.keep(b"thread=a", 1, "never-stored", (1, 1), None)
+    assert len(cache) == 0

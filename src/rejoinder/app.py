@@ -16,15 +16,13 @@ from rejoinder.config import Settings
 from rejoinder.domain.errors import RejoinderError
 from rejoinder.service.services import close_services, open_services
 from rejoinder.web.admin_session import SignedOut
-from rejoinder.web.cors import ReaderApiCors
+from rejoinder.web.carriers import READER_HEADER
 from rejoinder.web.errors import on_http_exception, on_rejoinder_error, on_unexpected
-from rejoinder.web.fast_reads import FastReads
+from rejoinder.web.front_door import RejoinderApp
 from rejoinder.web.live import channels_plugin
-from rejoinder.web.nul_guard import NulGuard
 from rejoinder.web.pages import api_reference
 from rejoinder.web.pages.admin import on_signed_out
 from rejoinder.web.routes import allow_every_method, route_handlers
-from rejoinder.web.security import READER_HEADER
 
 # Big enough for a 10,000-character comment of escaped emoji; anything larger is refused early.
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -56,7 +54,8 @@ def create_app(settings: Settings) -> Litestar:
             max_age=600,
         )
 
-    app = Litestar(
+    app = RejoinderApp(
+        reader_cors=cors,
         route_handlers=route_handlers(),
         lifespan=[lifespan],
         plugins=[channels_plugin(settings)],
@@ -76,9 +75,4 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=MAX_REQUEST_BYTES,
     )
     allow_every_method(app)
-    app.asgi_handler = FastReads(
-        NulGuard(ReaderApiCors(app.asgi_handler, cors)),
-        lambda: getattr(app.state, "services", None),
-        cors,
-    )
     return app

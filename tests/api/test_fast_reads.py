@@ -20,7 +20,7 @@ def read(client, **headers):
 
 
 def served_fast(client) -> int:
-    return client.app.state.services.fresh.served
+    return client.app.state.reads.served
 
 
 def anonymous(client):

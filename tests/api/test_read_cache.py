@@ -13,11 +13,11 @@ def read(client, **headers):
 def test_the_same_page_is_built_once_and_served_from_the_cache(client):
     posted(client)
     client.cookies.clear()
-    app = client.app.state.services
+    reads = client.app.state.reads
     first, second = read(client), read(client)
     assert first.content == second.content
-    assert app.pages.misses == 1
-    assert app.pages.hits + app.fresh.served == 1
+    assert reads.misses == 1
+    assert reads.hits + reads.served == 1
 
 
 def test_a_reader_with_the_current_page_gets_304(client):

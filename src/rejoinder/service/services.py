@@ -1,5 +1,5 @@
 """What every operation needs, opened once per process: the database, the secret, the
-scorer, the rate counters, the read cache, the change signal and the publisher.
+scorer, the rate counters, the change signal and the publisher.
 
 The web app opens them in its lifespan (``app.py``); anything else that posts, moderates or
 publishes without an HTTP request (the CLI, importers, background work) opens the same.
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from rejoinder.config import Settings
 from rejoinder.domain.events import Event
@@ -23,10 +22,6 @@ from rejoinder.service.signing import Signer
 from rejoinder.store.changes import ChangeWatch, watch_for
 from rejoinder.store.database import Database
 from rejoinder.store.migrate import current_revision, head_revision
-
-if TYPE_CHECKING:
-    from rejoinder.web.cache import PageCache
-    from rejoinder.web.fast_reads import FreshPages
 
 
 def utc_now() -> datetime:
@@ -41,9 +36,7 @@ class Services:
     scorer: Scorer
     counter: Counter
     sso: SsoConfig
-    pages: PageCache
     changes: ChangeWatch
-    fresh: FreshPages
     publisher: Publisher
     # Replaceable so tests can move time past the edit window without sleeping.
     clock: Callable[[], datetime] = field(default=utc_now)
@@ -95,9 +88,6 @@ async def open_services(settings: Settings, broker: Callable[[bytes, str], None]
     changes = watch_for(database)
     await changes.start()
     database.start()
-    from rejoinder.web.cache import PageCache
-    from rejoinder.web.fast_reads import FreshPages
-
     publisher = Publisher(broker, event_log(settings, database, changes))
     publisher.start()
     return Services(
@@ -107,9 +97,7 @@ async def open_services(settings: Settings, broker: Callable[[bytes, str], None]
         scorer=scorer,
         counter=counter,
         sso=sso,
-        pages=PageCache(),
         changes=changes,
-        fresh=FreshPages(),
         publisher=publisher,
     )
 

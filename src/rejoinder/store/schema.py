@@ -111,7 +111,7 @@ threads = Table(
     # When the story went out; auto-close counts from here (or from the thread's creation).
     Column("published_at", UTCDateTime),
     # Bumped by every change readers could see: a cached page of the thread is fresh while
-    # its version is the thread's (see web/cache.py).
+    # its version is the thread's (see web/read_cache.py).
     Column("version", Integer, nullable=False, server_default=text("0")),
     # Shadow-banned comments in the thread; while there are none, every reader sees the same.
     Column("shadowed", Integer, nullable=False, server_default=text("0")),

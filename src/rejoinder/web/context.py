@@ -1,11 +1,17 @@
-"""How a handler reaches the ``Services``: opened once at startup, kept in the app's state."""
+"""How a handler reaches the ``Services`` (opened once at startup) and the read cache, both
+kept in the app's state."""
 
 from __future__ import annotations
 
 from litestar.connection import ASGIConnection
 
 from rejoinder.service.services import Services
+from rejoinder.web.read_cache import ReadCache
 
 
 def services(connection: ASGIConnection) -> Services:
     return connection.app.state.services  # type: ignore[no-any-return]
+
+
+def read_cache(connection: ASGIConnection) -> ReadCache:
+    return connection.app.state.reads  # type: ignore[no-any-return]

@@ -8,6 +8,10 @@ widget's files carry ``Access-Control-Allow-Origin: *`` of their own (``pages/as
 
 Every API answer also says ``Vary: Origin``, with or without CORS headers, so a CDN keeps
 one copy per origin and never hands an answer made without them to the widget.
+
+A thread page answered from memory (``web/read_cache.py``) gets its CORS headers from the
+same Litestar layer, asked once per origin (``simple_headers``), so the two paths cannot
+disagree about an origin.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from litestar.middleware._internal.cors import CORSMiddleware
 
 API_PREFIX = "/api/"
 _VARY_ORIGIN = (b"vary", b"Origin")
+# Origins whose headers are remembered; past that, Litestar's layer is asked every time.
+KNOWN_ORIGINS = 256
+_Headers = list[tuple[bytes, bytes]]
 
 
 class ReaderApiCors:
@@ -29,13 +36,34 @@ class ReaderApiCors:
 
     def __init__(self, app: Any, config: CORSConfig | None) -> None:
         self.app = app
-        self._cors = CORSMiddleware(app=app, config=config) if config is not None else app
+        self._middleware = CORSMiddleware(app=app, config=config) if config is not None else None
+        self._cors = self._middleware or app
+        self._known: dict[tuple[bytes, bool], _Headers] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
             await self.app(scope, receive, send)
             return
         await self._cors(scope, receive, _varying_on_origin(send))
+
+    async def simple_headers(self, origin: bytes, has_cookie: bool) -> _Headers:
+        """The headers Litestar's CORS layer adds to an answer to a simple request (a GET)
+        from ``origin``, by a request with cookies or without."""
+        if self._middleware is None:
+            return []
+        headers = self._known.get((origin, has_cookie))
+        if headers is None:
+            sent: list[Any] = []
+
+            async def keep(message: Any) -> None:
+                sent.append(message)
+
+            adding = self._middleware.send_wrapper(keep, origin.decode("latin-1"), has_cookie)
+            await adding({"type": "http.response.start", "status": 200, "headers": []})
+            headers = list(sent[0]["headers"])
+            if len(self._known) < KNOWN_ORIGINS:
+                self._known[origin, has_cookie] = headers
+        return headers
 
 
 def _varying_on_origin(send: Any) -> Any:

@@ -18,18 +18,11 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 
 from rejoinder.domain.errors import Problem, RejoinderError
-from rejoinder.domain.identity import Identity, IdentityKind, Viewer
+from rejoinder.domain.identity import Identity, IdentityKind
 from rejoinder.domain.sso import SsoUser, verify_sso_token
-from rejoinder.store.authors import find_author
-from rejoinder.store.database import Connection
+from rejoinder.web.carriers import READER_HEADER, VOTER_COOKIE, VOTER_COOKIE_MAX_AGE
 from rejoinder.web.context import services
-from rejoinder.web.security import (
-    READER_HEADER,
-    VOTER_COOKIE,
-    VOTER_COOKIE_MAX_AGE,
-    client_address,
-    is_secure,
-)
+from rejoinder.web.security import client_address, is_secure
 
 _RESOLVED = "rejoinder.identity"
 _READING = "rejoinder.reading_identity"
@@ -132,8 +125,3 @@ def hand_back(response: Response, connection: ASGIConnection, identity: Identity
         )
     )
     return response
-
-
-async def viewer(connection: ASGIConnection, db: Connection) -> Viewer:
-    """The reader as far as reading needs: their stored rows, nothing created."""
-    return (await find_author(db, reading_identity(connection))).viewer()

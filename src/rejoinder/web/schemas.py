@@ -9,7 +9,6 @@ import msgspec
 from msgspec import Meta
 
 from rejoinder.domain.comments import MAX_BODY_LENGTH
-from rejoinder.domain.models import Comment, ThreadInfo
 
 ThreadKey = Annotated[
     str,
@@ -49,14 +48,6 @@ class CommentEdit(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class VoteRequest(msgspec.Struct, forbid_unknown_fields=True):
     value: Literal[-1, 0, 1]
-
-
-class ThreadPage(msgspec.Struct):
-    thread: ThreadInfo
-    comments: list[Comment]
-    next_cursor: str | None
-    # Editors' picks, on the first page only, shown above the rest with a badge.
-    featured: list[Comment] = []
 
 
 class Counts(msgspec.Struct):

@@ -17,11 +17,6 @@ from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.web.bodies import check_strict_body
 from rejoinder.web.context import services
 
-# The reader token travels in this header (the widget keeps it in its own storage, so it
-# works where third-party cookies are blocked) and, as a second carrier, in this cookie.
-READER_HEADER = "X-Rejoinder-Reader"
-VOTER_COOKIE = "rj_voter"
-VOTER_COOKIE_MAX_AGE = 2 * 365 * 24 * 3600
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 

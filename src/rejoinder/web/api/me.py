@@ -20,9 +20,10 @@ from rejoinder.domain.comments import check_thread_key
 from rejoinder.domain.identity import IdentityKind
 from rejoinder.service import privacy
 from rejoinder.web.api.refusals import refusals
+from rejoinder.web.carriers import READER_HEADER, VOTER_COOKIE
 from rejoinder.web.context import services
 from rejoinder.web.identity import identify, reading_identity
-from rejoinder.web.security import READER_HEADER, VOTER_COOKIE, guard_write
+from rejoinder.web.security import guard_write
 
 
 @get("/api/me/data", summary="Download everything stored about you (JSON)", responses=refusals(401))

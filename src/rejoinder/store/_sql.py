@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Connection as SyncConnection
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -14,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable, ReturnsRows
 
 from rejoinder.store.database import Connection
-from rejoinder.store.sqlite import SqliteConnection
+from rejoinder.store.sqlite import SqliteAsideConnection, SqliteConnection
 
 
 def insert_ignoring_conflicts(connection: Connection, table: Table):  # type: ignore[no-untyped-def]
@@ -126,7 +127,7 @@ class Prepared:
         self._postgresql = statement if postgresql is None else postgresql
         self._sqlite: _SqliteForm | None = None
 
-    def _form(self, connection: SqliteConnection) -> _SqliteForm:
+    def _form(self, connection: SqliteConnection | SyncConnection) -> _SqliteForm:
         if self._sqlite is None:
             self._sqlite = _SqliteForm(self.statement, connection.dialect)
         return self._sqlite
@@ -134,15 +135,29 @@ class Prepared:
     async def rows(self, connection: Connection, **params: Any) -> list[tuple[Any, ...]]:
         """Run the statement; the rows it returns, if any."""
         if isinstance(connection, SqliteConnection):
-            form = self._form(connection)
-            arguments, _ = form.arguments(params)
-            try:
-                raw = connection.driver.execute(form.sql, arguments).fetchall()
-            except sqlite3.Error as error:  # raised as SQLAlchemy would, whoever runs it
-                raise DBAPIError.instance(form.sql, arguments, error, sqlite3.Error) from error
-            return form.rows(raw)
+            return self._sqlite_rows(connection, connection.driver, params)
+        if isinstance(connection, SqliteAsideConnection):  # then in its worker thread
+            return await connection.run_sync(self._rows_on, params)
         result = await connection.execute(self._postgresql, params)
         return [tuple(row) for row in result] if result.returns_rows else []
+
+    def _rows_on(self, sync: SyncConnection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        driver: sqlite3.Connection = sync.connection.driver_connection  # type: ignore[assignment]
+        return self._sqlite_rows(sync, driver, params)
+
+    def _sqlite_rows(
+        self,
+        connection: SqliteConnection | SyncConnection,
+        driver: sqlite3.Connection,
+        params: dict[str, Any],
+    ) -> list[tuple[Any, ...]]:
+        form = self._form(connection)
+        arguments, _ = form.arguments(params)
+        try:
+            raw = driver.execute(form.sql, arguments).fetchall()
+        except sqlite3.Error as error:  # raised as SQLAlchemy would, whoever runs it
+            raise DBAPIError.instance(form.sql, arguments, error, sqlite3.Error) from error
+        return form.rows(raw)
 
     async def first(self, connection: Connection, **params: Any) -> tuple[Any, ...] | None:
         found = await self.rows(connection, **params)

@@ -18,7 +18,8 @@ from litestar.status_codes import HTTP_206_PARTIAL_CONTENT
 
 from rejoinder.domain.captions import Cue, parse_captions
 from rejoinder.domain.errors import Problem, RejoinderError
-from rejoinder.store.articles import Article, find_article
+from rejoinder.service import articles
+from rejoinder.service.articles import Article
 from rejoinder.web.context import services
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -42,8 +43,7 @@ def _missing(what: str) -> RejoinderError:
 
 
 async def _article(request: Request, slug: str) -> Article:
-    async with services(request).db.read() as connection:
-        article = await find_article(connection, slug)
+    article = await articles.find(services(request), slug)
     if article is None:
         raise _missing(f"article {slug!r}")
     return article

@@ -220,9 +220,9 @@ def test_audit_log_exports_as_csv(client, moderator):
 
 
 def test_audit_exports_stream_the_whole_log_a_page_at_a_time(client, moderator, monkeypatch):
-    from rejoinder.web.pages import admin_manage
+    from rejoinder.service import audit_log
 
-    monkeypatch.setattr(admin_manage, "EXPORT_PAGE", 2)
+    monkeypatch.setattr(audit_log, "EXPORT_PAGE", 2)
     comment_id = posted(client)["comment"]["id"]
     for action in ("spoiler", "unspoiler", "spoiler", "unspoiler", "reject"):
         moderate(client, moderator, comment_id, action)

@@ -62,7 +62,7 @@ class ArticleDraft(msgspec.Struct, kw_only=True):
     captions_format: str | None = None
 
 
-def check_slug(slug: str, field: str = "slug") -> str:
+def check_slug(slug: object, field: str = "slug") -> str:
     if not isinstance(slug, str) or not SLUG.match(slug) or len(slug) > MAX_SLUG_LENGTH:
         raise invalid(
             "invalid_slug",
@@ -179,7 +179,7 @@ def draft_article(
             raise invalid("invalid", "captions_format is vtt or srt.", "captions_format")
         parse_captions(captions)
     return ArticleDraft(
-        slug=check_slug(slug),  # type: ignore[arg-type]
+        slug=check_slug(slug),
         headline=_text(meta, "headline", 300),
         standfirst=_text(meta, "standfirst", MAX_STANDFIRST_LENGTH, required=False),
         byline=_text(meta, "byline", 200),

@@ -78,8 +78,8 @@ class Publisher:
 
     def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._run()))
-        if self.log.delivers:
-            self._tasks.append(asyncio.create_task(self.log.deliver(self._publish)))  # type: ignore[attr-defined]
+        if isinstance(self.log, DatabaseEventLog):  # the one log that ``delivers``
+            self._tasks.append(asyncio.create_task(self.log.deliver(self._publish)))
         self._end_streams_on_signal()
 
     def send(self, channel: str, data: bytes) -> None:

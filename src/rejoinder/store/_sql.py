@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Connection as SyncConnection
 from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -15,7 +16,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, ColumnElement, Executable, ReturnsRows
 
 from rejoinder.store.database import Connection
-from rejoinder.store.sqlite import SqliteConnection
+from rejoinder.store.sqlite import SqliteAsideConnection, SqliteConnection
 
 
 def insert_ignoring_conflicts(connection: Connection, table: Table) -> Insert:
@@ -134,7 +135,7 @@ class Prepared:
         self._postgresql = statement if postgresql is None else postgresql
         self._sqlite: _SqliteForm | None = None
 
-    def _form(self, connection: SqliteConnection) -> _SqliteForm:
+    def _form(self, connection: SqliteConnection | SyncConnection) -> _SqliteForm:
         if self._sqlite is None:
             self._sqlite = _SqliteForm(self.statement, connection.dialect)
         return self._sqlite
@@ -142,15 +143,30 @@ class Prepared:
     async def rows(self, connection: Connection, **params: Any) -> list[tuple[Any, ...]]:
         """Run the statement; the rows it returns, if any."""
         if isinstance(connection, SqliteConnection):
-            form = self._form(connection)
-            arguments, _ = form.arguments(params)
-            try:
-                raw = connection.driver.execute(form.sql, arguments).fetchall()
-            except sqlite3.Error as error:  # raised as SQLAlchemy would, whoever runs it
-                raise DBAPIError.instance(form.sql, arguments, error, sqlite3.Error) from error
-            return form.rows(raw)
+            return self._sqlite_rows(connection, connection.driver, params)
+        if isinstance(connection, SqliteAsideConnection):  # then in its worker thread
+            return await connection.run_sync(self._rows_on, params)
         result = await connection.execute(self._postgresql, params)
         return [tuple(row) for row in result] if result.returns_rows else []
+
+    def _rows_on(self, sync: SyncConnection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        # SQLAlchemy types the DBAPI connection as Any | None; on SQLite it is sqlite3's.
+        driver = cast(sqlite3.Connection, sync.connection.driver_connection)
+        return self._sqlite_rows(sync, driver, params)
+
+    def _sqlite_rows(
+        self,
+        connection: SqliteConnection | SyncConnection,
+        driver: sqlite3.Connection,
+        params: dict[str, Any],
+    ) -> list[tuple[Any, ...]]:
+        form = self._form(connection)
+        arguments, _ = form.arguments(params)
+        try:
+            raw = driver.execute(form.sql, arguments).fetchall()
+        except sqlite3.Error as error:  # raised as SQLAlchemy would, whoever runs it
+            raise DBAPIError.instance(form.sql, arguments, error, sqlite3.Error) from error
+        return form.rows(raw)
 
     async def first(self, connection: Connection, **params: Any) -> tuple[Any, ...] | None:
         found = await self.rows(connection, **params)

@@ -5,7 +5,8 @@ and fail with "database is locked", every write in this process goes through one
 behind an asyncio lock, in a ``BEGIN IMMEDIATE`` transaction that takes the write lock up
 front; other processes wait for it on a kernel lock beside the database. Reads use their own
 pool and, thanks to WAL, never wait for writers. Statements run at once on the event loop's
-own thread, on synchronous connections. ``store/sqlite.py`` has those pieces and why.
+own thread, on synchronous connections, except in ``read_aside()``, for the reads that may be
+slow. ``store/sqlite.py`` has those pieces and why.
 
 PostgreSQL needs none of that: both kinds of work share one pool, and reads run in
 read-only REPEATABLE READ transactions so that one response sees one snapshot. A read replica,
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from rejoinder.store.sqlite import (
     Checkpointer,
+    SqliteAsideConnection,
     SqliteConnection,
     SqliteWrites,
     file_path,
@@ -59,7 +61,8 @@ def driver_url(database_url: str) -> URL:
 
 class Connection(Protocol):
     """What the store needs of a connection inside a transaction: SQLAlchemy's
-    ``AsyncConnection`` on PostgreSQL, ``SqliteConnection`` on SQLite."""
+    ``AsyncConnection`` on PostgreSQL, ``SqliteConnection`` on SQLite (``SqliteAsideConnection``
+    in ``read_aside()``)."""
 
     @property
     def info(self) -> dict[Any, Any]: ...
@@ -77,7 +80,8 @@ class Connection(Protocol):
 
 
 class Database:
-    """The application's handle on storage: ``read()`` and ``write()`` transactions."""
+    """The application's handle on storage: ``read()``, ``read_aside()`` and ``write()``
+    transactions."""
 
     def __init__(
         self,
@@ -146,6 +150,33 @@ class Database:
             return
         async with self._reader.begin() as connection:
             yield connection
+
+    @asynccontextmanager
+    async def read_aside(self) -> AsyncIterator[Connection]:
+        """A snapshot like ``read()``'s, for reads that may take long (the moderators'
+        queues, searches and histories, the audit export, the bans list).
+
+        ``read()`` runs SQLite's statements on the event loop's thread, which is right for
+        the readers' pages (microseconds each: see ``SqliteConnection``), but a read that
+        scans thousands of rows would stall every reader meanwhile. Here each statement runs
+        in a worker thread on the same kind of connection (``SqliteAsideConnection``).
+        PostgreSQL's statements never block the loop, so there this is ``read()``.
+        """
+        if not self.is_sqlite:
+            async with self.read() as connection:
+                yield connection
+            return
+        sync_connection = self._sqlite_reader.connect()  # its pool never makes anyone wait
+        try:
+            sync_connection.begin()
+        except BaseException:
+            sync_connection.close()
+            raise
+        aside = SqliteAsideConnection(sync_connection)
+        try:
+            yield aside
+        finally:
+            await aside.close()  # a read-only transaction: rolling it back loses nothing
 
     def replica_usable(self) -> bool:
         """A replica is configured and has not failed in the last ``REPLICA_PAUSE_SECONDS``."""

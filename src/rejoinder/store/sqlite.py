@@ -1,6 +1,7 @@
-"""SQLite as the server uses it: statements on the event loop's thread, one writer at a time
-across processes, writes that wait together committed together, and WAL checkpoints beside
-the writers. ``store/database.py`` puts these together with PostgreSQL behind one interface.
+"""SQLite as the server uses it: statements on the event loop's thread (slow reads in a worker
+thread beside it), one writer at a time across processes, writes that wait together committed
+together, and WAL checkpoints beside the writers. ``store/database.py`` puts these together
+with PostgreSQL behind one interface.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -96,6 +98,77 @@ class SqliteConnection:
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(self.sync_connection, *args, **kwargs)
+
+
+class SqliteAsideConnection:
+    """``SqliteConnection``'s calls, answered by a synchronous connection in a worker thread.
+
+    For the reads that can be slow (moderators' queues and searches, the audit export): on
+    the loop's thread they would stall every reader until they finished. Each call goes to
+    ``asyncio.to_thread`` and its rows are read there in full, so iterating a result on the
+    loop does no SQLite work; ``sqlite3`` lets go of the GIL while a statement runs. Calls
+    hold a lock on the connection, and ``close`` takes it too from a thread: a read cancelled
+    mid-statement leaves the statement running, and the connection must not be closed (and
+    handed to the next reader) under it.
+    """
+
+    __slots__ = ("_lock", "sync_connection")
+
+    def __init__(self, connection: SyncConnection) -> None:
+        self.sync_connection = connection
+        self._lock = threading.Lock()
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        return self.sync_connection.info
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.sync_connection.dialect
+
+    def _locked(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return fn(*args, **kwargs)
+
+    async def _aside(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(self._locked, fn, *args, **kwargs)
+
+    async def execute(
+        self, statement: Executable, parameters: Any = None
+    ) -> CursorResult[*tuple[Any, ...]]:
+        return await self._aside(_buffered, self.sync_connection.execute, statement, parameters)
+
+    async def scalar(self, statement: Executable, parameters: Any = None) -> Any:
+        return await self._aside(self.sync_connection.scalar, statement, parameters)
+
+    async def exec_driver_sql(
+        self, statement: str, parameters: Any = None
+    ) -> CursorResult[*tuple[Any, ...]]:
+        return await self._aside(
+            _buffered, self.sync_connection.exec_driver_sql, statement, parameters
+        )
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await self._aside(fn, self.sync_connection, *args, **kwargs)
+
+    async def close(self) -> None:
+        """End the transaction and give the connection back, once no statement runs on it;
+        done even if the caller is cancelled meanwhile."""
+        await asyncio.shield(asyncio.to_thread(self._locked, self.sync_connection.close))
+
+
+def _buffered(
+    execute: Callable[[Any, Any], CursorResult[*tuple[Any, ...]]], statement: Any, parameters: Any
+) -> CursorResult[*tuple[Any, ...]]:
+    """The result with every row already fetched (``sqlite3`` steps the statement as rows
+    are fetched, so a result read later on the loop would run the query there).
+
+    The fetched copy is a plain ``Result``: it has the rows and every way of reading them,
+    but no ``rowcount``, which only a write asks for, and nothing writes aside."""
+    result = execute(statement, parameters)
+    if not result.returns_rows:
+        return result
+    return cast(CursorResult[*tuple[Any, ...]], result.freeze()())
 
 
 def sqlite_engine(

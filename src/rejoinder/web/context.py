@@ -10,8 +10,10 @@ from rejoinder.web.read_cache import ReadCache
 
 
 def services(connection: ASGIConnection) -> Services:
-    return connection.app.state.services  # type: ignore[no-any-return]
+    found: Services = connection.app.state.services
+    return found
 
 
 def read_cache(connection: ASGIConnection) -> ReadCache:
-    return connection.app.state.reads  # type: ignore[no-any-return]
+    found: ReadCache = connection.app.state.reads
+    return found

@@ -45,15 +45,22 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rejoinder.web.carriers import READER_HEADER, VOTER_COOKIE
 
 if TYPE_CHECKING:
-    from rejoinder.store.changes import ChangeWatch
     from rejoinder.web.cors import ReaderApiCors
 
 PATH = "/api/comments"
+
+
+class Changes(Protocol):
+    """What the cache asks of the database's change signal (``store/changes.ChangeWatch``)."""
+
+    def current(self, generation: int | None, thread_id: int, version: int) -> bool: ...
+
+
 PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 PRIVATE_CACHE_CONTROL = "private, no-cache"
 # A reader who names themselves gets their own answer, never a shared copy: a browser or CDN
@@ -196,7 +203,7 @@ class ReadCache:
             self._store(query, ready, ready.size())
 
     def ready(
-        self, query: bytes, changes: ChangeWatch, now: Callable[[], datetime]
+        self, query: bytes, changes: Changes, now: Callable[[], datetime]
     ) -> tuple[Ready, bytes] | None:
         """The ready answer to ``query`` and its page, if both are still true."""
         entries = self._entries

@@ -19,8 +19,8 @@ from litestar.status_codes import HTTP_201_CREATED
 from rejoinder.domain.articles import ArticleDraft, draft_article
 from rejoinder.domain.errors import Problem, RejoinderError, invalid
 from rejoinder.domain.web_addresses import check_media_url
-from rejoinder.store.articles import Article, add_article, find_article, latest_articles
-from rejoinder.store.articles import replace_article as store_replace
+from rejoinder.service import articles
+from rejoinder.service.articles import Article
 from rejoinder.web.api.refusals import refusals
 from rejoinder.web.context import services
 from rejoinder.web.pages.media import media_url
@@ -113,14 +113,12 @@ async def list_articles(
     request: Request,
     limit: Annotated[int, QueryParameter(ge=1, le=200, description="How many")] = 50,
 ) -> ArticleList:
-    async with services(request).db.read() as connection:
-        return ArticleList([_summary(a) for a in await latest_articles(connection, limit)])
+    return ArticleList([_summary(a) for a in await articles.latest(services(request), limit)])
 
 
 @get("/api/articles/{slug:str}", summary="One article, in full", responses=refusals(404))
 async def get_article(request: Request, slug: FromPath[str]) -> ArticleOut:
-    async with services(request).db.read() as connection:
-        article = await find_article(connection, slug)
+    article = await articles.find(services(request), slug)
     if article is None:
         raise RejoinderError(Problem.NOT_FOUND, "not_found", f"There is no article {slug!r}.")
     return _full(article)
@@ -135,10 +133,7 @@ async def get_article(request: Request, slug: FromPath[str]) -> ArticleOut:
     responses=refusals(401, 409, write=True),
 )
 async def create_article(request: Request, data: JSONBody[ArticleInput]) -> ArticleOut:
-    draft = _draft(data, None)
-    app = services(request)
-    async with app.db.write() as connection:
-        return _full(await add_article(connection, draft, app.clock()))
+    return _full(await articles.add(services(request), _draft(data, None)))
 
 
 @put(
@@ -151,7 +146,4 @@ async def create_article(request: Request, data: JSONBody[ArticleInput]) -> Arti
 async def replace_article(
     request: Request, slug: FromPath[str], data: JSONBody[ArticleInput]
 ) -> ArticleOut:
-    draft = _draft(data, slug)
-    app = services(request)
-    async with app.db.write() as connection:
-        return _full(await store_replace(connection, draft, app.clock()))
+    return _full(await articles.replace(services(request), _draft(data, slug)))

@@ -9,7 +9,7 @@ from litestar.params import QueryParameter
 
 from rejoinder.domain.comments import check_thread_key
 from rejoinder.domain.errors import invalid
-from rejoinder.store.threads import counts_for
+from rejoinder.service.site import comment_counts
 from rejoinder.web.api.refusals import refusals
 from rejoinder.web.context import services
 from rejoinder.web.schemas import Counts
@@ -25,5 +25,4 @@ async def counts(
     if len(thread) > MAX_THREADS:
         raise invalid("too_many", f"Ask for at most {MAX_THREADS} threads at once.", "thread")
     keys = [check_thread_key(key) for key in thread]
-    async with services(request).db.read() as connection:
-        return Counts(await counts_for(connection, keys))
+    return Counts(await comment_counts(services(request), keys))

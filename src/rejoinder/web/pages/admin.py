@@ -17,16 +17,13 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from rejoinder.domain.errors import RejoinderError, invalid
 from rejoinder.domain.events import MODERATION_CHANNEL
-from rejoinder.domain.models import Status
-from rejoinder.domain.moderation.pipeline import decode_findings
+from rejoinder.service import queue as queues
+from rejoinder.service.accounts import AdminSession
 from rejoinder.service.moderating import MAX_BAN_DAYS, Action, BanRequest, apply
-from rejoinder.store import moderation as moderation_store
-from rejoinder.store import reports as report_store
-from rejoinder.store.moderation import Queue, QueueItem
+from rejoinder.service.queue import Queue
 from rejoinder.web.admin_session import (
     ANSWERS_JSON,
     SIGNED_IN,
-    AdminSession,
     SignedIn,
     SignedOut,
     checked_form,
@@ -36,16 +33,7 @@ from rejoinder.web.errors import STATUS_FOR, error_response
 from rejoinder.web.live import channel_stream
 from rejoinder.web.pages.render import page, render_fragment
 
-PER_PAGE = 50
 MAX_SEARCH = 200
-# Where an item no longer belongs after an action, so the page can drop it.
-_LEAVES = {
-    Queue.PENDING: {Status.VISIBLE, Status.REJECTED, Status.SHADOW},
-    Queue.REPORTED: {Status.VISIBLE, Status.REJECTED, Status.SHADOW},
-    Queue.APPROVED: {Status.REJECTED, Status.PENDING, Status.SHADOW},
-    Queue.REJECTED: {Status.VISIBLE, Status.PENDING, Status.SHADOW},
-    Queue.RECENT: set(),
-}
 
 
 def to_login(request: Request) -> Redirect:
@@ -80,29 +68,6 @@ def _queue(value: str | None) -> Queue:
         return Queue.PENDING
 
 
-async def _details(connection: Any, items: list[QueueItem]) -> dict[int, dict[str, Any]]:
-    """Per item: the parent, the author's history, the pipeline's findings and reports.
-
-    Parents and reports are read for the whole page at once; each author's history is its
-    own pair of queries (it leaves out the item itself)."""
-    parent_ids = [i.comment.parent_id for i in items if i.comment.parent_id is not None]
-    parents = await moderation_store.queue_items(connection, parent_ids)
-    reported = [i.comment.id for i in items if i.comment.report_count]
-    reports = await report_store.reports_for_comments(connection, reported)
-    details: dict[int, dict[str, Any]] = {}
-    for item in items:
-        comment = item.comment
-        history, by_status = await moderation_store.author_history(connection, comment, limit=3)
-        details[comment.id] = {
-            "parent": parents.get(comment.parent_id) if comment.parent_id is not None else None,
-            "history": history,
-            "by_status": by_status,
-            "findings": decode_findings(comment.moderation),
-            "reports": reports.get(comment.id, []),
-        }
-    return details
-
-
 def parse_action(value: str | None) -> Action:
     try:
         return Action(value or "")
@@ -134,37 +99,26 @@ async def queue_page(
     page_number: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
 ) -> Response:
     chosen = _queue(queue)
-    app = services(request)
-    now = app.clock()
-    async with app.db.read() as connection:
-        counts = await moderation_store.queue_counts(connection, now)
-        items = await moderation_store.queue_page(
-            connection, chosen, now, limit=PER_PAGE + 1, offset=(page_number - 1) * PER_PAGE
-        )
-        more = len(items) > PER_PAGE
-        items = items[:PER_PAGE]
-        details = await _details(connection, items)
+    found = await queues.queue_page(services(request), chosen, page_number)
     return page(
         "admin/queue.html",
         {
             "session": session,
             "queue": chosen,
             "queues": list(Queue),
-            "counts": counts,
-            "items": items,
-            "details": details,
+            "counts": found.counts,
+            "items": found.items,
+            "details": found.details,
             "page": page_number,
-            "more": more,
-            "now": now,
+            "more": found.more,
+            "now": found.now,
         },
     )
 
 
 @get("/admin/counts", include_in_schema=False, dependencies=SIGNED_IN, opt=ANSWERS_JSON)
 async def queue_counts(request: Request, session: SignedIn) -> Response:
-    app = services(request)
-    async with app.db.read() as connection:
-        counts = await moderation_store.queue_counts(connection, app.clock())
+    counts = await queues.queue_counts(services(request))
     return Response({queue.value: n for queue, n in counts.items()})
 
 
@@ -182,48 +136,34 @@ async def item_fragment(
 ) -> Response:
     """One queue item's HTML, for the live queue to insert; 204 if it is not in that queue."""
     chosen = _queue(queue)
-    async with services(request).db.read() as connection:
-        item = await moderation_store.queue_item(connection, comment_id)
-        if (
-            item is None
-            or item.comment.status in _LEAVES[chosen]
-            or (chosen is Queue.REPORTED and not item.comment.report_count)
-        ):
-            return Response(b"", status_code=204)
-        details = await _details(connection, [item])
+    entry = await queues.entry_in_queue(services(request), comment_id, chosen)
+    if entry is None:
+        return Response(b"", status_code=204)
     html = render_fragment(
         "admin/_item.html",
-        {"session": session, "item": item, "details": details, "queue": chosen},
+        {"session": session, "item": entry.item, "details": entry.details, "queue": chosen},
     )
     return Response(html, media_type="text/html; charset=utf-8")
 
 
 @get("/admin/comments/{comment_id:int}", include_in_schema=False, dependencies=SIGNED_IN)
 async def comment_page(request: Request, session: SignedIn, comment_id: FromPath[int]) -> Response:
-    async with services(request).db.read() as connection:
-        item = await moderation_store.queue_item(connection, comment_id)
-        if item is None:
-            return page(
-                "admin/error.html",
-                {"session": session, "status": 404, "error": None},
-                status_code=404,
-            )
-        details = await _details(connection, [item])
-        history, by_status = await moderation_store.author_history(connection, item.comment, 20)
-        campaign = (
-            await moderation_store.campaign_members(connection, item.comment.campaign_id)
-            if item.comment.campaign_id
-            else []
+    found = await queues.comment_in_full(services(request), comment_id)
+    if found is None:
+        return page(
+            "admin/error.html",
+            {"session": session, "status": 404, "error": None},
+            status_code=404,
         )
     return page(
         "admin/comment.html",
         {
             "session": session,
-            "item": item,
-            "details": details,
-            "history": history,
-            "by_status": by_status,
-            "campaign": campaign,
+            "item": found.item,
+            "details": found.details,
+            "history": found.history,
+            "by_status": found.by_status,
+            "campaign": found.campaign,
             "queue": Queue.RECENT,
         },
     )
@@ -261,7 +201,7 @@ async def act_on_comment(
                 "status": changed.status.value,
                 "spoiler": changed.spoiler,
                 "featured": changed.featured,
-                "leaves_queue": changed.status in _LEAVES[queue],
+                "leaves_queue": queues.leaves(queue, changed.status),
             }
         )
     return Redirect(_back(form), status_code=HTTP_303_SEE_OTHER)
@@ -297,18 +237,14 @@ async def search_page(
     address: Annotated[str | None, QueryParameter(required=False)] = None,
 ) -> Response:
     text, name, hashed = ((v or "").strip()[:MAX_SEARCH] or None for v in (q, author, address))
-    app = services(request)
-    async with app.db.read() as connection:
-        items = await moderation_store.search(connection, text=text, author=name, address=hashed)
-        details = await _details(connection, items)
-        counts = await moderation_store.queue_counts(connection, app.clock())
+    found = await queues.search(services(request), text=text, author=name, address=hashed)
     return page(
         "admin/search.html",
         {
             "session": session,
-            "items": items,
-            "details": details,
-            "counts": counts,
+            "items": found.items,
+            "details": found.details,
+            "counts": found.counts,
             "queues": list(Queue),
             "queue": Queue.RECENT,
             "q": text or "",

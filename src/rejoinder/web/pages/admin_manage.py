@@ -13,12 +13,9 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Stream
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from rejoinder.domain.errors import Problem, RejoinderError, invalid
+from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.moderation.pipeline import Mode
-from rejoinder.domain.text import check_single_line
-from rejoinder.store import audit
-from rejoinder.store import bans as ban_store
-from rejoinder.store import threads as thread_store
+from rejoinder.service import audit_log, bans, rules
 from rejoinder.web.admin_session import (
     LOGIN_CSRF_COOKIE,
     SIGNED_IN,
@@ -35,10 +32,6 @@ from rejoinder.web.context import services
 from rejoinder.web.errors import STATUS_FOR
 from rejoinder.web.pages.admin import error_page
 from rejoinder.web.pages.render import page
-
-AUDIT_PAGE = 100
-MAX_MESSAGE_LENGTH = 1000
-MAX_AUTO_CLOSE_DAYS = 3650
 
 
 def _safe_next(value: str | None) -> str:
@@ -106,31 +99,15 @@ async def logout(request: Request) -> Response:
 
 @get("/admin/bans", include_in_schema=False, dependencies=SIGNED_IN)
 async def bans_page(request: Request, session: SignedIn) -> Response:
-    app = services(request)
-    async with app.db.read() as connection:
-        bans = await ban_store.list_bans(connection, app.clock())
-    return page("admin/bans.html", {"session": session, "bans": bans})
+    active = await bans.active_bans(services(request))
+    return page("admin/bans.html", {"session": session, "bans": active})
 
 
 @post("/admin/bans/{ban_id:int}/lift", include_in_schema=False, dependencies=SIGNED_IN)
 async def lift_ban(request: Request, session: SignedIn, ban_id: FromPath[int]) -> Response:
-    app = services(request)
-    now = app.clock()
     try:
         await checked_form(request, session)
-        async with app.db.write() as connection:
-            lifted = await ban_store.lift_ban(connection, ban_id, now)
-            if lifted is None:
-                raise RejoinderError(Problem.NOT_FOUND, "not_found", f"There is no ban {ban_id}.")
-            await audit.record(
-                connection,
-                actor=session.user.label,
-                action="lift_ban",
-                target=f"ban:{ban_id} {lifted.kind}",
-                before={"active": True},
-                after={"active": False},
-                now=now,
-            )
+        await bans.lift(services(request), session.user.label, ban_id)
     except RejoinderError as error:
         return error_page(request, session, error)
     return Redirect("/admin/bans", status_code=HTTP_303_SEE_OTHER)
@@ -142,36 +119,11 @@ async def audit_page(
     session: SignedIn,
     page_number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
 ) -> Response:
-    async with services(request).db.read() as connection:
-        entries = await audit.entries(
-            connection, limit=AUDIT_PAGE + 1, offset=(page_number - 1) * AUDIT_PAGE
-        )
+    found = await audit_log.audit_page(services(request), page_number)
     return page(
         "admin/audit.html",
-        {
-            "session": session,
-            "entries": entries[:AUDIT_PAGE],
-            "more": len(entries) > AUDIT_PAGE,
-            "page": page_number,
-        },
+        {"session": session, "entries": found.entries, "more": found.more, "page": page_number},
     )
-
-
-EXPORT_PAGE = 500  # audit entries read per transaction while an export streams
-
-
-async def _every_entry(request: Request) -> AsyncIterator[audit.AuditEntry]:
-    """The whole audit log, newest first, read a page at a time: an export of a long log
-    holds neither the whole table in memory nor one read transaction open throughout."""
-    before = None
-    while True:
-        async with services(request).db.read() as connection:
-            found = await audit.entries_before(connection, before, EXPORT_PAGE)
-        for entry in found:
-            yield entry
-        if len(found) < EXPORT_PAGE:
-            return
-        before = found[-1].id
 
 
 @get("/admin/audit.json", include_in_schema=False, dependencies=SIGNED_IN)
@@ -179,7 +131,7 @@ async def audit_json(request: Request, session: SignedIn) -> Stream:
     async def body() -> AsyncIterator[bytes]:
         yield b"["
         first = True
-        async for entry in _every_entry(request):
+        async for entry in audit_log.every_entry(services(request)):
             yield (b"" if first else b",") + msgspec.json.encode(entry)
             first = False
         yield b"]"
@@ -201,7 +153,7 @@ def _csv_line(values: list[object]) -> str:
 async def audit_csv(request: Request, session: SignedIn) -> Stream:
     async def body() -> AsyncIterator[str]:
         yield _csv_line(["id", "when", "who", "action", "target", "before", "after"])
-        async for entry in _every_entry(request):
+        async for entry in audit_log.every_entry(services(request)):
             yield _csv_line(
                 [
                     entry.id,
@@ -221,24 +173,13 @@ async def audit_csv(request: Request, session: SignedIn) -> Stream:
     )
 
 
-def _mode(value: str | None, *, inherit: bool) -> Mode | None:
-    if inherit and not value:
-        return None
-    try:
-        return Mode(value or "")
-    except ValueError:
-        raise invalid("invalid_mode", f"There is no moderation mode {value!r}.", "mode") from None
-
-
 @get("/admin/settings", include_in_schema=False, dependencies=SIGNED_IN)
 async def settings_page(
     request: Request,
     session: SignedIn,
     thread: Annotated[str | None, QueryParameter(required=False)] = None,
 ) -> Response:
-    async with services(request).db.read() as connection:
-        site = await thread_store.site_rules(connection)
-        found = await thread_store.find_thread(connection, thread) if thread else None
+    site, found = await rules.current(services(request), thread)
     return page(
         "admin/settings.html",
         {
@@ -256,56 +197,24 @@ async def save_settings(request: Request, session: SignedIn) -> Response:
     """Site-wide rules, or one thread's when the form names a thread."""
     form = await request.form()
     app = services(request)
-    now = app.clock()
     key = str(form.get("thread") or "")
     try:
         form = await checked_form(request, session)
-        async with app.db.write() as connection:
-            if key:
-                found = await thread_store.find_thread(connection, key)
-                if found is None:
-                    raise RejoinderError(
-                        Problem.NOT_FOUND, "not_found", "There is no discussion with that key."
-                    )
-                message = (form.get("message") or "").strip() or None
-                if message:
-                    check_single_line(
-                        message, "message", max_length=MAX_MESSAGE_LENGTH, label="The message"
-                    )
-                mode = _mode(form.get("mode"), inherit=True)
-                closed = form.get("closed") == "on"
-                await thread_store.update_thread_rules(
-                    connection, found.id, mode=mode, closed=closed, message=message
-                )
-                before = {"mode": found.own_mode, "closed": found.closed, "message": found.message}
-                after = {"mode": mode, "closed": closed, "message": message}
-                target = f"thread:{key}"
-            else:
-                site = await thread_store.site_rules(connection)
-                mode = _mode(form.get("mode"), inherit=False)
-                assert mode is not None
-                raw_days = str(form.get("auto_close_days") or "").strip()
-                if raw_days and not raw_days.isdigit():
-                    raise invalid("invalid_days", "Days must be a whole number.", "auto_close_days")
-                days = int(raw_days) if raw_days else None
-                if days is not None and not 1 <= days <= MAX_AUTO_CLOSE_DAYS:
-                    raise invalid(
-                        "invalid_days",
-                        f"Auto-close after 1 to {MAX_AUTO_CLOSE_DAYS} days, or leave it empty.",
-                        "auto_close_days",
-                    )
-                await thread_store.update_site_rules(connection, mode=mode, auto_close_days=days)
-                before = {"mode": site.mode, "auto_close_days": site.auto_close_days}
-                after = {"mode": mode, "auto_close_days": days}
-                target = "site"
-            await audit.record(
-                connection,
-                actor=session.user.label,
-                action="settings",
-                target=target,
-                before=before,
-                after=after,
-                now=now,
+        if key:
+            await rules.set_thread_rules(
+                app,
+                session.user.label,
+                key,
+                mode=form.get("mode"),
+                closed=form.get("closed") == "on",
+                message=form.get("message"),
+            )
+        else:
+            await rules.set_site_rules(
+                app,
+                session.user.label,
+                mode=form.get("mode"),
+                auto_close_days=str(form.get("auto_close_days") or "").strip(),
             )
     except RejoinderError as error:
         return error_page(request, session, error)

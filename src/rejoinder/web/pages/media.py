@@ -18,7 +18,8 @@ from litestar.status_codes import HTTP_206_PARTIAL_CONTENT
 
 from rejoinder.domain.captions import Cue, parse_captions
 from rejoinder.domain.errors import Problem, RejoinderError
-from rejoinder.store.articles import Article, find_article
+from rejoinder.service import articles
+from rejoinder.service.articles import Article
 from rejoinder.web.context import services
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -31,7 +32,7 @@ def media_url(article: Article, kind: str) -> str | None:
     """Where a page points for the article's media: its own URL, or ours for a stored file."""
     if kind == "captions":
         return f"/media/articles/{article.slug}/captions.vtt" if article.captions else None
-    value = getattr(article, _KINDS[kind])
+    value: str | None = getattr(article, _KINDS[kind])
     if value is None or value.startswith(("http://", "https://")):
         return value
     return f"/media/articles/{article.slug}/{kind}"
@@ -42,8 +43,7 @@ def _missing(what: str) -> RejoinderError:
 
 
 async def _article(request: Request, slug: str) -> Article:
-    async with services(request).db.read() as connection:
-        article = await find_article(connection, slug)
+    article = await articles.find(services(request), slug)
     if article is None:
         raise _missing(f"article {slug!r}")
     return article
@@ -58,7 +58,7 @@ async def article_media(
         if not article.captions:
             raise _missing("transcript for this article")
         return Response(
-            webvtt(parse_captions(article.captions)),
+            webvtt(parse_captions(article.captions)).encode(),
             media_type="text/vtt; charset=utf-8",
             headers={"Cache-Control": "no-cache"},
         )

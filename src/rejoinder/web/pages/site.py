@@ -10,9 +10,8 @@ from litestar.params import FromPath, QueryParameter
 from rejoinder.domain.captions import parse_captions
 from rejoinder.domain.search import MAX_QUERY_LENGTH, parse_query
 from rejoinder.domain.web_addresses import media_origin
-from rejoinder.store.articles import Article, find_article, latest_articles
-from rejoinder.store.search import search_articles
-from rejoinder.store.threads import counts_for
+from rejoinder.service import site
+from rejoinder.service.articles import Article
 from rejoinder.web.context import services
 from rejoinder.web.pages.media import media_url
 from rejoinder.web.pages.render import page
@@ -29,26 +28,25 @@ def _common(request: Request, query: str = "") -> dict[str, object]:
 
 @get("/", include_in_schema=False)
 async def home(request: Request) -> Response[str]:
-    async with services(request).db.read() as connection:
-        articles = await latest_articles(connection)
-        counts = await counts_for(connection, [article.slug for article in articles])
-    return page("home.html", {**_common(request), "articles": articles, "counts": counts})
+    front = await site.front_page(services(request))
+    return page(
+        "home.html", {**_common(request), "articles": front.articles, "counts": front.counts}
+    )
 
 
 @get("/articles/{slug:str}", include_in_schema=False)
 async def article_page(request: Request, slug: FromPath[str]) -> Response[str]:
-    async with services(request).db.read() as connection:
-        article = await find_article(connection, slug)
-        counts = await counts_for(connection, [slug]) if article else {}
-    if article is None:
+    found = await site.article_with_count(services(request), slug)
+    if found is None:
         return not_found(request)
+    article, comment_count = found
     cues = parse_captions(article.captions) if article.captions else []
     return page(
         "article.html",
         {
             **_common(request),
             "article": article,
-            "comment_count": counts.get(slug, 0),
+            "comment_count": comment_count,
             "cues": cues,
             "video": media_url(article, "video"),
             "poster": media_url(article, "poster"),
@@ -75,10 +73,7 @@ async def search_page(
     number = min(max(number, 1), LAST_PAGE)
     results = None
     if query.problem is None:
-        async with services(request).db.read() as connection:
-            results = await search_articles(
-                connection, query.words, page=number, per_page=RESULTS_PER_PAGE
-            )
+        results = await site.search(services(request), query.words, number, RESULTS_PER_PAGE)
     return page(
         "search.html",
         {

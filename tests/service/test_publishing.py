@@ -39,32 +39,30 @@ class FailingLog(MemoryEventLog):
         return await super().append_all(events)
 
 
-def test_an_event_whose_append_fails_briefly_is_logged_on_retry():
-    async def scenario() -> None:
-        broker, log = Broker(), FailingLog(failures=2)
-        publisher = Publisher(broker.publish, log)
-        publisher.start()
-        publisher.send("thread:a", b'{"type":"comment_created"}')
-        await broker.until(lambda: broker.sent)
-        assert broker.sent == [("thread:a", b'{"id":"1","event":{"type":"comment_created"}}')]
-        await publisher.stop()
+async def one_event_sent(failures: int, announcements: int) -> tuple[Broker, FailingLog]:
+    """Publish one event while the log fails ``failures`` times; return once the broker has
+    carried ``announcements`` messages and the publisher has stopped."""
+    broker, log = Broker(), FailingLog(failures)
+    publisher = Publisher(broker.publish, log)
+    publisher.start()
+    publisher.send("thread:a", b'{"type":"comment_created"}')
+    await broker.until(lambda: len(broker.sent) >= announcements)
+    await publisher.stop()
+    return broker, log
 
-    asyncio.run(scenario())
+
+def test_an_event_whose_append_fails_briefly_is_logged_on_retry():
+    broker, _ = asyncio.run(one_event_sent(failures=2, announcements=1))
+    assert broker.sent == [("thread:a", b'{"id":"1","event":{"type":"comment_created"}}')]
 
 
 def test_an_event_that_cannot_be_logged_is_announced_and_later_marked_for_resync():
-    async def scenario() -> None:
-        broker, log = Broker(), FailingLog(failures=4)
-        publisher = Publisher(broker.publish, log)
-        publisher.start()
-        publisher.send("thread:a", b'{"type":"comment_created"}')
-        await broker.until(lambda: len(broker.sent) == 2)
-        assert broker.sent[0] == ("thread:a", b'{"id":"","event":{"type":"comment_created"}}')
-        assert broker.sent[1] == ("thread:a", b'{"id":"1","event":' + RESYNC_EVENT + b"}")
-        assert await log.since("thread:a", "0") == [("1", RESYNC_EVENT)]
-        await publisher.stop()
-
-    asyncio.run(scenario())
+    broker, log = asyncio.run(one_event_sent(failures=4, announcements=2))
+    assert broker.sent == [
+        ("thread:a", b'{"id":"","event":{"type":"comment_created"}}'),
+        ("thread:a", b'{"id":"1","event":' + RESYNC_EVENT + b"}"),
+    ]
+    assert asyncio.run(log.since("thread:a", "0")) == [("1", RESYNC_EVENT)]
 
 
 def test_a_reader_who_falls_behind_gets_one_resync_instead_of_the_backlog():

@@ -11,7 +11,7 @@ slow. ``store/sqlite.py`` has those pieces and why.
 PostgreSQL needs none of that: both kinds of work share one pool, and reads run in
 read-only REPEATABLE READ transactions so that one response sees one snapshot. A read replica,
 when configured, gets only the reads that can tell whether it is current (``replica_read``:
-see ``web/api/thread_pages.py``).
+see ``service/reading.py``).
 """
 
 from __future__ import annotations

@@ -48,7 +48,25 @@ def _driver(connection: SyncConnection) -> sqlite3.Connection:
     return cast(sqlite3.Connection, connection.connection.driver_connection)
 
 
-class SqliteConnection:
+class _OverSyncConnection:
+    """What both stand-ins for ``AsyncConnection`` share: the synchronous connection they
+    answer with, and the two attributes SQLAlchemy's callers read off a connection."""
+
+    __slots__ = ("sync_connection",)
+
+    def __init__(self, connection: SyncConnection) -> None:
+        self.sync_connection = connection
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        return self.sync_connection.info
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.sync_connection.dialect
+
+
+class SqliteConnection(_OverSyncConnection):
     """``AsyncConnection``'s calls, answered at once by a synchronous SQLAlchemy connection on
     the event loop's thread.
 
@@ -64,18 +82,7 @@ class SqliteConnection:
     statement's cost.
     """
 
-    __slots__ = ("sync_connection",)
-
-    def __init__(self, connection: SyncConnection) -> None:
-        self.sync_connection = connection
-
-    @property
-    def info(self) -> dict[Any, Any]:
-        return self.sync_connection.info
-
-    @property
-    def dialect(self) -> Dialect:
-        return self.sync_connection.dialect
+    __slots__ = ()
 
     @property
     def driver(self) -> sqlite3.Connection:
@@ -100,7 +107,7 @@ class SqliteConnection:
         return fn(self.sync_connection, *args, **kwargs)
 
 
-class SqliteAsideConnection:
+class SqliteAsideConnection(_OverSyncConnection):
     """``SqliteConnection``'s calls, answered by a synchronous connection in a worker thread.
 
     For the reads that can be slow (moderators' queues and searches, the audit export): on
@@ -112,19 +119,11 @@ class SqliteAsideConnection:
     handed to the next reader) under it.
     """
 
-    __slots__ = ("_lock", "sync_connection")
+    __slots__ = ("_lock",)
 
     def __init__(self, connection: SyncConnection) -> None:
-        self.sync_connection = connection
+        super().__init__(connection)
         self._lock = threading.Lock()
-
-    @property
-    def info(self) -> dict[Any, Any]:
-        return self.sync_connection.info
-
-    @property
-    def dialect(self) -> Dialect:
-        return self.sync_connection.dialect
 
     def _locked(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with self._lock:

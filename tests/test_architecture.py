@@ -24,8 +24,9 @@ MAY_IMPORT = {
     "web": {"web", "service", "domain", "support"},
 }
 ENTRY_POINTS = {"app", "cli", "serving", "demo", "__main__", "__init__"}
-# Libraries that are storage, not HTTP: only store/ (and the service layer's brokers and
-# fault classification, which speak to Redis and name drivers' errors) may use them.
+# Libraries that are storage, not HTTP: web/ may not use them. store/ holds the SQL; service/
+# uses them only to speak to Redis (limits, the event log's broker) and to name drivers'
+# errors (faults, a failing read replica in reading.py).
 STORAGE_LIBRARIES = {"sqlalchemy", "sqlite3", "asyncpg", "redis", "alembic"}
 FRAMEWORKS = {"litestar", "jinja2", "markupsafe", "uvicorn", "sqlalchemy", "redis"}
 

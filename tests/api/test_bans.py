@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from rejoinder.domain.errors import RejoinderError
+from rejoinder.service.moderating import MAX_BAN_DAYS, BanRequest, ban_request
 from tests.support import add_moderator, assert_error, moderate, page, post, posted, sign_in
 
 
@@ -78,3 +80,35 @@ def test_moderator_actions_need_a_session_and_the_forms_csrf_token(client, moder
     assert signed_out.status_code == 303
     assert signed_out.headers["location"].startswith("/admin/login")
     assert peek.scalar("SELECT status FROM comments") == "visible"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"days": "3651"}, "days"),
+        ({"days": "-1"}, "days"),
+        ({"reason": "x" * 501}, "reason"),
+        ({"ban_by": "shoe size"}, "ban_by"),
+    ],
+)
+def test_a_ban_outside_the_limits_is_refused_and_changes_nothing(
+    client, moderator, peek, fields, field
+):
+    comment_id = posted(client)["comment"]["id"]
+    before = peek.counts()
+    response = client.post(
+        f"/admin/comments/{comment_id}",
+        data={"csrf": moderator, "action": "ban", **fields},
+        headers={"Accept": "application/json"},  # as the queue's script asks
+    )
+    assert_error(response, 400, field)
+    assert peek.counts() == before
+
+
+def test_the_ban_limits_hold_for_every_caller_not_only_the_admin_form():
+    with pytest.raises(RejoinderError) as refused:
+        ban_request("author", MAX_BAN_DAYS + 1, None)
+    assert refused.value.field == "days"
+    assert ban_request("email", MAX_BAN_DAYS, "  spam  ") == BanRequest(
+        "email", MAX_BAN_DAYS, "spam"
+    )

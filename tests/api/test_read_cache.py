@@ -3,6 +3,9 @@ the page get 304, and nobody ever sees an old page after a change, in any proces
 
 from __future__ import annotations
 
+import pytest
+
+from rejoinder.store.changes import NoWatch
 from tests.support import THREAD, add_moderator, moderate, posted, sign_in
 
 
@@ -76,6 +79,29 @@ def test_anonymous_pages_may_be_cached_by_a_cdn_but_a_writers_are_private(client
     assert read(client).headers["cache-control"] == "private, no-cache"  # has the voter cookie
     client.cookies.clear()
     assert read(client).headers["cache-control"] == "public, max-age=5, stale-while-revalidate=30"
+
+
+@pytest.fixture
+def unwatched(client):
+    """The app as it is on a database it cannot watch, or while PostgreSQL's listener is
+    down; the real watch is put back for the app to close."""
+    services = client.app.state.services
+    watch, services.changes = services.changes, NoWatch()
+    yield client
+    services.changes = watch
+
+
+def test_anonymous_pages_stay_public_while_the_change_watch_cannot_vouch(unwatched):
+    # No page is kept for the front door, yet what an anonymous reader gets is the same for
+    # everyone, so a CDN may keep it.
+    client = unwatched
+    posted(client)
+    client.cookies.clear()
+    first = read(client)
+    assert first.headers["cache-control"] == "public, max-age=5, stale-while-revalidate=30"
+    again = read(client, **{"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["cache-control"] == "public, max-age=5, stale-while-revalidate=30"
 
 
 def test_a_thread_with_shadow_banned_comments_is_never_shared(client, database_url):

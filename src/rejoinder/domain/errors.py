@@ -49,3 +49,9 @@ class RejoinderError(Exception):
 
 def invalid(code: str, message: str, field: str | None = None) -> RejoinderError:
     return RejoinderError(Problem.INVALID, code, message, field)
+
+
+def no_comment(comment_id: int) -> RejoinderError:
+    """404 for a comment that does not exist or that the caller may not see: the two are
+    answered alike, so a hidden comment's existence is not given away."""
+    return RejoinderError(Problem.NOT_FOUND, "not_found", f"There is no comment {comment_id}.")

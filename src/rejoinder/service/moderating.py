@@ -17,7 +17,7 @@ import msgspec
 
 from rejoinder.domain import markup
 from rejoinder.domain.comments import check_body
-from rejoinder.domain.errors import Problem, RejoinderError, invalid
+from rejoinder.domain.errors import invalid, no_comment
 from rejoinder.domain.events import (
     CommentCreated,
     CommentEdited,
@@ -57,6 +57,25 @@ class BanRequest(msgspec.Struct, frozen=True):
     by: str = "author"  # author (user or guest browser), email or address
     days: int = 0  # 0: until lifted
     reason: str | None = None
+
+
+BAN_BY = ("author", "email", "address")
+MAX_BAN_REASON = 500
+
+
+def ban_request(by: str, days: int, reason: str | None) -> BanRequest:
+    """A ban as a moderator asked for it, checked: whoever calls ``apply`` gets the same
+    limits, not only the admin form."""
+    if by not in BAN_BY:
+        raise invalid("invalid_ban", "Ban by author, email or address.", "ban_by")
+    if not 0 <= days <= MAX_BAN_DAYS:
+        raise invalid("invalid_days", f"Days must be between 0 and {MAX_BAN_DAYS}.", "days")
+    reason = (reason or "").strip() or None
+    if reason and len(reason) > MAX_BAN_REASON:
+        raise invalid(
+            "too_long", f"A ban reason can be at most {MAX_BAN_REASON} characters.", "reason"
+        )
+    return BanRequest(by, days, reason)
 
 
 def snapshot(comment: StoredComment) -> dict[str, Any]:
@@ -208,13 +227,13 @@ async def apply(
 ) -> Outcome[StoredComment]:
     """Apply one action in one transaction with its audit entry, for the moderator named
     ``moderator``; the events tell readers and moderators what changed."""
+    if ban is not None:
+        ban = ban_request(ban.by, ban.days, ban.reason)
     now = app.clock()
     async with app.db.write() as connection:
         comment = await moderation_store.get_for_update(connection, comment_id)
         if comment is None or comment.status is Status.DELETED:
-            raise RejoinderError(
-                Problem.NOT_FOUND, "not_found", f"There is no comment {comment_id}."
-            )
+            raise no_comment(comment_id)
         step = _Step(connection, comment, moderator, now, body, ban)
         changed = await _CHANGES[action](step)
         target = f"comment:{comment_id}"

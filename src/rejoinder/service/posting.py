@@ -17,7 +17,7 @@ import msgspec
 
 from rejoinder.domain import markup
 from rejoinder.domain.comments import check_body, check_still_editable, draft_comment
-from rejoinder.domain.errors import Problem, RejoinderError, invalid
+from rejoinder.domain.errors import Problem, RejoinderError, invalid, no_comment
 from rejoinder.domain.events import (
     CommentCreated,
     CommentDeleted,
@@ -381,7 +381,7 @@ async def _editable(
     who wrote it, from any device) and the edit window is still open."""
     comment = await comment_store.get_comment(connection, comment_id, for_update=True)
     if comment is None or comment.status is Status.DELETED:
-        raise RejoinderError(Problem.NOT_FOUND, "not_found", f"There is no comment {comment_id}.")
+        raise no_comment(comment_id)
     token = asker.edit_token
     by_token = bool(token) and app.signer.verify_edit_token(
         comment_id, await comment_store.edit_key(connection, comment_id), token

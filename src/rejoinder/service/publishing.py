@@ -44,11 +44,12 @@ class Envelope(msgspec.Struct, frozen=True):
 class Publisher:
     """Logs each event, then hands it to the broker, in order, from one background task.
 
-    Handlers call ``send`` after their commit and return at once; this task does the I/O, so
-    a slow Redis or database never holds up a reader's post. Events queued together are
-    logged together (one transaction for the database log). When the log delivers events
-    itself (``DatabaseEventLog``), a second task follows it and publishes every process's
-    events to this process's readers; this process's own events arrive that way too.
+    Callers publish (``Services.publish``) after their commit and return at once; this task
+    does the I/O, so a slow Redis or database never holds up a reader's post. Events queued
+    together are logged together (one transaction for the database log). When the log
+    delivers events itself (``DatabaseEventLog``), a second task follows it and publishes
+    every process's events to this process's readers; this process's own events arrive that
+    way too.
 
     No committed change goes unannounced: an append that still fails after a few tries is
     delivered live without an id, and its channel gets a resync marker in the log as soon as

@@ -16,7 +16,7 @@ from datetime import datetime
 import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 
-from rejoinder.domain.errors import Problem, RejoinderError
+from rejoinder.domain.errors import no_comment
 from rejoinder.domain.identity import Identity, Viewer
 from rejoinder.domain.models import Comment, Sort, Status, StoredComment, ThreadInfo
 from rejoinder.domain.ranking import Cursor, encode_cursor
@@ -171,9 +171,7 @@ async def more_replies(
     async with app.db.read() as connection:
         root = await comment_store.get_comment(connection, comment_id)
         if root is None or root.parent_id is not None or root.status is not Status.VISIBLE:
-            raise RejoinderError(
-                Problem.NOT_FOUND, "not_found", f"There is no comment {comment_id}."
-            )
+            raise no_comment(comment_id)
         reader = (await find_author(connection, identity)).viewer()
         found = await comment_store.replies_after(
             connection, comment_id, (after.created_at, after.id), limit + 1, reader

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from rejoinder.domain.errors import Problem, RejoinderError
+from rejoinder.domain.errors import no_comment
 from rejoinder.domain.events import CommentHidden, Event, QueueChanged
 from rejoinder.domain.identity import Identity
 from rejoinder.domain.models import Status
@@ -59,9 +59,7 @@ async def report(
     async with app.db.write() as connection:
         comment = await moderation_store.get_for_update(connection, comment_id)
         if comment is None or comment.status is not Status.VISIBLE:
-            raise RejoinderError(
-                Problem.NOT_FOUND, "not_found", f"There is no comment {comment_id}."
-            )
+            raise no_comment(comment_id)
         writer = await writer_for(connection, identity, now)
         found = await report_store.add_report(
             connection,

@@ -2,7 +2,7 @@
 scorer, the rate counters, the change signal and the publisher.
 
 The web app opens them in its lifespan (``app.py``); anything else that posts, moderates or
-publishes without an HTTP request (the CLI, importers, background work) opens the same.
+publishes without an HTTP request (importers, background work) is to open the same.
 """
 
 from __future__ import annotations

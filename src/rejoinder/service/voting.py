@@ -7,7 +7,7 @@ mints, adds at most ``votes_per_address`` votes to one comment and casts at most
 
 from __future__ import annotations
 
-from rejoinder.domain.errors import Problem, RejoinderError
+from rejoinder.domain.errors import no_comment
 from rejoinder.domain.identity import Identity
 from rejoinder.domain.models import Status, Votes
 from rejoinder.service.limits import enforce
@@ -32,9 +32,7 @@ async def vote(app: Services, identity: Identity, comment_id: int, value: int) -
     async with app.db.write() as connection:
         comment = await get_comment(connection, comment_id)
         if comment is None or comment.status is not Status.VISIBLE:
-            raise RejoinderError(
-                Problem.NOT_FOUND, "not_found", f"There is no comment {comment_id}."
-            )
+            raise no_comment(comment_id)
         writer = await writer_for(connection, identity, now)
         return await cast_vote(
             connection,

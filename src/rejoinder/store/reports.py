@@ -104,10 +104,3 @@ async def resolve_reports(connection: Connection, comment_id: int, now: datetime
     await connection.execute(
         update(comments).where(comments.c.id == comment_id).values(report_count=0)
     )
-
-
-async def reports_by(connection: Connection, reporter: str) -> list[Report]:
-    rows = await connection.execute(
-        select(reports).where(reports.c.reporter == reporter).order_by(reports.c.id)
-    )
-    return [Report(**row._mapping) for row in rows]

@@ -1,7 +1,8 @@
 """The one place that turns exceptions into ``{"error": {"code", "message", "field"}}``.
 
 Handlers raise ``RejoinderError`` (or let the framework raise its own HTTP exceptions);
-nothing else in the web layer builds error JSON.
+nothing else in the web layer builds error JSON. The one refusal made before routing, the
+NUL guard's, takes its document from ``error_document`` here.
 
 An infrastructure fault (the database away or restarting, a full disk, a lock held too long,
 Redis away) is not a bug: ``service/faults.py`` names it, the client gets 503 with
@@ -40,11 +41,18 @@ _BACKTICKED = re.compile(r"`([^`]+)`")
 _MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 
 
+ErrorDocument = dict[str, dict[str, str | None]]
+
+
+def error_document(code: str, message: str, field: str | None = None) -> ErrorDocument:
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
 def error_response(
     status: int, code: str, message: str, field: str | None = None
-) -> Response[dict[str, dict[str, str | None]]]:
+) -> Response[ErrorDocument]:
     return Response(
-        {"error": {"code": code, "message": message, "field": field}},
+        error_document(code, message, field),
         status_code=status,
         media_type="application/json",
         headers={"Cache-Control": "no-store"},

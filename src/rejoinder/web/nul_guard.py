@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from rejoinder.domain.errors import invalid
+from rejoinder.web.errors import error_document
 
 _MESSAGE = "NUL bytes are not allowed."
-_REFUSAL = msgspec.json.encode({"error": {"code": "nul_byte", "message": _MESSAGE, "field": None}})
 _FORM = b"application/x-www-form-urlencoded"
 
 
@@ -74,9 +74,7 @@ def _parameter_with_nul(query: bytes) -> str | None:
 
 
 async def _refuse(send: Any, field: str | None) -> None:
-    refusal = msgspec.json.encode(
-        {"error": {"code": "nul_byte", "message": _MESSAGE, "field": field}}
-    )
+    refusal = msgspec.json.encode(error_document("nul_byte", _MESSAGE, field))
     await send(
         {
             "type": "http.response.start",

@@ -1,7 +1,8 @@
 """``/api/articles``: the newsroom's stories. Anyone may read; writing needs the admin token.
 
-The token is one shared secret until issue 4 brings user accounts and roles; it is compared
-in constant time and never logged.
+The token (``admin_token``) is the newsroom's publishing system's, one shared secret for a
+machine rather than a person's account (moderators sign in to ``/admin`` instead); it is
+compared in constant time and never logged.
 """
 
 from __future__ import annotations

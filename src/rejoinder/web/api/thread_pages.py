@@ -7,7 +7,7 @@ version and sent as stored bytes; a reader who already has it gets 304 (see
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import msgspec
 from litestar import Request, Response, get
@@ -15,7 +15,7 @@ from litestar.params import FromPath, QueryParameter
 
 from rejoinder.domain.comments import check_thread_key
 from rejoinder.domain.models import Sort
-from rejoinder.domain.ranking import decode_cursor
+from rejoinder.domain.ranking import Cursor, decode_cursor
 from rejoinder.service import reading
 from rejoinder.service.reading import REPLIES_PER_ROOT, RepliesPage, ThreadPage, ThreadSnapshot
 from rejoinder.web.api.refusals import refusals, sends
@@ -56,35 +56,45 @@ async def list_comments(
             # Their own shadow-banned comments may be in it: this page is theirs alone.
             body = await snapshot.page(sort, limit, after, own)
             return _json(body, identified, {"Cache-Control": "private, no-store"})
-        return await _shared(request, snapshot, generation, sort, limit, cursor)
+        asked = _Asked(sort, limit, cursor, after)
+        return await _shared(request, snapshot, identified, generation, asked)
+
+
+class _Asked(NamedTuple):
+    sort: Sort
+    limit: int
+    cursor: str | None
+    after: Cursor | None
 
 
 async def _shared(
     request: Request,
     snapshot: ThreadSnapshot,
+    identified: bool,
     generation: int | None,
-    sort: Sort,
-    limit: int,
-    cursor: str | None,
+    asked: _Asked,
 ) -> Response[bytes]:
     """The page every anonymous reader shares: 304 for a reader who has it, else the cached
-    bytes (built once per thread version), left ready for the next anonymous reader."""
+    bytes (built once per thread version), left ready for the next anonymous reader.
+
+    ``generation`` is None for an identified reader and also whenever the change watch cannot
+    vouch (an unwatched database, PostgreSQL's listener down): such a page is not kept for
+    the front door, but an anonymous reader's answer is still public for a CDN."""
+    sort, limit, cursor, after = asked
     found, now = snapshot.thread, snapshot.now
     assert found is not None
     cache_key = page_key(found.id, found.version, found.is_closed(now), sort, limit, cursor)
     headers = {"ETag": etag_for(cache_key)}
     if matches(request.headers.get("if-none-match"), headers["ETag"]):
-        return _json(b"", generation is None, headers, status_code=304)
-    after = decode_cursor(cursor, sort) if cursor else None
+        return _json(b"", identified, headers, status_code=304)
     reads = read_cache(request)
     body = await reads.page(cache_key, lambda: snapshot.page(sort, limit, after))
-    # The shared page (generation is None for an identified reader): the next anonymous
-    # reader gets it before routing, from web/read_cache.py.
+    # The next anonymous reader gets it before routing, from web/read_cache.py.
     valid_until = None if found.is_closed(now) else found.closes_at()
     reads.keep(
         request.scope["query_string"], generation, cache_key, (found.id, found.version), valid_until
     )
-    return _json(body, generation is None, headers)
+    return _json(body, identified, headers)
 
 
 def _json(

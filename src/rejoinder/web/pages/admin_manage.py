@@ -30,14 +30,8 @@ from rejoinder.web.admin_session import (
 )
 from rejoinder.web.context import services
 from rejoinder.web.errors import STATUS_FOR
-from rejoinder.web.pages.admin import error_page
+from rejoinder.web.pages.admin import admin_path, error_page
 from rejoinder.web.pages.render import page
-
-
-def _safe_next(value: str | None) -> str:
-    if value and value.startswith("/admin") and not value.startswith("//"):
-        return value
-    return "/admin"
 
 
 @get("/admin/login", include_in_schema=False)
@@ -46,7 +40,7 @@ async def login_page(
 ) -> Response:
     token, cookie = login_form_token(request)
     response = page(
-        "admin/login.html", {"csrf": token, "next": _safe_next(next_path), "error": None}
+        "admin/login.html", {"csrf": token, "next": admin_path(next_path), "error": None}
     )
     if cookie is not None:
         response.set_cookie(cookie)
@@ -70,7 +64,7 @@ async def login(request: Request) -> Response:
         token, new_cookie = login_form_token(request)
         response = page(
             "admin/login.html",
-            {"csrf": token, "next": _safe_next(form.get("next")), "error": error},
+            {"csrf": token, "next": admin_path(form.get("next")), "error": error},
             status_code=STATUS_FOR[error.problem],
         )
         if error.retry_after is not None:
@@ -78,7 +72,7 @@ async def login(request: Request) -> Response:
         if new_cookie is not None:
             response.set_cookie(new_cookie)
         return response
-    response = Redirect(_safe_next(form.get("next")), status_code=HTTP_303_SEE_OTHER)
+    response = Redirect(admin_path(form.get("next")), status_code=HTTP_303_SEE_OTHER)
     response.set_cookie(cookie)
     return response
 

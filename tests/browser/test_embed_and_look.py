@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rejoinder.web.pages import assets
-from tests.browser.conftest import AXE, DEMO_SLUG, SCREENSHOTS
+from tests.browser.conftest import AXE, DEMO_SLUG, SCREENSHOTS, show_comments
 
 WIDGET_FILES = ("embed.js", "widget/element.js", "widget/render.js", "widget/api.js",
                 "widget/i18n.js", "widget/time.js", "widget/widget.css")  # fmt: skip
@@ -29,7 +29,7 @@ def test_the_snippet_on_another_origin_renders_the_same_thread(demo, publisher, 
     page.goto(url)
     widget = page.locator("rejoinder-comments")
     expect(widget.get_by_role("heading", name="Comments (2)")).to_be_visible()
-    widget.get_by_role("button", name="Show comments").click()
+    show_comments(widget)
     expect(widget.locator(".author")).to_have_text(["John", "Mr Person"])
     expect(widget.locator(".badge.guest")).to_have_count(2)
 
@@ -104,7 +104,7 @@ def test_the_article_page_has_no_serious_accessibility_problems(demo, browser, s
         widget = page.locator("rejoinder-comments")
         expect(widget.get_by_role("heading", name="Comments (2)")).to_be_visible()
         assert _axe(page) == []
-        widget.get_by_role("button", name="Show comments").click()
+        show_comments(widget)
         widget.locator(".spoiler-cover").first.click()
         page.get_by_text("Transcript", exact=True).click()
         expect(widget.locator("li.comment")).to_have_count(2)
@@ -123,7 +123,7 @@ def test_screenshots_of_the_article_page(demo, browser, width, scheme):
         page = context.new_page()
         page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
         widget = page.locator("rejoinder-comments")
-        widget.get_by_role("button", name="Show comments").click()
+        show_comments(widget)
         expect(widget.locator("li.comment")).to_have_count(2)
         page.wait_for_function("document.fonts.ready.then(() => true)")
         overflow = page.evaluate("document.documentElement.scrollWidth")

@@ -22,9 +22,35 @@
           const value = place.getAttribute(`data-rejoinder-${data}`);
           if (value) widget.setAttribute(name, value);
         }
-        place.replaceChildren(widget);
+        takeOver(place, widget);
       }
     });
+  }
+
+  // A placeholder may hold the discussion as the server rendered it (Rejoinder's article
+  // pages, or a publisher's page that includes /fragments/comments): then the widget opens at
+  // once, starts from the page the server put beside it instead of downloading it again, and
+  // replaces the static copy only once its stylesheet has loaded, so nothing flashes.
+  function takeOver(place, widget) {
+    const rendered = place.querySelector("[data-rejoinder-static]");
+    if (!rendered) {
+      place.replaceChildren(widget);
+      return;
+    }
+    const island = place.querySelector("script[data-rejoinder-first-page]");
+    try {
+      if (island) widget.firstPage = JSON.parse(island.textContent);
+    } catch {
+      // a page we cannot read is fetched like any other
+    }
+    widget.setAttribute("open", "");
+    widget.hidden = true;
+    const show = () => {
+      widget.hidden = false;
+      place.replaceChildren(widget);
+    };
+    widget.addEventListener("rejoinder-ready", show, { once: true });
+    place.append(widget);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);

@@ -70,10 +70,14 @@ class RejoinderComments extends HTMLElement {
     this.mine = null;
     this.voting = Promise.resolve();
     this.build();
-    this.api.count(this.thread).then(
-      (n) => this.setCount(n),
-      () => {},
-    );
+    if (this.firstPage) this.setCount(this.firstPage.thread.comment_count);
+    else {
+      this.api.count(this.thread).then(
+        (n) => this.setCount(n),
+        () => {},
+      );
+    }
+    if (this.hasAttribute("open")) this.showComments();
     this.listen();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.onHash = () => this.followLink();
@@ -133,8 +137,16 @@ class RejoinderComments extends HTMLElement {
       this.status,
       this.more,
     );
+    // "rejoinder-ready" once the stylesheet is in (or has failed): whoever shows the widget
+    // in place of the server's static copy waits for it, so the reader never sees it bare.
+    const ready = () => this.dispatchEvent(new Event("rejoinder-ready"));
     root.append(
-      h("link", { rel: "stylesheet", href: `${this.base}/static/widget/widget.css` }),
+      h("link", {
+        rel: "stylesheet",
+        href: `${this.base}/static/widget/widget.css`,
+        onload: ready,
+        onerror: ready,
+      }),
       h(
         "section",
         { class: "rejoinder", lang: this.lang, "aria-labelledby": "heading" },
@@ -181,8 +193,11 @@ class RejoinderComments extends HTMLElement {
     this.status.textContent = this.t("loading");
     this.more.hidden = true;
     try {
+      // The server's own first page, when it put one beside the placeholder: read once.
+      const given = reset && this.sort === "best" ? this.firstPage : null;
+      this.firstPage = null;
       const [page, mine] = await Promise.all([
-        this.api.page(this.thread, this.sort, this.cursor),
+        given || this.api.page(this.thread, this.sort, this.cursor),
         reset && this.api.identified ? this.api.mine(this.thread).catch(() => null) : null,
       ]);
       if (load !== this.loads) return;

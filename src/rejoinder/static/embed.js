@@ -5,6 +5,7 @@
 // data-rejoinder-sso (the publisher's sign-on JWT for a signed-in reader).
 // This classic script only finds the placeholders and loads the widget's ES modules
 // from the same server; it works with `async` because it reads its own address first.
+// Placeholders added after the page has loaded are found and mounted as they arrive.
 (() => {
   const script = document.currentScript;
   const base = new URL(script ? script.src : "/embed.js", document.baseURI).origin;
@@ -12,9 +13,9 @@
   function mount() {
     const places = document.querySelectorAll("[data-rejoinder-thread]:not([data-rejoinder-mounted])");
     if (!places.length) return;
+    for (const place of places) place.setAttribute("data-rejoinder-mounted", ""); // taken: once
     import(`${base}/static/widget/element.js`).then(() => {
       for (const place of places) {
-        place.setAttribute("data-rejoinder-mounted", "");
         const widget = document.createElement("rejoinder-comments");
         widget.setAttribute("base", base);
         const names = { thread: "thread", title: "thread-title", url: "thread-url", lang: "lang", sso: "sso-token" };
@@ -53,6 +54,14 @@
     place.append(widget);
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
-  else mount();
+  function watch() {
+    mount();
+    // Placeholders added later (client-side navigation, a page built by script) mount too.
+    new MutationObserver((changes) => {
+      if (changes.some((change) => change.addedNodes.length)) mount();
+    }).observe(document.documentElement, { childList: true, subtree: true });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
+  else watch();
 })();

@@ -47,6 +47,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
         discussion.comments_fragment,
         media.article_media,
         assets.embed_script,
+        assets.count_script,
         admin.queue_page,
         admin.queue_counts,
         admin.item_fragment,

@@ -24,6 +24,7 @@ const STRINGS = {
     up: "Upvote",
     down: "Downvote",
     newComments: { one: "{n} new comment", other: "{n} new comments" },
+    commentCount: { one: "{n} comment", other: "{n} comments" },
     moreReplies: { one: "Show {n} more reply", other: "Show {n} more replies" },
     loadMore: "Load more",
     loading: "Loading…",
@@ -101,6 +102,7 @@ const STRINGS = {
     up: "Підтримати",
     down: "Не підтримати",
     newComments: { one: "{n} новий коментар", few: "{n} нові коментарі", other: "{n} нових коментарів" },
+    commentCount: { one: "{n} коментар", few: "{n} коментарі", many: "{n} коментарів", other: "{n} коментаря" },
     moreReplies: {
       one: "Показати ще {n} відповідь",
       few: "Показати ще {n} відповіді",

@@ -185,7 +185,7 @@ def test_the_queue_page_is_written_as_screenshots_for_review(moderator, site, re
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_queue_has_no_serious_accessibility_problems(site, browser, scheme):
     from tests.browser.conftest import AXE
-    from tests.browser.test_embed_and_look import _axe
+    from tests.browser.test_embed_and_look import axe_violations
 
     if not AXE.exists():
         pytest.skip(f"axe-core is not installed at {AXE} (make test installs it from npm)")
@@ -199,7 +199,7 @@ def test_the_queue_has_no_serious_accessibility_problems(site, browser, scheme):
         page.get_by_label("Password").fill(MODERATOR_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         expect(page.locator(f"#item-{comment_id}")).to_be_visible()
-        assert _axe(page) == []
+        assert axe_violations(page) == []
         page.keyboard.press("r")
         expect(page.locator(f"#item-{comment_id}")).to_have_count(0)
     finally:

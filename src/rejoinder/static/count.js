@@ -20,7 +20,7 @@
 
   async function fill(places) {
     const keys = [...new Set(places.map((place) => place.getAttribute("data-rejoinder-count")))];
-    const { pickLanguage, translator } = await words;
+    const { loadTranslator, pickLanguage } = await words;
     for (let start = 0; start < keys.length; start += MAX_PER_REQUEST) {
       const query = new URLSearchParams();
       for (const key of keys.slice(start, start + MAX_PER_REQUEST)) query.append("thread", key);
@@ -36,7 +36,8 @@
         const key = place.getAttribute("data-rejoinder-count");
         if (!(key in counts)) continue;
         const n = counts[key];
-        place.textContent = translator(pickLanguage(language(place)))("commentCount", { n });
+        const t = await loadTranslator(pickLanguage(language(place))); // each language once
+        place.textContent = t("commentCount", { n });
         place.setAttribute("data-rejoinder-comments", String(n));
       }
     }

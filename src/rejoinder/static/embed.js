@@ -47,8 +47,9 @@
     widget.setAttribute("open", "");
     widget.hidden = true;
     const show = () => {
+      // Not replaceChildren: moving the widget would disconnect it, and its live updates.
+      for (const node of [...place.childNodes]) if (node !== widget) node.remove();
       widget.hidden = false;
-      place.replaceChildren(widget);
     };
     widget.addEventListener("rejoinder-ready", show, { once: true });
     place.append(widget);

@@ -3,7 +3,7 @@
 // hold words and dates. Comments are fetched only when the reader asks to see them.
 
 import { Api, randomKey } from "./api.js";
-import { pickLanguage, translator } from "./i18n.js";
+import { loadTranslator, pickLanguage } from "./i18n.js";
 import { commentItem, composeForm, h, refreshTimes } from "./render.js";
 
 const SORTS = ["best", "oldest", "newest"];
@@ -45,11 +45,20 @@ function nameInToken(token) {
 
 class RejoinderComments extends HTMLElement {
   connectedCallback() {
-    if (this.shadowRoot) return;
+    if (this.shadowRoot || this.starting) return;
+    this.starting = true;
+    this.lang = pickLanguage(this.getAttribute("lang"));
+    // The reader's words first (English is built in; others are a module each), then the rest.
+    loadTranslator(this.lang).then((t) => {
+      this.t = t;
+      this.starting = false;
+      if (this.isConnected && !this.shadowRoot) this.start();
+    });
+  }
+
+  start() {
     this.base = this.getAttribute("base") || location.origin;
     this.thread = this.getAttribute("thread");
-    this.lang = pickLanguage(this.getAttribute("lang"));
-    this.t = translator(this.lang);
     this.token = this.getAttribute("sso-token");
     this.user = this.token ? nameInToken(this.token) : null;
     this.api = new Api(this.base, this.token, readerToken);

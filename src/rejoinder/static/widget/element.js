@@ -175,10 +175,9 @@ class RejoinderComments extends HTMLElement {
     this.panel.hidden = false;
     this.toggle.setAttribute("aria-expanded", "true");
     this.toggle.textContent = this.t("hide");
-    if (!this.loaded) {
-      this.loaded = true;
-      await this.load(true);
-    }
+    // The first load, kept: whoever needs the first page (a #comment link) waits for it.
+    if (!this.loaded) this.loaded = this.load(true);
+    await this.loaded;
   }
 
   hideComments() {
@@ -534,7 +533,7 @@ class RejoinderComments extends HTMLElement {
   async followLink() {
     const match = location.hash.match(/^#comment-(\d+)$/);
     if (!match) return;
-    if (!this.shown) await this.showComments();
+    await this.showComments(); // opens it, or waits for the first page if it is opening
     let item = this.find(match[1]);
     for (let page = 0; !item && this.cursor && page < MAX_PAGES_FOR_LINK; page++) {
       await this.load();

@@ -172,3 +172,16 @@ def post_comment(server: Server, body: str, **fields: object) -> dict:
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def show_comments(widget) -> None:
+    """Open the discussion as a reader does. On a publisher's page it starts closed; on
+    Rejoinder's own article pages it opens by itself, taking over the comments the server
+    rendered, so there is nothing to press."""
+    from playwright.sync_api import expect
+
+    toggle = widget.locator("button.show")
+    expect(toggle).to_be_visible()
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")

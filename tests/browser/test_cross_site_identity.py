@@ -20,7 +20,13 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SSO_SECRET, TIMEOUT_MS, PublisherSite, launch_with_moderator
+from tests.browser.conftest import (
+    SSO_SECRET,
+    TIMEOUT_MS,
+    PublisherSite,
+    launch_with_moderator,
+    show_comments,
+)
 from tests.browser.test_embed_and_look import SNIPPET
 from tests.browser.test_widget_moderation import sso_token
 from tests.cli.conftest import Server
@@ -91,7 +97,7 @@ class Story:
             self.page.reload()
         else:
             self.page.goto(self.url)
-        self.widget.get_by_role("button", name="Show comments").click()
+        show_comments(self.widget)
         expect(self.widget.locator("form.compose").first).to_be_visible()
 
     def comment(self, comment_id: int):

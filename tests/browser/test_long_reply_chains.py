@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DEMO_SLUG, post_comment
+from tests.browser.conftest import DEMO_SLUG, post_comment, show_comments
 
 
 def test_load_more_replies_fetches_the_replies_the_page_left_out(demo, page):
@@ -15,7 +15,7 @@ def test_load_more_replies_fetches_the_replies_the_page_left_out(demo, page):
     ]
     page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
     widget = page.locator("rejoinder-comments")
-    widget.get_by_role("button", name="Show comments").click()
+    show_comments(widget)
     widget.get_by_role("button", name="Newest").click()
     item = widget.locator(f"#comment-{root}")
     expect(item.locator(f"#comment-{answers[49]}")).to_be_attached()

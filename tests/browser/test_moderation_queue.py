@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
 
-from tests.browser.conftest import DEMO_SLUG, launch_with_moderator
+from tests.browser.conftest import DEMO_SLUG, launch_with_moderator, show_comments
 from tests.cli.conftest import Server
 from tests.conftest import POSTGRES_URL, _admin_sql, run
 from tests.support import MODERATOR_PASSWORD
@@ -151,7 +151,7 @@ def test_featuring_a_comment_makes_it_the_editors_pick_in_the_widget(moderator, 
     page.keyboard.press("f")
     expect(page.locator(f"#item-{comment_id}")).to_have_count(0)  # approved, so it left Pending
     page.goto(f"{site.url}/articles/{DEMO_SLUG}")
-    page.get_by_role("button", name="Show comments").click()
+    show_comments(page)
     pick = page.locator("rejoinder-comments").locator(".picks").locator(f"#comment-{comment_id}")
     expect(pick).to_be_visible()
     expect(pick.locator(".badge.pick")).to_have_text("Editor's pick")
@@ -185,7 +185,7 @@ def test_the_queue_page_is_written_as_screenshots_for_review(moderator, site, re
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_queue_has_no_serious_accessibility_problems(site, browser, scheme):
     from tests.browser.conftest import AXE
-    from tests.browser.test_embed_and_look import _axe
+    from tests.browser.test_embed_and_look import axe_violations
 
     if not AXE.exists():
         pytest.skip(f"axe-core is not installed at {AXE} (make test installs it from npm)")
@@ -199,7 +199,7 @@ def test_the_queue_has_no_serious_accessibility_problems(site, browser, scheme):
         page.get_by_label("Password").fill(MODERATOR_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         expect(page.locator(f"#item-{comment_id}")).to_be_visible()
-        assert _axe(page) == []
+        assert axe_violations(page) == []
         page.keyboard.press("r")
         expect(page.locator(f"#item-{comment_id}")).to_have_count(0)
     finally:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DEMO_SLUG, post_comment
+from tests.browser.conftest import DEMO_SLUG, post_comment, show_comments
 
 
 def comments_of(page):
@@ -43,8 +43,8 @@ def test_reader_follows_the_front_page_to_the_article_and_its_discussion(demo, p
 
     widget = page.locator("rejoinder-comments")
     expect(widget.get_by_role("heading", name="Comments (2)")).to_be_visible()
-    expect(comments_of(page)).to_have_count(0)
-    widget.get_by_role("button", name="Show comments").click()
+    # The server rendered the comments; the widget took them over, open.
+    expect(widget.get_by_role("button", name="Hide comments")).to_be_visible()
     expect(comments_of(page)).to_have_count(2)
     expect(widget.locator(".badge.guest")).to_have_text(["Guest", "Guest"])
     expect(widget.locator("time")).to_have_text(["1 day ago", "1 week ago"])
@@ -65,7 +65,7 @@ def test_reader_follows_the_front_page_to_the_article_and_its_discussion(demo, p
     expect(widget.locator(".author")).to_have_text(["John", "Mr Person"])
 
     page.reload()
-    page.locator("rejoinder-comments").get_by_role("button", name="Show comments").click()
+    show_comments(page.locator("rejoinder-comments"))
     expect(page.locator("rejoinder-comments .author")).to_have_text(["John", "Mr Person"])
     expect(
         page.locator("rejoinder-comments").get_by_role("button", name="Newest")
@@ -90,7 +90,7 @@ def test_a_second_reader_sees_a_new_comment_arrive_without_reloading(demo, conte
     first, second = context.new_page(), context.new_page()
     for reader in (first, second):
         reader.goto(f"{demo.url}/articles/{DEMO_SLUG}")
-        reader.locator("rejoinder-comments").get_by_role("button", name="Show comments").click()
+        show_comments(reader.locator("rejoinder-comments"))
         expect(reader.locator("rejoinder-comments li.comment").first).to_be_visible()
     before = second.locator("rejoinder-comments li.comment").count()
 
@@ -124,7 +124,7 @@ def test_long_threads_load_more(demo, page):
         post_comment(demo, f"Numbered comment {number}.")
     page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
     widget = page.locator("rejoinder-comments")
-    widget.get_by_role("button", name="Show comments").click()
+    show_comments(widget)
     top_level = widget.locator("ol.comments > li.comment")
     expect(top_level).to_have_count(20)
     widget.get_by_role("button", name="Load more").click()
@@ -135,7 +135,7 @@ def test_long_threads_load_more(demo, page):
 def test_field_errors_from_the_api_show_next_to_the_field(demo, page):
     page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
     widget = page.locator("rejoinder-comments")
-    widget.get_by_role("button", name="Show comments").click()
+    show_comments(widget)
     form = widget.locator("form.compose").first
     form.get_by_label("Name").fill("Olena")
     form.get_by_label("Comment").fill("   ")
@@ -160,7 +160,7 @@ def test_search_from_the_header_finds_the_article(demo, page):
 def test_an_author_edits_and_deletes_their_comment_inside_the_window(demo, page):
     page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
     widget = page.locator("rejoinder-comments")
-    widget.get_by_role("button", name="Show comments").click()
+    show_comments(widget)
     form = widget.locator("form.compose").first
     form.get_by_label("Name").fill("Olena")
     form.get_by_label("Comment").fill("A typo hree.")
@@ -183,7 +183,7 @@ def test_an_author_edits_and_deletes_their_comment_inside_the_window(demo, page)
 def test_a_post_whose_answer_is_lost_keeps_its_text_and_a_retry_stores_it_once(demo, page):
     page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
     widget = page.locator("rejoinder-comments")
-    widget.get_by_role("button", name="Show comments").click()
+    show_comments(widget)
     before = widget.get_by_role("heading", name=re.compile(r"Comments \(\d+\)")).inner_text()
     count = int(re.search(r"\d+", before).group())
     text = "Sent from a train going into a tunnel."

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DEMO_SLUG, SSO_SECRET, post_comment
+from tests.browser.conftest import DEMO_SLUG, SSO_SECRET, post_comment, show_comments
 from tests.browser.test_embed_and_look import SNIPPET
 
 
@@ -30,7 +30,7 @@ def test_a_publishers_signed_in_staff_member_comments_with_a_staff_badge(demo, p
     )
     page.goto(url)
     widget = page.locator("rejoinder-comments")
-    widget.get_by_role("button", name="Show comments").click()
+    show_comments(widget)
     expect(widget.get_by_text("Commenting as Desk Editor")).to_be_visible()
     expect(widget.get_by_label("Name")).to_have_count(0)
     widget.get_by_label("Comment", exact=True).fill("A note from the desk: sources updated.")
@@ -44,7 +44,7 @@ def test_a_reader_reports_a_comment_with_a_reason(demo, page):
     created = post_comment(demo, "Report-worthy words for the test.")
     page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
     widget = page.locator("rejoinder-comments")
-    widget.get_by_role("button", name="Show comments").click()
+    show_comments(widget)
     item = widget.locator(f"#comment-{created['comment']['id']}")
     item.get_by_role("button", name="Report").click()
     item.get_by_label("Misinformation").check()
@@ -55,7 +55,7 @@ def test_a_reader_reports_a_comment_with_a_reason(demo, page):
 def test_a_comment_that_waits_for_a_moderator_says_so_and_is_not_shown(demo, page):
     page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
     widget = page.locator("rejoinder-comments")
-    widget.get_by_role("button", name="Show comments").click()
+    show_comments(widget)
     form = widget.locator("form.compose").first
     form.get_by_label("Name").fill("Links Galore")
     form.get_by_label("Comment", exact=True).fill(

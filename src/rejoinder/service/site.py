@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rejoinder.service.services import Services
-from rejoinder.store.articles import Article, find_article, latest_articles
+from rejoinder.store.articles import Article, latest_articles
 from rejoinder.store.search import SearchResults, search_articles
 from rejoinder.store.threads import counts_for
 
@@ -27,16 +27,6 @@ async def front_page(app: Services) -> FrontPage:
         articles = await latest_articles(connection)
         counts = await counts_for(connection, [article.slug for article in articles])
     return FrontPage(articles, counts)
-
-
-async def article_with_count(app: Services, slug: str) -> tuple[Article, int] | None:
-    """The article and how many comments its discussion shows; None if there is none."""
-    async with app.db.read() as connection:
-        article = await find_article(connection, slug)
-        counts = await counts_for(connection, [slug]) if article else {}
-    if article is None:
-        return None
-    return article, counts.get(slug, 0)
 
 
 async def search(app: Services, words: list[str], page: int, per_page: int) -> SearchResults:

@@ -18,7 +18,7 @@ from rejoinder.web.api import (
     thread_pages,
     votes,
 )
-from rejoinder.web.pages import admin, admin_manage, assets, media, site
+from rejoinder.web.pages import admin, admin_manage, assets, discussion, media, site
 
 
 def route_handlers() -> list[ControllerRouterHandler]:
@@ -44,8 +44,10 @@ def route_handlers() -> list[ControllerRouterHandler]:
         site.home,
         site.article_page,
         site.search_page,
+        discussion.comments_fragment,
         media.article_media,
         assets.embed_script,
+        assets.count_script,
         admin.queue_page,
         admin.queue_counts,
         admin.item_fragment,

@@ -3,7 +3,7 @@
 // hold words and dates. Comments are fetched only when the reader asks to see them.
 
 import { Api, randomKey } from "./api.js";
-import { pickLanguage, translator } from "./i18n.js";
+import { loadTranslator, pickLanguage } from "./i18n.js";
 import { commentItem, composeForm, h, refreshTimes } from "./render.js";
 
 const SORTS = ["best", "oldest", "newest"];
@@ -45,11 +45,20 @@ function nameInToken(token) {
 
 class RejoinderComments extends HTMLElement {
   connectedCallback() {
-    if (this.shadowRoot) return;
+    if (this.shadowRoot || this.starting) return;
+    this.starting = true;
+    this.lang = pickLanguage(this.getAttribute("lang"));
+    // The reader's words first (English is built in; others are a module each), then the rest.
+    loadTranslator(this.lang).then((t) => {
+      this.t = t;
+      this.starting = false;
+      if (this.isConnected && !this.shadowRoot) this.start();
+    });
+  }
+
+  start() {
     this.base = this.getAttribute("base") || location.origin;
     this.thread = this.getAttribute("thread");
-    this.lang = pickLanguage(this.getAttribute("lang"));
-    this.t = translator(this.lang);
     this.token = this.getAttribute("sso-token");
     this.user = this.token ? nameInToken(this.token) : null;
     this.api = new Api(this.base, this.token, readerToken);
@@ -70,10 +79,14 @@ class RejoinderComments extends HTMLElement {
     this.mine = null;
     this.voting = Promise.resolve();
     this.build();
-    this.api.count(this.thread).then(
-      (n) => this.setCount(n),
-      () => {},
-    );
+    if (this.firstPage) this.setCount(this.firstPage.thread.comment_count);
+    else {
+      this.api.count(this.thread).then(
+        (n) => this.setCount(n),
+        () => {},
+      );
+    }
+    if (this.hasAttribute("open")) this.showComments();
     this.listen();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.onHash = () => this.followLink();
@@ -133,8 +146,16 @@ class RejoinderComments extends HTMLElement {
       this.status,
       this.more,
     );
+    // "rejoinder-ready" once the stylesheet is in (or has failed): whoever shows the widget
+    // in place of the server's static copy waits for it, so the reader never sees it bare.
+    const ready = () => this.dispatchEvent(new Event("rejoinder-ready"));
     root.append(
-      h("link", { rel: "stylesheet", href: `${this.base}/static/widget/widget.css` }),
+      h("link", {
+        rel: "stylesheet",
+        href: `${this.base}/static/widget/widget.css`,
+        onload: ready,
+        onerror: ready,
+      }),
       h(
         "section",
         { class: "rejoinder", lang: this.lang, "aria-labelledby": "heading" },
@@ -154,10 +175,9 @@ class RejoinderComments extends HTMLElement {
     this.panel.hidden = false;
     this.toggle.setAttribute("aria-expanded", "true");
     this.toggle.textContent = this.t("hide");
-    if (!this.loaded) {
-      this.loaded = true;
-      await this.load(true);
-    }
+    // The first load, kept: whoever needs the first page (a #comment link) waits for it.
+    if (!this.loaded) this.loaded = this.load(true);
+    await this.loaded;
   }
 
   hideComments() {
@@ -181,8 +201,11 @@ class RejoinderComments extends HTMLElement {
     this.status.textContent = this.t("loading");
     this.more.hidden = true;
     try {
+      // The server's own first page, when it put one beside the placeholder: read once.
+      const given = reset && this.sort === "best" ? this.firstPage : null;
+      this.firstPage = null;
       const [page, mine] = await Promise.all([
-        this.api.page(this.thread, this.sort, this.cursor),
+        given || this.api.page(this.thread, this.sort, this.cursor),
         reset && this.api.identified ? this.api.mine(this.thread).catch(() => null) : null,
       ]);
       if (load !== this.loads) return;
@@ -510,7 +533,7 @@ class RejoinderComments extends HTMLElement {
   async followLink() {
     const match = location.hash.match(/^#comment-(\d+)$/);
     if (!match) return;
-    if (!this.shown) await this.showComments();
+    await this.showComments(); // opens it, or waits for the first page if it is opening
     let item = this.find(match[1]);
     for (let page = 0; !item && this.cursor && page < MAX_PAGES_FOR_LINK; page++) {
       await this.load();

@@ -1,176 +1,123 @@
-// The widget's words in English and Ukrainian. Counts go through Intl.PluralRules, so
-// Ukrainian gets its one / few / many forms.
+// The widget's words. English is here, and is what any missing word falls back to; every
+// other language is a module of its own under lang/, so a reader downloads only theirs.
+// Counts go through Intl.PluralRules, so each language gets its own plural forms.
 
-const STRINGS = {
-  en: {
-    comments: "Comments ({n})",
-    show: "Show comments",
-    hide: "Hide comments",
-    sortLabel: "Sort comments",
-    best: "Best",
-    oldest: "Oldest",
-    newest: "Newest",
-    guest: "Guest",
-    staff: "Staff",
-    spoiler: "This comment contains spoilers. Click here if you want to read.",
-    reply: "Reply",
-    edit: "Edit",
-    delete: "Delete",
-    save: "Save",
-    cancel: "Cancel",
-    confirmDelete: "Delete this comment? This cannot be undone.",
-    deleted: "This comment was deleted.",
-    edited: "edited",
-    up: "Upvote",
-    down: "Downvote",
-    newComments: { one: "{n} new comment", other: "{n} new comments" },
-    moreReplies: { one: "Show {n} more reply", other: "Show {n} more replies" },
-    loadMore: "Load more",
-    loading: "Loading…",
-    empty: "No comments yet. Be the first to say something.",
-    formTitle: "Join the discussion",
-    replyTitle: "Reply to {name}",
-    name: "Name",
-    email: "Email (optional, never shown)",
-    body: "Comment",
-    markSpoiler: "Contains spoilers",
-    post: "Post",
-    posting: "Posting…",
-    closed: "This discussion is closed.",
-    network: "Could not reach the comments server. Check your connection and try again.",
-    failed: "Something went wrong. Please try again.",
-    pick: "Editor's pick",
-    picks: "Editor's picks",
-    report: "Report",
-    reportTitle: "Why should moderators look at this comment?",
-    spam: "Spam",
-    abuse: "Abuse or harassment",
-    off_topic: "Off-topic",
-    misinformation: "Misinformation",
-    spoilerReason: "Unmarked spoiler",
-    send: "Send report",
-    reported: "Thanks. The moderators will take a look.",
-    awaiting: "Thanks! Your comment will appear once a moderator has read it.",
-    refused: "Your comment was not published because it breaks this site's rules.",
-    signedIn: "Commenting as {name}",
-    refresh: "There are new comments. Show them",
-    loadMoreReplies: "Load more replies",
-    // Refusals, by the server's stable error code (the field is shown beside them).
-    errors: {
-      required: "Please fill this in.",
-      too_long: "This is too long.",
-      too_large: "This is too long.",
-      control_character: "This contains characters that are not allowed.",
-      invisible_character: "Names cannot contain invisible or blank characters.",
-      nul_byte: "This contains characters that are not allowed.",
-      name_reserved: "That name is kept for the newsroom or another reader. Please choose another.",
-      invalid_email: "Please give a valid e-mail address, or leave it empty.",
-      thread_closed: "This discussion is closed.",
-      parent_deleted: "That comment has been deleted.",
-      parent_not_found: "That comment is no longer here.",
-      banned: "You can no longer comment here.",
-      rate_limited: "You are posting quickly. Please wait a moment and try again.",
-      vote_limit: "Too many votes from your network on this comment.",
-      edit_window_closed: "This comment can no longer be changed.",
-      edit_token_invalid: "Only the author can change this comment.",
-      database_unavailable: "The comments server is briefly unavailable. Your text is kept: try again in a moment.",
-      database_busy: "The comments server is busy. Your text is kept: try again in a moment.",
-      storage_full: "The comments server cannot save right now. Your text is kept: try again later.",
-      redis_unavailable: "The comments server is briefly unavailable. Your text is kept: try again in a moment.",
-    },
-  },
-  uk: {
-    comments: "Коментарі ({n})",
-    show: "Показати коментарі",
-    hide: "Сховати коментарі",
-    sortLabel: "Сортувати коментарі",
-    best: "Найкращі",
-    oldest: "Найстаріші",
-    newest: "Найновіші",
-    guest: "Гість",
-    staff: "Редакція",
-    spoiler: "Цей коментар містить спойлери. Натисніть тут, щоб прочитати.",
-    reply: "Відповісти",
-    edit: "Редагувати",
-    delete: "Видалити",
-    save: "Зберегти",
-    cancel: "Скасувати",
-    confirmDelete: "Видалити цей коментар? Це не можна скасувати.",
-    deleted: "Цей коментар видалено.",
-    edited: "змінено",
-    up: "Підтримати",
-    down: "Не підтримати",
-    newComments: { one: "{n} новий коментар", few: "{n} нові коментарі", other: "{n} нових коментарів" },
-    moreReplies: {
-      one: "Показати ще {n} відповідь",
-      few: "Показати ще {n} відповіді",
-      other: "Показати ще {n} відповідей",
-    },
-    loadMore: "Завантажити ще",
-    loading: "Завантаження…",
-    empty: "Коментарів ще немає. Напишіть першим.",
-    formTitle: "Долучитися до обговорення",
-    replyTitle: "Відповідь для {name}",
-    name: "Ім’я",
-    email: "Email (необов’язково, не показується)",
-    body: "Коментар",
-    markSpoiler: "Містить спойлери",
-    post: "Надіслати",
-    posting: "Надсилання…",
-    closed: "Обговорення закрите.",
-    network: "Не вдалося з’єднатися з сервером коментарів. Перевірте з’єднання і спробуйте ще.",
-    failed: "Щось пішло не так. Спробуйте ще раз.",
-    pick: "Вибір редакції",
-    picks: "Вибір редакції",
-    report: "Поскаржитися",
-    reportTitle: "Чому модератори мають переглянути цей коментар?",
-    spam: "Спам",
-    abuse: "Образи чи цькування",
-    off_topic: "Не на тему",
-    misinformation: "Дезінформація",
-    spoilerReason: "Спойлер без позначки",
-    send: "Надіслати скаргу",
-    reported: "Дякуємо. Модератори перевірять.",
-    awaiting: "Дякуємо! Коментар з’явиться, щойно його прочитає модератор.",
-    refused: "Коментар не опубліковано, бо він порушує правила сайту.",
-    signedIn: "Ви коментуєте як {name}",
-    refresh: "Є нові коментарі. Показати",
-    loadMoreReplies: "Завантажити ще відповіді",
-    errors: {
-      required: "Будь ласка, заповніть це поле.",
-      too_long: "Це задовго.",
-      too_large: "Це задовго.",
-      control_character: "Тут є недозволені символи.",
-      invisible_character: "Ім’я не може містити невидимих чи порожніх символів.",
-      nul_byte: "Тут є недозволені символи.",
-      name_reserved: "Це ім’я належить редакції чи іншому читачеві. Оберіть, будь ласка, інше.",
-      invalid_email: "Вкажіть дійсну адресу e-mail або залиште поле порожнім.",
-      thread_closed: "Обговорення закрито.",
-      parent_deleted: "Цей коментар видалено.",
-      parent_not_found: "Цього коментаря вже немає.",
-      banned: "Ви більше не можете коментувати тут.",
-      rate_limited: "Ви пишете дуже швидко. Зачекайте трохи і спробуйте ще.",
-      vote_limit: "Забагато голосів із вашої мережі за цей коментар.",
-      edit_window_closed: "Цей коментар уже не можна змінити.",
-      edit_token_invalid: "Змінити коментар може лише його автор.",
-      database_unavailable: "Сервер коментарів ненадовго недоступний. Текст збережено: спробуйте ще за мить.",
-      database_busy: "Сервер коментарів зайнятий. Текст збережено: спробуйте ще за мить.",
-      storage_full: "Сервер коментарів зараз не може зберегти. Текст збережено: спробуйте пізніше.",
-      redis_unavailable: "Сервер коментарів ненадовго недоступний. Текст збережено: спробуйте ще за мить.",
-    },
+export const LANGUAGES = ["en", "uk", "de", "fr", "es", "pl"];
+
+export const ENGLISH = {
+  comments: "Comments ({n})",
+  show: "Show comments",
+  hide: "Hide comments",
+  sortLabel: "Sort comments",
+  best: "Best",
+  oldest: "Oldest",
+  newest: "Newest",
+  guest: "Guest",
+  staff: "Staff",
+  spoiler: "This comment contains spoilers. Click here if you want to read.",
+  reply: "Reply",
+  edit: "Edit",
+  delete: "Delete",
+  save: "Save",
+  cancel: "Cancel",
+  confirmDelete: "Delete this comment? This cannot be undone.",
+  deleted: "This comment was deleted.",
+  edited: "edited",
+  up: "Upvote",
+  down: "Downvote",
+  newComments: { one: "{n} new comment", other: "{n} new comments" },
+  commentCount: { one: "{n} comment", other: "{n} comments" },
+  moreReplies: { one: "Show {n} more reply", other: "Show {n} more replies" },
+  loadMore: "Load more",
+  loading: "Loading…",
+  empty: "No comments yet. Be the first to say something.",
+  formTitle: "Join the discussion",
+  replyTitle: "Reply to {name}",
+  name: "Name",
+  email: "Email (optional, never shown)",
+  body: "Comment",
+  markSpoiler: "Contains spoilers",
+  post: "Post",
+  posting: "Posting…",
+  closed: "This discussion is closed.",
+  network: "Could not reach the comments server. Check your connection and try again.",
+  failed: "Something went wrong. Please try again.",
+  pick: "Editor's pick",
+  picks: "Editor's picks",
+  report: "Report",
+  reportTitle: "Why should moderators look at this comment?",
+  spam: "Spam",
+  abuse: "Abuse or harassment",
+  off_topic: "Off-topic",
+  misinformation: "Misinformation",
+  spoilerReason: "Unmarked spoiler",
+  send: "Send report",
+  reported: "Thanks. The moderators will take a look.",
+  awaiting: "Thanks! Your comment will appear once a moderator has read it.",
+  refused: "Your comment was not published because it breaks this site's rules.",
+  signedIn: "Commenting as {name}",
+  refresh: "There are new comments. Show them",
+  loadMoreReplies: "Load more replies",
+  // Refusals, by the server's stable error code (the field is shown beside them).
+  errors: {
+    required: "Please fill this in.",
+    too_long: "This is too long.",
+    too_large: "This is too long.",
+    control_character: "This contains characters that are not allowed.",
+    invisible_character: "Names cannot contain invisible or blank characters.",
+    nul_byte: "This contains characters that are not allowed.",
+    name_reserved: "That name is kept for the newsroom or another reader. Please choose another.",
+    invalid_email: "Please give a valid e-mail address, or leave it empty.",
+    thread_closed: "This discussion is closed.",
+    parent_deleted: "That comment has been deleted.",
+    parent_not_found: "That comment is no longer here.",
+    banned: "You can no longer comment here.",
+    rate_limited: "You are posting quickly. Please wait a moment and try again.",
+    vote_limit: "Too many votes from your network on this comment.",
+    edit_window_closed: "This comment can no longer be changed.",
+    edit_token_invalid: "Only the author can change this comment.",
+    database_unavailable: "The comments server is briefly unavailable. Your text is kept: try again in a moment.",
+    database_busy: "The comments server is busy. Your text is kept: try again in a moment.",
+    storage_full: "The comments server cannot save right now. Your text is kept: try again later.",
+    redis_unavailable: "The comments server is briefly unavailable. Your text is kept: try again in a moment.",
   },
 };
 
+// The reader's language: the one asked for (data-rejoinder-lang), else the page's, else the
+// browser's, matched on its primary subtag ("de-AT" is "de"); English when none is shipped.
 export function pickLanguage(requested) {
-  const tag = (requested || document.documentElement.lang || navigator.language || "en").toLowerCase();
-  return tag.startsWith("uk") ? "uk" : "en";
+  for (const tag of [requested, document.documentElement.lang, ...(navigator.languages || [navigator.language])]) {
+    const primary = (tag || "").toLowerCase().split("-")[0];
+    if (LANGUAGES.includes(primary)) return primary;
+  }
+  return "en";
 }
 
-export function translator(lang) {
-  const strings = STRINGS[lang] || STRINGS.en;
+const loaded = new Map();
+
+// The words of ``lang``, loaded once per page; English if its module cannot be had.
+export function loadStrings(lang) {
+  if (lang === "en") return Promise.resolve(ENGLISH);
+  if (!loaded.has(lang)) {
+    loaded.set(
+      lang,
+      import(`./lang/${lang}.js`).then(
+        (module) => module.default,
+        () => ENGLISH,
+      ),
+    );
+  }
+  return loaded.get(lang);
+}
+
+export async function loadTranslator(lang) {
+  return translator(lang, await loadStrings(lang));
+}
+
+export function translator(lang, strings = ENGLISH) {
   const plurals = new Intl.PluralRules(lang);
   const t = (key, values = {}) => {
-    let text = strings[key] ?? STRINGS.en[key] ?? key;
+    let text = strings[key] ?? ENGLISH[key] ?? key;
     if (typeof text === "object") text = text[plurals.select(values.n ?? 0)] ?? text.other;
     return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
   };
@@ -180,7 +127,7 @@ export function translator(lang) {
   t.refusal = (error) => {
     if (error.code === "network") return t("network");
     if (lang === "en" && error.message) return error.message;
-    return strings.errors[error.code] ?? STRINGS.en.errors[error.code] ?? t("failed");
+    return strings.errors?.[error.code] ?? ENGLISH.errors[error.code] ?? t("failed");
   };
   return t;
 }

@@ -1,4 +1,5 @@
-"""The widget's files: ``/embed.js`` at a fixed address, and its modules under ``/static``.
+"""The widget's files: ``/embed.js`` and ``/count.js`` at fixed addresses, and the modules
+under ``/static``.
 
 Publishers embed the widget from other origins, and module scripts loaded across origins
 must carry CORS headers, so static files allow any origin. They are public and never read
@@ -29,6 +30,14 @@ async def _allow_any_origin(response: Response) -> Response:
 async def embed_script() -> Response[bytes]:
     return Response(
         STATIC.joinpath("embed.js").read_bytes(), media_type="text/javascript; charset=utf-8"
+    )
+
+
+@get("/count.js", include_in_schema=False, after_request=_allow_any_origin)
+async def count_script() -> Response[bytes]:
+    """For article lists: fills ``data-rejoinder-count`` spans (docs/embedding.md)."""
+    return Response(
+        STATIC.joinpath("count.js").read_bytes(), media_type="text/javascript; charset=utf-8"
     )
 
 

@@ -10,9 +10,10 @@ from litestar.params import FromPath, QueryParameter
 from rejoinder.domain.captions import parse_captions
 from rejoinder.domain.search import MAX_QUERY_LENGTH, parse_query
 from rejoinder.domain.web_addresses import media_origin
-from rejoinder.service import site
+from rejoinder.service import articles, site
 from rejoinder.service.articles import Article
 from rejoinder.web.context import services
+from rejoinder.web.pages.discussion import first_page, page_as_json
 from rejoinder.web.pages.media import media_url
 from rejoinder.web.pages.render import page
 from rejoinder.web.security import public_origin
@@ -36,17 +37,18 @@ async def home(request: Request) -> Response[str]:
 
 @get("/articles/{slug:str}", include_in_schema=False)
 async def article_page(request: Request, slug: FromPath[str]) -> Response[str]:
-    found = await site.article_with_count(services(request), slug)
-    if found is None:
+    article = await articles.find(services(request), slug)
+    if article is None:
         return not_found(request)
-    article, comment_count = found
+    discussion = await first_page(request, slug)
     cues = parse_captions(article.captions) if article.captions else []
     return page(
         "article.html",
         {
             **_common(request),
             "article": article,
-            "comment_count": comment_count,
+            "page": discussion.page,
+            "first_page_json": page_as_json(discussion.body),
             "cues": cues,
             "video": media_url(article, "video"),
             "poster": media_url(article, "poster"),

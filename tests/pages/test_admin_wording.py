@@ -102,3 +102,50 @@ def test_lifting_a_ban_is_audited_in_words(client, moderator, peek):
     assert f"Lifted a ban ban #{ban_id} (guest) ban in force: yes → no" in newest
     assert "Banned the author" in banned and "(ban on the guest)" in banned
     assert "status: published → rejected" in banned
+
+
+def test_the_bans_list_names_a_guest_by_their_name_and_latest_words(client, moderator):
+    posted(client, "An earlier, kinder comment.", author_name="Old Name")
+    latest = posted(client, "You will <b>all</b> regret this.", author_name="Grumbler")
+    moderate(client, moderator, latest["comment"]["id"], "ban", reason="threats")
+    html = client.get("/admin/bans").text
+    row = re.search(r'<tr data-kind="voter">.*?</tr>', html, re.S).group(0)
+    assert "Grumbler" in row and "guest" in row and "Old Name" not in row
+    assert "You will &lt;b&gt;all&lt;/b&gt; regret this." in row
+    assert f'href="/admin/comments/{latest["comment"]["id"]}"' in row
+    assert re.search(r"<td>\s*voter\b|voter \d", text_of(html)) is None
+
+
+def comment_reads_for(client, path: str) -> int:
+    """How many SQL statements that read comments the app runs to answer ``path`` (the live
+    event poller's statements, which may come meanwhile, do not count)."""
+    from sqlalchemy import event
+
+    database = client.app.state.services.db
+    engine = database._sqlite_reader if database.is_sqlite else database._reader.sync_engine
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if re.search(r"\bFROM comments\b", statement):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_bans_list_reads_the_latest_comments_for_all_bans_at_once(client, moderator):
+    def ban_guests(n: int) -> None:
+        for k in range(n):
+            as_another_guest(client)
+            comment_id = posted(client, f"Comment {k}.", author_name=f"Guest {k}")["comment"]["id"]
+            moderate(client, moderator, comment_id, "ban")
+
+    ban_guests(2)
+    assert comment_reads_for(client, "/admin/bans") == 1
+    ban_guests(4)
+    assert comment_reads_for(client, "/admin/bans") == 1
+    assert all(f"Guest {k}" in client.get("/admin/bans").text for k in range(4))

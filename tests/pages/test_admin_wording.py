@@ -149,3 +149,18 @@ def test_the_bans_list_reads_the_latest_comments_for_all_bans_at_once(client, mo
     ban_guests(4)
     assert comment_reads_for(client, "/admin/bans") == 1
     assert all(f"Guest {k}" in client.get("/admin/bans").text for k in range(4))
+
+
+def test_settings_describe_each_moderation_mode_in_words(client, moderator):
+    posted(client)
+    html = client.get("/admin/settings", params={"thread": "article-1"}).text
+    options = text_of(" ".join(re.findall(r"<option.*?</option>", html, re.S)))
+    for words in (
+        "Comments appear at once; moderators check them after",
+        "Every comment waits for a moderator",
+        "Guests&#39; comments wait for a moderator",
+        "Comments with links wait for a moderator",
+        "As the site: Comments appear at once",
+    ):
+        assert words in options
+    assert re.search(r">\s*pre_guests\s*<", html) is None

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_200_OK
 from markupsafe import Markup, escape
 
 from rejoinder import __version__
+from rejoinder.domain.wording import mode_word
 
 SITE_NAME = "Rejoinder News"
 
@@ -55,6 +56,7 @@ _templates.filters.update(
     clock=_clock,
     highlight=_highlight,
     stamp=_stamp,
+    mode_word=mode_word,
 )
 _templates.globals.update(site_name=SITE_NAME, version=__version__)
 

@@ -6,7 +6,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rejoinder.domain.audit import Change, Target, changes, target, text_parts, words
-from rejoinder.domain.plurals import plural
 
 
 def test_only_the_fields_that_changed_are_told():
@@ -60,9 +59,3 @@ def test_targets_are_named_in_words():
     assert target("comment:12 author:voter") == Target("comment #12 (ban on the guest)", 12)
     assert target("ban:3 email").words == "ban #3 (email address)"
     assert target("site").words == "the whole site"
-
-
-def test_one_is_singular_and_every_other_count_plural():
-    assert [plural(n, "{n} day", "{n} days") for n in (0, 1, 2, 11)] == [
-        "0 days", "1 day", "2 days", "11 days"
-    ]  # fmt: skip

@@ -164,3 +164,25 @@ def test_settings_describe_each_moderation_mode_in_words(client, moderator):
     ):
         assert words in options
     assert re.search(r">\s*pre_guests\s*<", html) is None
+
+
+@pytest.mark.parametrize(("comments", "words"), [(1, "1 comment<"), (2, "2 comments<")])
+def test_a_discussions_count_of_comments_is_singular_for_one(client, moderator, comments, words):
+    for n in range(comments):
+        posted(client, f"Comment number {n}.")
+    html = client.get("/admin/settings", params={"thread": "article-1"}).text
+    assert words in html
+
+
+@pytest.mark.parametrize("reports", [1, 2])
+def test_a_queue_item_counts_its_reports_in_good_english(client, database_url, reports):
+    from tests.support import report_from
+
+    comment_id = posted(client)["comment"]["id"]
+    for k in range(reports):
+        assert report_from(client, comment_id, f"198.51.100.{k + 1}").status_code == 201
+    add_moderator(database_url)
+    sign_in(client)
+    html = client.get("/admin?queue=reported").text
+    assert ("1 report<" if reports == 1 else "2 reports<") in html
+    assert "1 reports" not in html

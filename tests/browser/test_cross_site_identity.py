@@ -264,7 +264,9 @@ def active_bans(client: httpx.Client) -> list[tuple[str, int]]:
     html = client.get("/admin/bans").text
     return [
         (kind, int(ban_id))
-        for kind, ban_id in re.findall(r"<tr><td>(\w+)</td>.*?/admin/bans/(\d+)/lift", html, re.S)
+        for kind, ban_id in re.findall(
+            r'<tr data-kind="(\w+)">.*?/admin/bans/(\d+)/lift', html, re.S
+        )
     ]
 
 

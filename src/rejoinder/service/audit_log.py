@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from rejoinder.domain.audit import Change, Target, changes, target
+from rejoinder.domain.wording import action_word
 from rejoinder.service.services import Services
 from rejoinder.store import audit
 from rejoinder.store.audit import AuditEntry
@@ -18,8 +20,25 @@ EXPORT_PAGE = 500  # entries read per transaction while an export streams
 
 
 @dataclass(frozen=True)
+class ShownEntry:
+    """An entry as its page shows it: the action and its target in words, and what changed
+    field by field (the exports keep the stored values)."""
+
+    entry: AuditEntry
+    action: str
+    target: Target
+    changes: list[Change]
+
+
+def shown(entry: AuditEntry) -> ShownEntry:
+    return ShownEntry(
+        entry, action_word(entry.action), target(entry.target), changes(entry.before, entry.after)
+    )
+
+
+@dataclass(frozen=True)
 class AuditPage:
-    entries: list[AuditEntry]
+    entries: list[ShownEntry]
     more: bool  # there is a next page
 
 
@@ -29,7 +48,7 @@ async def audit_page(app: Services, page_number: int) -> AuditPage:
         entries = await audit.entries(
             connection, limit=AUDIT_PAGE + 1, offset=(page_number - 1) * AUDIT_PAGE
         )
-    return AuditPage(entries[:AUDIT_PAGE], len(entries) > AUDIT_PAGE)
+    return AuditPage([shown(e) for e in entries[:AUDIT_PAGE]], len(entries) > AUDIT_PAGE)
 
 
 async def every_entry(app: Services) -> AsyncIterator[AuditEntry]:

@@ -6,17 +6,33 @@ lifted, each lifting audited in the same transaction as the change.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rejoinder.domain.errors import Problem, RejoinderError
+from rejoinder.domain.wording import ban_kind_word
 from rejoinder.service.services import Services
 from rejoinder.store import audit
 from rejoinder.store import bans as ban_store
-from rejoinder.store.bans import Ban
+from rejoinder.store.bans import Ban, LatestComment
 
 
-async def active_bans(app: Services) -> list[Ban]:
-    """Every ban in force, newest first: a list that only grows, so read beside the loop."""
+@dataclass(frozen=True)
+class ListedBan:
+    """A ban as the list shows it: who it holds in words, by the name they last wrote under
+    and that comment (None when none of their comments is left)."""
+
+    ban: Ban
+    kind: str
+    latest: LatestComment | None
+
+
+async def active_bans(app: Services) -> list[ListedBan]:
+    """Every ban in force, newest first, each with its author's latest comment: a list that
+    only grows, so read beside the loop."""
     async with app.db.read_aside() as connection:
-        return await ban_store.list_bans(connection, app.clock())
+        found = await ban_store.list_bans(connection, app.clock())
+        latest = await ban_store.latest_comments_of(connection, [(b.kind, b.value) for b in found])
+    return [ListedBan(b, ban_kind_word(b.kind), latest.get((b.kind, b.value))) for b in found]
 
 
 async def lift(app: Services, moderator: str, ban_id: int) -> Ban:

@@ -3,17 +3,27 @@ shadow."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
 
+from rejoinder.domain.models import Status
 from rejoinder.store._sql import Prepared
 from rejoinder.store.database import Connection
-from rejoinder.store.schema import bans
+from rejoinder.store.schema import bans, comments
+
+
+class LatestComment(msgspec.Struct, frozen=True):
+    """A banned identity's latest comment: the name it went by, and what it wrote."""
+
+    id: int
+    author_name: str
+    body_markdown: str
+    created_at: datetime
 
 
 class Ban(msgspec.Struct, frozen=True):
@@ -120,3 +130,52 @@ async def lift_ban(connection: Connection, ban_id: int, now: datetime) -> Ban | 
     )
     row = (await connection.execute(select(*_COLUMNS).where(bans.c.id == ban_id))).first()
     return _ban(row) if row else None
+
+
+# The column of ``comments`` each kind of ban holds a value of. Email bans keep the address
+# case-folded; for the addresses people type, lower() is the same.
+_HELD_BY: dict[str, ColumnElement[Any]] = {
+    "user": comments.c.user_id,
+    "voter": comments.c.voter_id,
+    "address": comments.c.author_ip_hash,
+    "email": func.lower(comments.c.author_email),
+}
+_NUMBERED = {"user", "voter"}
+
+
+async def latest_comments_of(
+    connection: Connection, identities: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], LatestComment]:
+    """The latest comment (deleted ones aside) of each (kind, value) identity, for the list
+    of bans: one statement per kind of ban, however many bans there are."""
+    wanted: dict[str, set[str]] = {}
+    for kind, value in identities:
+        wanted.setdefault(kind, set()).add(value)
+    found: dict[tuple[str, str], LatestComment] = {}
+    for kind, values in wanted.items():
+        column = _HELD_BY.get(kind)
+        keys: list[Any] = (
+            sorted(int(v) for v in values if v.isdigit()) if kind in _NUMBERED else sorted(values)
+        )
+        if column is None or not keys:
+            continue
+        latest = (
+            select(column.label("held"), func.max(comments.c.id).label("id"))
+            .where(column.in_(keys), comments.c.status != Status.DELETED.value)
+            .group_by(column)
+            .subquery()
+        )
+        rows = await connection.execute(
+            select(
+                latest.c.held,
+                comments.c.id,
+                comments.c.author_name,
+                comments.c.body_markdown,
+                comments.c.created_at,
+            ).select_from(comments.join(latest, latest.c.id == comments.c.id))
+        )
+        for row in rows:
+            found[(kind, str(row.held))] = LatestComment(
+                row.id, row.author_name, row.body_markdown, row.created_at
+            )
+    return found

@@ -12,6 +12,7 @@ from enum import StrEnum
 import msgspec
 
 from rejoinder.domain.models import Status
+from rejoinder.domain.plurals import plural
 
 
 class Mode(StrEnum):
@@ -51,7 +52,11 @@ def mode_findings(mode: Mode, *, guest: bool, link_count: int) -> list[Finding]:
 def link_findings(link_count: int, max_links: int) -> list[Finding]:
     if link_count > max_links:
         return [
-            Finding("links", Action.QUEUE, f"{link_count} links (more than {max_links} allowed)")
+            Finding(
+                "links",
+                Action.QUEUE,
+                plural(link_count, "{n} link", "{n} links") + f" (more than {max_links} allowed)",
+            )
         ]
     return []
 

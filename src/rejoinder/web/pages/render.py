@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from importlib.resources import files
+from typing import Any, cast
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Response
@@ -15,6 +16,8 @@ from litestar.status_codes import HTTP_200_OK
 from markupsafe import Markup, escape
 
 from rejoinder import __version__
+from rejoinder.domain.plurals import ngettext
+from rejoinder.domain.wording import mode_word
 
 SITE_NAME = "Rejoinder News"
 
@@ -23,6 +26,13 @@ _templates = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
+)
+# Counts are worded by ``ngettext`` ("{% trans count=n %}...{% pluralize %}...{% endtrans %}"
+# or ``ngettext("%(num)d comment", "%(num)d comments", n)``): one plural rule for every page.
+# The i18n extension adds this method to the environment at run time.
+cast(Any, _templates).install_gettext_callables(
+    gettext=lambda message: message, ngettext=ngettext, newstyle=True
 )
 
 
@@ -55,6 +65,7 @@ _templates.filters.update(
     clock=_clock,
     highlight=_highlight,
     stamp=_stamp,
+    mode_word=mode_word,
 )
 _templates.globals.update(site_name=SITE_NAME, version=__version__)
 

@@ -12,7 +12,7 @@ from rejoinder.domain.articles import parse_article
 from rejoinder.store.articles import add_article
 from rejoinder.store.database import Database
 from tests.conftest import run
-from tests.support import post
+from tests.support import add_moderator, post, sign_in
 
 VTT = """WEBVTT
 
@@ -176,3 +176,31 @@ def test_embed_script_and_widget_modules_load_from_any_origin(client):
     assert module.status_code == 200
     assert module.headers["access-control-allow-origin"] == "*"
     assert "customElements.define" in module.text
+
+
+def test_every_kind_of_response_names_its_media_type_and_charset_once(client, story, database_url):
+    post(client, thread=story)
+    add_moderator(database_url)
+    sign_in(client)
+    html, script, text = "text/html", "text/javascript", "; charset=utf-8"
+    expected = {
+        "/": html + text,
+        f"/articles/{story}": html + text,
+        "/articles/no-such-story": html + text,
+        "/api/docs": html + text,
+        "/admin": html + text,
+        "/embed.js": script + text,
+        "/static/widget/element.js": script + text,
+        "/static/site.css": "text/css" + text,
+        f"/media/articles/{story}/captions.vtt": "text/vtt" + text,
+        "/admin/audit.csv": "text/csv" + text,
+        f"/api/comments?thread={story}": "application/json",
+        f"/api/counts?thread={story}": "application/json",
+        "/api/docs/openapi.json": "application/vnd.oai.openapi+json",
+    }
+    answered = {}
+    for path in expected:
+        response = client.get(path)
+        assert response.status_code in (200, 404), path
+        answered[path] = response.headers.get_list("content-type")
+    assert answered == {path: [media_type] for path, media_type in expected.items()}

@@ -168,7 +168,7 @@ async def audit_csv(request: Request, session: SignedIn) -> Stream:
 
     return Stream(
         body(),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="rejoinder-audit.csv"'},
     )
 

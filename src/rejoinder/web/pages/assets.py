@@ -27,9 +27,7 @@ async def _allow_any_origin(response: Response) -> Response:
 
 @get("/embed.js", include_in_schema=False, after_request=_allow_any_origin)
 async def embed_script() -> Response[bytes]:
-    return Response(
-        STATIC.joinpath("embed.js").read_bytes(), media_type="text/javascript; charset=utf-8"
-    )
+    return Response(STATIC.joinpath("embed.js").read_bytes(), media_type="text/javascript")
 
 
 def static_files() -> Router:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import struct
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -204,3 +205,21 @@ def test_every_kind_of_response_names_its_media_type_and_charset_once(client, st
         assert response.status_code in (200, 404), path
         answered[path] = response.headers.get_list("content-type")
     assert answered == {path: [media_type] for path, media_type in expected.items()}
+
+
+def test_the_site_has_an_icon_where_pages_link_it_and_where_browsers_look(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/vnd.microsoft.icon"
+    assert icon.headers["cache-control"] == "public, max-age=86400"
+    reserved, kind, images = struct.unpack("<HHH", icon.content[:6])
+    assert (reserved, kind, images) == (0, 1, 2)  # an icon file, 16x16 and 32x32
+    for path in ("/", "/admin/login", "/api/docs"):
+        link = re.search(
+            r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', client.get(path).text
+        )
+        assert link, path
+        svg = client.get(link.group(1))
+        assert svg.status_code == 200
+        assert svg.headers["content-type"] == "image/svg+xml"
+        assert svg.text.startswith("<svg")

@@ -46,6 +46,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
         site.search_page,
         media.article_media,
         assets.embed_script,
+        assets.favicon,
         admin.queue_page,
         admin.queue_counts,
         admin.item_fragment,

@@ -341,7 +341,7 @@ def _check(settings: Settings, _: argparse.Namespace) -> int:
         print(f"  {name:<{width}}  {shown}  [{source}]")
     database_ok, database_line = asyncio.run(_check_database(settings))
     print(f"database: {database_line}")
-    redis_ok, redis_line = asyncio.run(_check_redis(settings.redis_url))
+    redis_ok, redis_line = asyncio.run(_check_redis(settings))
     print(f"redis: {redis_line}")
     return 0 if database_ok and redis_ok else 1
 
@@ -366,9 +366,27 @@ async def _check_database(settings: Settings) -> tuple[bool, str]:
     return True, f"answers ({database.dialect}, schema {state})"
 
 
-async def _check_redis(url: str | None) -> tuple[bool, str]:
+def _without_redis(database_url: str) -> str:
+    """What the processes share when there is no Redis, as ``service/publishing.event_log``
+    and ``service/services.open_services`` choose: live events go through the database,
+    unless no other process can open it; rate limits are each process's own."""
+    from sqlalchemy.engine import make_url
+
+    from rejoinder.store.sqlite import file_path
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and file_path(url.database) is None:
+        return "the database is in memory: live events reach this process's readers only"
+    return (
+        "live events reach every process's readers through the database's live_events "
+        "table; rate limits are counted per process"
+    )
+
+
+async def _check_redis(settings: Settings) -> tuple[bool, str]:
+    url = settings.redis_url
     if not url:
-        return True, "not configured (single-process live updates)"
+        return True, f"not configured ({_without_redis(settings.database_url)})"
     import redis.asyncio as aioredis
 
     client = aioredis.from_url(url, socket_connect_timeout=3)

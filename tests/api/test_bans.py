@@ -70,6 +70,23 @@ def test_shadow_banned_author_sees_their_comments_and_nobody_else_does(client, m
     client.cookies.set("rj_voter", voter, path="/api")
 
 
+def test_shadow_banned_authors_data_export_shows_their_comments_as_published(
+    client, moderator, peek
+):
+    first = posted(client, "My first words.")["comment"]["id"]
+    moderate(client, moderator, first, "shadowban")
+    later = posted(client, "Still talking.")["comment"]["id"]
+    assert peek.scalar("SELECT count(*) FROM comments WHERE status = 'shadow'") == 2
+    exported = client.get("/api/me/data")
+    assert exported.status_code == 200
+    data = exported.json()
+    assert {c["id"]: c["status"] for c in data["comments"]} == {
+        first: "visible",
+        later: "visible",
+    }
+    assert "shadow" not in exported.text
+
+
 def test_moderator_actions_need_a_session_and_the_forms_csrf_token(client, moderator, peek):
     comment_id = posted(client)["comment"]["id"]
     refused = moderate(client, "not-the-token", comment_id, "reject")

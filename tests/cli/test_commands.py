@@ -40,6 +40,16 @@ def test_check_prints_configuration_and_what_answers(env):
     assert "do-not-print-me" not in result.stdout
 
 
+def test_check_without_redis_says_live_events_still_reach_every_process(env):
+    result = rejoinder("check", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "redis: not configured (live events reach every process's readers through the "
+        "database's live_events table; rate limits are counted per process)"
+    ) in result.stdout
+    assert "single-process" not in result.stdout
+
+
 def test_a_flag_wins_over_the_environment_and_check_says_so(env):
     env["REJOINDER_EDIT_WINDOW"] = "10m"
     result = rejoinder("check", "--edit-window", "5m", env=env)

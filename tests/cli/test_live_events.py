@@ -50,7 +50,7 @@ def listening(
         timeout=15,
     ) as response:
         assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers.get_list("content-type") == ["text/event-stream; charset=utf-8"]
         lines = response.iter_lines()
         for line in lines:
             if line.startswith(": listening"):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
 from tests.support import (
     MODERATOR_PASSWORD,
+    THREAD,
     add_moderator,
+    assert_error,
     form_token,
     moderate,
     page,
@@ -296,3 +299,42 @@ def test_the_queue_reads_parents_and_reports_for_the_whole_page_at_once(client, 
     sign_in(client)
     more = _statements_for(client, "/admin?queue=recent")
     assert more - few <= 2 * 10, (few, more)
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "3651", "soon"])
+def test_impossible_auto_close_days_are_refused_on_the_form_beside_the_field(
+    client, moderator, peek, days
+):
+    response = client.post(
+        "/admin/settings", data={"csrf": moderator, "mode": "pre", "auto_close_days": days}
+    )
+    assert response.status_code == 400
+    assert "<h1>Discussion rules</h1>" in response.text  # the form again, not an error page
+    assert 'aria-invalid="true" aria-describedby="auto-close-error"' in response.text
+    assert re.search(
+        r'<p class="error" role="alert" id="auto-close-error">[^<]+</p>', response.text
+    )
+    assert f'value="{days}"' in response.text  # as typed, to correct
+    assert peek.scalar("SELECT auto_close_days FROM sites") is None
+    assert peek.scalar("SELECT moderation_mode FROM sites") == "post"
+    assert peek.scalar("SELECT count(*) FROM audit_log") == 0
+
+
+def test_scripts_hear_an_impossible_auto_close_in_the_one_error_shape(client, moderator):
+    response = client.post(
+        "/admin/settings",
+        data={"csrf": moderator, "mode": "post", "auto_close_days": "0"},
+        headers={"Accept": "application/json"},
+    )
+    assert_error(response, 400, "auto_close_days")
+
+
+def test_a_too_long_thread_message_is_refused_on_the_thread_form(client, moderator, peek):
+    posted(client)
+    response = client.post(
+        "/admin/settings",
+        data={"csrf": moderator, "thread": THREAD, "mode": "", "message": "x" * 1001},
+    )
+    assert response.status_code == 400
+    assert 'id="thread-message-error"' in response.text and "x" * 1001 in response.text
+    assert peek.scalar("SELECT message FROM threads") is None

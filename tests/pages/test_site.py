@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import struct
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from rejoinder.domain.articles import parse_article
 from rejoinder.store.articles import add_article
 from rejoinder.store.database import Database
 from tests.conftest import run
-from tests.support import post
+from tests.support import add_moderator, post, sign_in
 
 VTT = """WEBVTT
 
@@ -176,3 +177,49 @@ def test_embed_script_and_widget_modules_load_from_any_origin(client):
     assert module.status_code == 200
     assert module.headers["access-control-allow-origin"] == "*"
     assert "customElements.define" in module.text
+
+
+def test_every_kind_of_response_names_its_media_type_and_charset_once(client, story, database_url):
+    post(client, thread=story)
+    add_moderator(database_url)
+    sign_in(client)
+    html, script, text = "text/html", "text/javascript", "; charset=utf-8"
+    expected = {
+        "/": html + text,
+        f"/articles/{story}": html + text,
+        "/articles/no-such-story": html + text,
+        "/api/docs": html + text,
+        "/admin": html + text,
+        "/embed.js": script + text,
+        "/static/widget/element.js": script + text,
+        "/static/site.css": "text/css" + text,
+        f"/media/articles/{story}/captions.vtt": "text/vtt" + text,
+        "/admin/audit.csv": "text/csv" + text,
+        f"/api/comments?thread={story}": "application/json",
+        f"/api/counts?thread={story}": "application/json",
+        "/api/docs/openapi.json": "application/vnd.oai.openapi+json",
+    }
+    answered = {}
+    for path in expected:
+        response = client.get(path)
+        assert response.status_code in (200, 404), path
+        answered[path] = response.headers.get_list("content-type")
+    assert answered == {path: [media_type] for path, media_type in expected.items()}
+
+
+def test_the_site_has_an_icon_where_pages_link_it_and_where_browsers_look(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/vnd.microsoft.icon"
+    assert icon.headers["cache-control"] == "public, max-age=86400"
+    reserved, kind, images = struct.unpack("<HHH", icon.content[:6])
+    assert (reserved, kind, images) == (0, 1, 2)  # an icon file, 16x16 and 32x32
+    for path in ("/", "/admin/login", "/api/docs"):
+        link = re.search(
+            r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', client.get(path).text
+        )
+        assert link, path
+        svg = client.get(link.group(1))
+        assert svg.status_code == 200
+        assert svg.headers["content-type"] == "image/svg+xml"
+        assert svg.text.startswith("<svg")

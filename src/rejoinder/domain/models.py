@@ -24,6 +24,12 @@ class Status(StrEnum):
     DELETED = "deleted"
     SHADOW = "shadow"
 
+    def as_seen_by_author(self) -> Status:
+        """The standing the author is shown of their own comment: a shadow-banned author's
+        comments are up, for them, wherever they look (the page, a post's answer, their data
+        export), or the ban would be no secret."""
+        return Status.VISIBLE if self is Status.SHADOW else self
+
 
 class Sort(StrEnum):
     BEST = "best"

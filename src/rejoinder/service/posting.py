@@ -223,7 +223,7 @@ async def _check_rate(app: Services, identity: Identity) -> None:
 
 def _status_for_author(status: Status) -> str:
     """A shadow-banned author is told their comment is up, which for them it is."""
-    return Status.VISIBLE.value if status is Status.SHADOW else status.value
+    return status.as_seen_by_author().value
 
 
 def _notice_for(status: Status) -> str | None:

@@ -21,12 +21,16 @@ from rejoinder.store.authors import ReaderThread, find_author, reader_thread
 
 
 async def author_data(app: Services, identity: Identity) -> dict[str, Any]:
-    """Everything stored about the reader, as one JSON-ready document."""
+    """Everything stored about the reader, as one JSON-ready document; each comment's status
+    is the one they see (a shadow-banned author's comments are published, for them)."""
     async with app.db.read() as connection:
         author = await find_author(connection, identity)
-        return await privacy.author_data(
+        data = await privacy.author_data(
             connection, user_id=author.user_id, voter_id=author.voter_id
         )
+    for comment in data["comments"]:
+        comment["status"] = comment["status"].as_seen_by_author().value
+    return data
 
 
 async def erase(app: Services, identity: Identity) -> Outcome[int]:

@@ -1,4 +1,8 @@
-"""Articles: stored once per slug per site; a thread with the same key holds the discussion."""
+"""Articles: stored once per slug per site; a thread with the same key holds the discussion.
+
+The discussion opens when its article is published (``store/threads.py``), so storing an
+article marks its thread changed: readers' cached pages then show whether it has closed.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.store.database import AnyRow, Connection
 from rejoinder.store.schema import articles as a
 from rejoinder.store.search import index_article
-from rejoinder.store.threads import DEFAULT_SITE_ID
+from rejoinder.store.threads import DEFAULT_SITE_ID, touch_key
 
 
 class Article(ArticleDraft, kw_only=True):
@@ -74,6 +78,7 @@ async def add_article(
     stored = await find_article(connection, draft.slug, site_id)
     assert stored is not None
     await index_article(connection, stored.id, draft)
+    await touch_key(connection, draft.slug, site_id)
     return stored
 
 
@@ -93,6 +98,7 @@ async def replace_article(
     stored = await find_article(connection, draft.slug, site_id)
     assert stored is not None
     await index_article(connection, stored.id, draft)
+    await touch_key(connection, draft.slug, site_id)
     return stored
 
 

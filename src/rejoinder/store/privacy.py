@@ -58,7 +58,7 @@ async def author_data(
                     "address_hash": comment.author_ip_hash,
                     "body": comment.body_markdown,
                     "spoiler": comment.spoiler,
-                    "status": comment.status.value,
+                    "status": comment.status,
                     "created_at": comment.created_at,
                     "edited_at": comment.edited_at,
                     "votes_up": comment.votes_up,

@@ -1,4 +1,8 @@
-"""Threads: one per article, found by the publisher's key."""
+"""Threads: one per article, found by the publisher's key.
+
+A thread whose key is an article's slug is that article's discussion: it opens when the
+article is published, so auto-close counts from then, not from the first comment.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy import Integer, and_, bindparam, select, update
 
 from rejoinder.domain.models import ThreadInfo
 from rejoinder.domain.moderation.pipeline import Mode
 from rejoinder.store._sql import Prepared, insert_ignoring_conflicts
 from rejoinder.store.database import TOUCHED_THREADS, Connection
-from rejoinder.store.schema import UTCDateTime, sites, threads
+from rejoinder.store.schema import UTCDateTime, articles, sites, threads
 
 DEFAULT_SITE_ID = 1
 
@@ -30,6 +34,7 @@ class ThreadRow(msgspec.Struct, kw_only=True):
     message: str | None
     mode: Mode
     own_mode: Mode | None
+    # When the discussion opened: its article's publication, else its first comment.
     opened_at: datetime
     auto_close_days: int | None
     version: int = 0
@@ -65,6 +70,7 @@ _COLUMNS = (
     threads.c.comment_count,
     threads.c.message,
     threads.c.moderation_mode.label("own_mode"),
+    articles.c.published_at.label("article_published_at"),
     threads.c.published_at,
     threads.c.created_at,
     sites.c.moderation_mode.label("site_mode"),
@@ -76,6 +82,11 @@ _COLUMNS = (
 
 
 _NAMES = tuple(column.name for column in _COLUMNS)
+
+# The thread with its site, and its article when its key is one's slug.
+_FROM = threads.join(sites, sites.c.id == threads.c.site_id).outerjoin(
+    articles, and_(articles.c.site_id == threads.c.site_id, articles.c.slug == threads.c.key)
+)
 
 
 def _row(row: Sequence[Any]) -> ThreadRow:
@@ -92,7 +103,9 @@ def _row(row: Sequence[Any]) -> ThreadRow:
         message=values["message"],
         mode=own or Mode(values["site_mode"]),
         own_mode=own,
-        opened_at=values["published_at"] or values["created_at"],
+        opened_at=(
+            values["article_published_at"] or values["published_at"] or values["created_at"]
+        ),
         auto_close_days=values["auto_close_days"],
         version=values["version"],
         shadowed=values["shadowed"],
@@ -102,7 +115,7 @@ def _row(row: Sequence[Any]) -> ThreadRow:
 
 _THREAD = Prepared(
     select(*_COLUMNS)
-    .join(sites, sites.c.id == threads.c.site_id)
+    .select_from(_FROM)
     .where(threads.c.site_id == bindparam("site_id"), threads.c.key == bindparam("key"))
 )
 
@@ -117,9 +130,7 @@ async def find_thread(
 async def thread_by_id(connection: Connection, thread_id: int) -> ThreadRow | None:
     row = (
         await connection.execute(
-            select(*_COLUMNS)
-            .join(sites, sites.c.id == threads.c.site_id)
-            .where(threads.c.id == thread_id)
+            select(*_COLUMNS).select_from(_FROM).where(threads.c.id == thread_id)
         )
     ).first()
     return _row(row) if row else None
@@ -266,6 +277,15 @@ async def touch(
     if featured:
         values["featured"] = threads.c.featured + featured
     await _bump(connection, thread_id, values)
+
+
+async def touch_key(connection: Connection, key: str, site_id: int = DEFAULT_SITE_ID) -> None:
+    """Mark the thread with this key changed, if there is one (its article changed)."""
+    thread_id = await connection.scalar(
+        select(threads.c.id).where(threads.c.site_id == site_id, threads.c.key == key)
+    )
+    if thread_id is not None:
+        await touch(connection, thread_id)
 
 
 async def touch_all(connection: Connection, site_id: int = DEFAULT_SITE_ID) -> None:

@@ -48,6 +48,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
         media.article_media,
         assets.embed_script,
         assets.count_script,
+        assets.favicon,
         admin.queue_page,
         admin.queue_counts,
         admin.item_fragment,

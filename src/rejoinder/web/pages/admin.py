@@ -135,7 +135,7 @@ async def item_fragment(
         "admin/_item.html",
         {"session": session, "item": entry.item, "details": entry.details, "queue": chosen},
     )
-    return Response(html, media_type="text/html; charset=utf-8")
+    return Response(html, media_type="text/html")
 
 
 @get("/admin/comments/{comment_id:int}", include_in_schema=False, dependencies=SIGNED_IN)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Stream
-from litestar.status_codes import HTTP_303_SEE_OTHER
+from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER
 
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.moderation.pipeline import Mode
@@ -30,7 +30,11 @@ from rejoinder.web.admin_session import (
 )
 from rejoinder.web.context import services
 from rejoinder.web.errors import STATUS_FOR
+<<<<<<< HEAD
 from rejoinder.web.pages.admin import admin_path, error_page
+=======
+from rejoinder.web.pages.admin import error_page, wants_json
+>>>>>>> server-fixes
 from rejoinder.web.pages.render import page
 
 
@@ -162,7 +166,7 @@ async def audit_csv(request: Request, session: SignedIn) -> Stream:
 
     return Stream(
         body(),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="rejoinder-audit.csv"'},
     )
 
@@ -173,17 +177,44 @@ async def settings_page(
     session: SignedIn,
     thread: Annotated[str | None, QueryParameter(required=False)] = None,
 ) -> Response:
-    site, found = await rules.current(services(request), thread)
+    return await _settings(request, session, thread or "")
+
+
+async def _settings(
+    request: Request,
+    session: SignedIn,
+    thread_key: str,
+    refused: RejoinderError | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    """The rules' forms; after a refusal, the form again with the refusal beside its field
+    and the values as the moderator typed them."""
+    site, found = await rules.current(services(request), thread_key or None)
     return page(
         "admin/settings.html",
         {
             "session": session,
             "site": site,
             "modes": list(Mode),
-            "thread_key": thread or "",
+            "thread_key": thread_key,
             "thread": found,
+            "site_error": refused if refused and not thread_key else None,
+            "thread_error": refused if refused and thread_key else None,
+            "typed": typed or {},
         },
+        status_code=STATUS_FOR[refused.problem] if refused else HTTP_200_OK,
     )
+
+
+async def _settings_refused(
+    request: Request, session: SignedIn, thread_key: str, form: Any, error: RejoinderError
+) -> Response:
+    """A value the form can point at is shown on the form; anything else (a stale form, a
+    thread that has gone) gets the error page."""
+    if error.problem is not Problem.INVALID or error.field is None or wants_json(request):
+        return error_page(request, session, error)
+    typed = {name: str(form.get(name) or "") for name in ("auto_close_days", "message")}
+    return await _settings(request, session, thread_key, error, typed)
 
 
 @post("/admin/settings", include_in_schema=False, dependencies=SIGNED_IN)
@@ -211,6 +242,6 @@ async def save_settings(request: Request, session: SignedIn) -> Response:
                 auto_close_days=str(form.get("auto_close_days") or "").strip(),
             )
     except RejoinderError as error:
-        return error_page(request, session, error)
+        return await _settings_refused(request, session, key, form, error)
     suffix = f"?thread={key}" if key else ""
     return Redirect(f"/admin/settings{suffix}", status_code=HTTP_303_SEE_OTHER)

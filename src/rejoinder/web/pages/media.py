@@ -59,7 +59,7 @@ async def article_media(
             raise _missing("transcript for this article")
         return Response(
             webvtt(parse_captions(article.captions)).encode(),
-            media_type="text/vtt; charset=utf-8",
+            media_type="text/vtt",
             headers={"Cache-Control": "no-cache"},
         )
     if kind not in _KINDS or getattr(article, _KINDS[kind]) is None:

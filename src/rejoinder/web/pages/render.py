@@ -114,6 +114,6 @@ def page(
     return Response(
         html,
         status_code=status_code,
-        media_type="text/html; charset=utf-8",
+        media_type="text/html",
         headers=page_headers(media_origins),
     )

@@ -55,6 +55,7 @@ const STRINGS = {
     signedIn: "Commenting as {name}",
     refresh: "There are new comments. Show them",
     loadMoreReplies: "Load more replies",
+    showSpoiler: "Spoiler: press to show",
     // Refusals, by the server's stable error code (the field is shown beside them).
     errors: {
       required: "Please fill this in.",
@@ -136,6 +137,7 @@ const STRINGS = {
     signedIn: "Ви коментуєте як {name}",
     refresh: "Є нові коментарі. Показати",
     loadMoreReplies: "Завантажити ще відповіді",
+    showSpoiler: "Спойлер: натисніть, щоб показати",
     errors: {
       required: "Будь ласка, заповніть це поле.",
       too_long: "Це задовго.",

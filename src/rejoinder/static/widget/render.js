@@ -47,9 +47,32 @@ function badges(author, t, featured) {
   return found;
 }
 
+// An inline ||spoiler|| (a span the server made) is a button until a click, a tap, Enter or
+// Space opens it; then it is text, and stays open. Closed, its name is not its words and the
+// links inside it cannot be reached.
+function revealable(span, t) {
+  const links = span.querySelectorAll("a");
+  for (const link of links) link.tabIndex = -1;
+  const closed = { role: "button", tabindex: "0", "aria-expanded": "false", "aria-label": t("showSpoiler") };
+  for (const [name, value] of Object.entries(closed)) span.setAttribute(name, value);
+  const open = (event) => {
+    if (span.classList.contains("open")) return;
+    event.preventDefault();
+    for (const name of ["role", "aria-expanded", "aria-label"]) span.removeAttribute(name);
+    for (const link of links) link.removeAttribute("tabindex");
+    span.tabIndex = -1; // focus stays where the reader was
+    span.classList.add("open");
+  };
+  span.addEventListener("click", open);
+  span.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") open(event);
+  });
+}
+
 function body(comment, t) {
   const text = h("div", { class: "text" });
   text.innerHTML = comment.html;
+  for (const span of text.querySelectorAll("span.spoiler")) revealable(span, t);
   if (!comment.spoiler) return text;
   text.hidden = true;
   const cover = h("button", { type: "button", class: "spoiler-cover", "aria-expanded": "false", text: t("spoiler") });
@@ -59,7 +82,7 @@ function body(comment, t) {
     text.setAttribute("tabindex", "-1");
     text.focus();
   });
-  return h("div", { class: "spoiler" }, cover, text);
+  return h("div", { class: "spoiler-comment" }, cover, text);
 }
 
 function voteButton(kind, comment, view) {

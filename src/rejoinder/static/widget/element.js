@@ -60,6 +60,9 @@ class RejoinderComments extends HTMLElement {
     this.cursor = null;
     this.pending = [];
     this.deletedSeen = new Set();
+    // The reader's comments whose last edit waits for a moderator (or was refused): readers
+    // stop seeing them, but their author keeps the notice and the text.
+    this.held = new Set();
     this.loads = 0;
     this.visibleReplies = 3;
     // Comments posted from this browser, with their edit tokens; and its votes.
@@ -390,18 +393,30 @@ class RejoinderComments extends HTMLElement {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        const { comment: updated } = await this.api.edit(comment.id, mine?.token, text.value, comment.spoiler);
+        const edited = await this.api.edit(comment.id, mine?.token, text.value, comment.spoiler);
         if (mine) {
           mine.body = text.value;
           saved.set("own", this.own);
         }
-        this.replace(updated);
+        if (edited.status !== "visible") this.showHeld(comment.id, body, edited.status, text.value);
+        // Unless the live event for this edit came first and showed it already.
+        else if (form.isConnected) this.replace(edited.comment);
       } catch (failure) {
         error.textContent = this.t.refusal(failure);
       }
     });
     body.replaceChildren(form);
     text.focus();
+  }
+
+  // An edit the pipeline held or refused: readers no longer see the comment, so its author is
+  // told why, and keeps the words they wrote.
+  showHeld(id, body, status, words) {
+    this.held.add(id);
+    const kept = h("textarea", { rows: "4", readonly: true, "aria-label": this.t("yourText") });
+    kept.value = words;
+    const notice = this.t(status === "pending" ? "editAwaiting" : "editRefused");
+    body.replaceChildren(h("p", { class: "notice held", role: "status", text: notice }), kept);
   }
 
   async remove(comment, item) {
@@ -423,6 +438,7 @@ class RejoinderComments extends HTMLElement {
   replace(comment) {
     const old = this.find(comment.id);
     if (!old) return;
+    this.held.delete(comment.id);
     const fresh = commentItem({ ...comment, replies: [] }, this, this.depthOf(old));
     old.querySelector(":scope > article").replaceWith(fresh.querySelector(":scope > article"));
   }
@@ -447,7 +463,11 @@ class RejoinderComments extends HTMLElement {
       this.pending.push(data.comment);
       this.showPending();
     });
-    this.events.addEventListener("comment_edited", (event) => this.replace(JSON.parse(event.data).comment));
+    // Not under an edit the reader has open (their own edit's event may come before its answer).
+    this.events.addEventListener("comment_edited", (event) => {
+      const { comment } = JSON.parse(event.data);
+      if (!this.find(comment.id)?.querySelector(":scope > article .edit-form")) this.replace(comment);
+    });
     // The server could not replay everything missed while disconnected: offer a reload.
     this.events.addEventListener("resync", () => {
       this.api.count(this.thread).then(
@@ -464,7 +484,8 @@ class RejoinderComments extends HTMLElement {
       this.pending = this.pending.filter((comment) => comment.id !== data.id);
       this.showPending();
       const item = this.find(data.id);
-      if (item) item.remove();
+      // Not the reader's own comment while they edit it, nor after: they are told what happened.
+      if (item && !this.held.has(data.id) && !item.querySelector(":scope > article .edit-form")) item.remove();
       this.setCount(data.comment_count);
     });
     this.events.addEventListener("comment_deleted", (event) => {

@@ -56,6 +56,10 @@ const STRINGS = {
     refresh: "There are new comments. Show them",
     loadMoreReplies: "Load more replies",
     showSpoiler: "Spoiler: press to show",
+    editAwaiting: "Your edit is waiting for a moderator. Until they read it, this comment is not shown. Your text:",
+    editRefused:
+      "Your edit was not published because it breaks this site's rules, and this comment is no longer shown. Your text:",
+    yourText: "Your text",
     // Refusals, by the server's stable error code (the field is shown beside them).
     errors: {
       required: "Please fill this in.",
@@ -138,6 +142,10 @@ const STRINGS = {
     refresh: "Є нові коментарі. Показати",
     loadMoreReplies: "Завантажити ще відповіді",
     showSpoiler: "Спойлер: натисніть, щоб показати",
+    editAwaiting: "Ваша зміна чекає на модератора. Доки він її не прочитає, коментар не показується. Ваш текст:",
+    editRefused:
+      "Вашу зміну не опубліковано, бо вона порушує правила сайту, і коментар більше не показується. Ваш текст:",
+    yourText: "Ваш текст",
     errors: {
       required: "Будь ласка, заповніть це поле.",
       too_long: "Це задовго.",

@@ -102,6 +102,9 @@ function voteButton(kind, comment, view) {
   );
 }
 
+// The comment a button is in now: an edited comment's new article moves into the old item.
+const itemOf = (event) => event.currentTarget.closest("li.comment");
+
 export function commentItem(comment, view, depth = 0) {
   const { t, lang } = view;
   const item = h("li", { class: "comment", id: `comment-${comment.id}`, "data-id": comment.id, tabindex: "-1" });
@@ -143,7 +146,7 @@ export function commentItem(comment, view, depth = 0) {
                 type: "button",
                 class: "link edit",
                 text: t("edit"),
-                onclick: () => view.openEdit(comment, item),
+                onclick: (event) => view.openEdit(comment, itemOf(event)),
               })
             : null,
           view.canEdit(comment.id)
@@ -151,7 +154,7 @@ export function commentItem(comment, view, depth = 0) {
                 type: "button",
                 class: "link delete",
                 text: t("delete"),
-                onclick: () => view.remove(comment, item),
+                onclick: (event) => view.remove(comment, itemOf(event)),
               })
             : null,
           view.isMine(comment.id)
@@ -161,7 +164,7 @@ export function commentItem(comment, view, depth = 0) {
                 class: "link report",
                 "aria-expanded": "false",
                 text: t("report"),
-                onclick: (event) => reportForm(comment, view, item, event.currentTarget),
+                onclick: (event) => reportForm(comment, view, itemOf(event), event.currentTarget),
               }),
         ),
         h("div", { class: "reply-slot" }),
@@ -315,8 +318,11 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
     try {
       const created = await view.post(fields, draft.key);
       draft = null;
-      text.value = "";
-      spoiler.checked = false;
+      // A comment the pipeline refused is not kept anywhere: its text stays for the reader.
+      if (created.status !== "rejected") {
+        text.value = "";
+        spoiler.checked = false;
+      }
       if (created.status !== "visible") status.textContent = t(created.status === "pending" ? "awaiting" : "refused");
       if (onDone && created.status === "visible") onDone(created);
     } catch (error) {

@@ -1,0 +1,183 @@
+"""Writing in the widget: what the reader typed survives every refusal."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import TIMEOUT_MS, PublisherSite
+from tests.browser.test_embed_and_look import SNIPPET
+from tests.cli.conftest import Server, launch
+
+BANNED = "frobnicate"
+NETWORK = "Could not reach the comments server. Check your connection and try again."
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, publisher: PublisherSite) -> Iterator[Server]:
+    """`rejoinder demo` for the publisher's site, with a word its rules refuse."""
+    folder = tmp_path_factory.mktemp("writing")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
+    env.update(
+        REJOINDER_DATABASE_URL=f"sqlite:///{folder / 'rejoinder.db'}",
+        REJOINDER_ALLOWED_ORIGINS=publisher.origin,
+        REJOINDER_BANNED_WORDS=BANNED,
+        REJOINDER_RATE_POSTS_PER_ADDRESS="1000/1m",
+    )
+    server = launch(["demo"], env)
+    try:
+        yield server
+    finally:
+        server.stop_cleanly()
+
+
+@pytest.fixture
+def reader(browser) -> Iterator:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+class Story:
+    """A publisher's article with the widget for a thread of its own."""
+
+    def __init__(self, site: Server, publisher: PublisherSite, page) -> None:
+        self.site = site
+        self.page = page
+        self.thread = f"writing-{uuid.uuid4().hex[:10]}"
+        self.url = publisher.page(
+            f"{self.thread}.html",
+            SNIPPET.format(lang="en", thread=self.thread, extra="", server=site.url),
+        )
+        self.widget = page.locator("rejoinder-comments")
+        self.form = self.widget.locator("form.compose").first
+        self.text = self.form.get_by_label("Comment", exact=True)
+
+    def open(self) -> None:
+        self.page.goto(self.url)
+        self.widget.get_by_role("button", name="Show comments").click()
+        expect(self.form).to_be_visible()
+
+    def post(self, text: str, name: str = "Marta") -> None:
+        self.form.get_by_label("Name").fill(name)
+        self.text.fill(text)
+        self.form.get_by_role("button", name="Post").click()
+
+    def posted(self, text: str, **choices: bool) -> int:
+        if choices.get("spoiler"):
+            self.form.get_by_label("Contains spoilers").check()
+        self.post(text)
+        item = self.widget.locator("li.comment").filter(has_text=text)
+        if choices.get("spoiler"):
+            item = self.widget.locator("li.comment").filter(
+                has=self.page.locator(".spoiler-comment")
+            )
+        expect(item).to_have_count(1)
+        return int(item.get_attribute("data-id"))
+
+    def comment(self, comment_id: int):
+        return self.widget.locator(f"#comment-{comment_id}")
+
+    def on_server(self) -> list[dict]:
+        response = httpx.get(
+            f"{self.site.url}/api/comments",
+            params={"thread": self.thread},
+            headers={"Cache-Control": "no-cache"},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["comments"]
+
+
+@pytest.fixture
+def story(site, publisher, reader) -> Story:
+    story = Story(site, publisher, reader)
+    story.open()
+    return story
+
+
+# Keeping the reader's words (issue 15).
+
+
+def test_a_post_the_rules_refuse_keeps_the_readers_text(story):
+    words = f"Honestly, I {BANNED} every morning."
+    story.post(words)
+    expect(story.form.locator(".form-error")).to_have_text(
+        "Your comment was not published because it breaks this site's rules."
+    )
+    expect(story.text).to_have_value(words)
+
+
+def test_a_post_the_server_refuses_keeps_the_text_and_says_why_beside_the_field(story):
+    words = "Signed as someone I am not."
+    story.post(words, name="Moderator")
+    expect(story.form.locator(".field.author_name .error")).to_contain_text("reserved")
+    expect(story.text).to_have_value(words)
+    assert story.on_server() == []
+
+
+def test_a_post_that_cannot_reach_the_server_keeps_the_text(story):
+    words = "Typed on a train, sent in a tunnel."
+    story.page.route(
+        re.compile(r"/api/comments$"),
+        lambda route: (
+            route.abort("internetdisconnected")
+            if route.request.method == "POST"
+            else route.continue_()
+        ),
+    )
+    story.post(words)
+    expect(story.form.locator(".form-error")).to_have_text(NETWORK)
+    expect(story.text).to_have_value(words)
+    # Back online, the same press sends it.
+    story.page.unroute(re.compile(r"/api/comments$"))
+    story.form.get_by_role("button", name="Post").click()
+    expect(story.widget.locator("li.comment").filter(has_text=words)).to_be_visible()
+    expect(story.text).to_have_value("")
+
+
+def test_an_edit_the_moderators_must_read_first_says_so_and_keeps_the_text(story):
+    comment_id = story.posted("A plain first version.")
+    heading = story.widget.get_by_role("heading", name="Comments (1)")
+    expect(heading).to_be_visible()
+    item = story.comment(comment_id)
+    item.get_by_role("button", name="Edit").click()
+    # More links than the site lets through unread: the edit waits in the queue.
+    words = "Sources: https://a.example/1 https://b.example/2 https://c.example/3"
+    item.get_by_role("textbox").fill(words)
+    item.get_by_role("button", name="Save").click()
+    expect(item.get_by_role("status")).to_contain_text("Your edit is waiting for a moderator")
+    expect(item.get_by_role("textbox", name="Your text")).to_have_value(words)
+    # Readers no longer see it, the count says so, and the author still has the notice.
+    expect(story.widget.get_by_role("heading", name="Comments (0)")).to_be_visible()
+    expect(item.get_by_role("status")).to_contain_text("Your edit is waiting for a moderator")
+    assert story.on_server() == []
+
+
+def test_an_edit_the_rules_refuse_says_so_and_keeps_the_text(story):
+    comment_id = story.posted("A fine comment, for now.")
+    item = story.comment(comment_id)
+    item.get_by_role("button", name="Edit").click()
+    words = f"On second thoughts, {BANNED} it all."
+    item.get_by_role("textbox").fill(words)
+    item.get_by_role("button", name="Save").click()
+    expect(item.get_by_role("status")).to_contain_text("Your edit was not published")
+    expect(item.get_by_role("textbox", name="Your text")).to_have_value(words)
+
+
+def test_an_edit_that_cannot_reach_the_server_keeps_the_form(story):
+    comment_id = story.posted("Almost right.")
+    item = story.comment(comment_id)
+    item.get_by_role("button", name="Edit").click()
+    story.page.route(re.compile(rf"/api/comments/{comment_id}$"), lambda route: route.abort())
+    item.get_by_role("textbox").fill("Right now.")
+    item.get_by_role("button", name="Save").click()
+    expect(item.locator(".edit-form .error")).to_have_text(NETWORK)
+    expect(item.locator(".edit-form textarea")).to_have_value("Right now.")

@@ -209,9 +209,8 @@ class RejoinderComments extends HTMLElement {
       this.cursor = page.next_cursor;
       this.more.hidden = !this.cursor;
       this.status.textContent = this.list.children.length || this.picks.children.length ? "" : this.t("empty");
-      this.formSlot.replaceChildren(
-        this.closed ? h("p", { class: "closed", text: this.t("closed") }) : composeForm(this),
-      );
+      const refused = this.closed ? "closed" : this.api.readOnly ? "readOnly" : null;
+      this.formSlot.replaceChildren(refused ? h("p", { class: "closed", text: this.t(refused) }) : composeForm(this));
     } catch (error) {
       if (load === this.loads) this.status.textContent = this.t.refusal(error);
     }

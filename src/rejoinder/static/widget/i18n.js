@@ -56,6 +56,7 @@ const STRINGS = {
     refresh: "There are new comments. Show them",
     loadMoreReplies: "Load more replies",
     showSpoiler: "Spoiler: press to show",
+    readOnly: "Comments can't be posted from this site.",
     editAwaiting: "Your edit is waiting for a moderator. Until they read it, this comment is not shown. Your text:",
     editRefused:
       "Your edit was not published because it breaks this site's rules, and this comment is no longer shown. Your text:",
@@ -142,6 +143,7 @@ const STRINGS = {
     refresh: "Є нові коментарі. Показати",
     loadMoreReplies: "Завантажити ще відповіді",
     showSpoiler: "Спойлер: натисніть, щоб показати",
+    readOnly: "З цього сайту не можна надсилати коментарі.",
     editAwaiting: "Ваша зміна чекає на модератора. Доки він її не прочитає, коментар не показується. Ваш текст:",
     editRefused:
       "Вашу зміну не опубліковано, бо вона порушує правила сайту, і коментар більше не показується. Ваш текст:",

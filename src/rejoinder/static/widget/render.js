@@ -94,6 +94,7 @@ function voteButton(kind, comment, view) {
       type: "button",
       class: `vote ${kind}`,
       "aria-pressed": String(mine),
+      disabled: view.api.readOnly,
       onclick: () => view.vote(comment, kind === "up" ? 1 : -1),
     },
     h("span", { class: "arrow", "aria-hidden": "true", text: kind === "up" ? "▲" : "▼" }),
@@ -132,7 +133,7 @@ export function commentItem(comment, view, depth = 0) {
           { class: "actions" },
           voteButton("up", comment, view),
           voteButton("down", comment, view),
-          view.closed
+          view.closed || view.api.readOnly
             ? null
             : h("button", {
                 type: "button",
@@ -157,7 +158,7 @@ export function commentItem(comment, view, depth = 0) {
                 onclick: (event) => view.remove(comment, itemOf(event)),
               })
             : null,
-          view.isMine(comment.id)
+          view.isMine(comment.id) || view.api.readOnly
             ? null
             : h("button", {
                 type: "button",

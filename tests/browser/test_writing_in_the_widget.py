@@ -1,4 +1,5 @@
-"""Writing in the widget: what the reader typed survives every refusal."""
+"""Writing in the widget: what the reader typed survives every refusal, an edit keeps every
+choice the first post had, and the form knows the server's limits."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from rejoinder.domain.comments import MAX_BODY_LENGTH, MAX_EMAIL_LENGTH
+from rejoinder.domain.names import MAX_NAME_LENGTH
 from tests.browser.conftest import TIMEOUT_MS, PublisherSite
 from tests.browser.test_embed_and_look import SNIPPET
 from tests.cli.conftest import Server, launch
@@ -181,3 +184,42 @@ def test_an_edit_that_cannot_reach_the_server_keeps_the_form(story):
     item.get_by_role("button", name="Save").click()
     expect(item.locator(".edit-form .error")).to_have_text(NETWORK)
     expect(item.locator(".edit-form textarea")).to_have_value("Right now.")
+
+
+# The edit form and the limits.
+
+
+def test_the_edit_form_keeps_and_sends_the_spoiler_choice(story):
+    comment_id = story.posted("The butler did it.", spoiler=True)
+    item = story.comment(comment_id)
+    item.get_by_role("button", name="Edit").click()
+    box = item.locator(".edit-form").get_by_label("Contains spoilers")
+    expect(box).to_be_checked()
+    item.get_by_role("textbox").fill("The butler did it, with the candlestick.")
+    box.uncheck()
+    item.get_by_role("button", name="Save").click()
+    expect(item.locator(".spoiler-cover")).to_have_count(0)
+    expect(item.locator(".text")).to_have_text("The butler did it, with the candlestick.")
+    assert [c["spoiler"] for c in story.on_server()] == [False]
+
+    item.get_by_role("button", name="Edit").click()
+    box = item.locator(".edit-form").get_by_label("Contains spoilers")
+    expect(box).not_to_be_checked()
+    box.check()
+    item.get_by_role("button", name="Save").click()
+    expect(item.locator(".spoiler-cover")).to_have_count(1)
+    assert [c["spoiler"] for c in story.on_server()] == [True]
+
+
+def test_the_form_allows_the_names_and_addresses_the_server_allows(story):
+    name = story.form.get_by_label("Name")
+    expect(name).to_have_attribute("maxlength", str(MAX_NAME_LENGTH))
+    expect(story.form.get_by_label("Email", exact=False)).to_have_attribute(
+        "maxlength", str(MAX_EMAIL_LENGTH)
+    )
+    name.press_sequentially("N" * (MAX_NAME_LENGTH + 5))
+    expect(name).to_have_value("N" * MAX_NAME_LENGTH)
+    limits = story.page.evaluate(
+        "async (base) => (await import(`${base}/static/widget/render.js`)).LIMITS", story.site.url
+    )
+    assert limits == {"name": MAX_NAME_LENGTH, "email": MAX_EMAIL_LENGTH, "body": MAX_BODY_LENGTH}

@@ -370,6 +370,7 @@ class RejoinderComments extends HTMLElement {
     const text = h("textarea", { rows: "4", "aria-label": this.t("body") });
     // biome-ignore lint/performance/useDomNodeTextContent: innerText keeps the blank line between paragraphs
     text.value = mine?.body || body.querySelector(".text").innerText.trim();
+    const spoiler = h("input", { type: "checkbox", id: `e${comment.id}-spoiler`, checked: comment.spoiler });
     const error = h("p", { class: "error", role: "alert" });
     const original = [...body.childNodes];
     const form = h(
@@ -380,6 +381,7 @@ class RejoinderComments extends HTMLElement {
       h(
         "div",
         { class: "form-actions" },
+        h("label", { class: "check", for: spoiler.id }, spoiler, ` ${this.t("markSpoiler")}`),
         h("button", {
           type: "button",
           class: "link",
@@ -392,7 +394,7 @@ class RejoinderComments extends HTMLElement {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        const edited = await this.api.edit(comment.id, mine?.token, text.value, comment.spoiler);
+        const edited = await this.api.edit(comment.id, mine?.token, text.value, spoiler.checked);
         if (mine) {
           mine.body = text.value;
           saved.set("own", this.own);

@@ -255,6 +255,10 @@ function reportForm(comment, view, item, button) {
   form.querySelector("input").focus();
 }
 
+// The server's limits (domain/names.py, domain/comments.py), which
+// tests/browser/test_writing_in_the_widget.py holds these to.
+export const LIMITS = { name: 64, email: 254, body: 10_000 };
+
 let formCount = 0;
 
 export function composeForm(view, { parent = null, onDone = null } = {}) {
@@ -272,9 +276,9 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
       h("p", { class: "error", id: `${id}-${name}-error`, "aria-live": "polite" }),
     );
   };
-  const name = h("input", { type: "text", autocomplete: "nickname", maxlength: "80", required: true });
+  const name = h("input", { type: "text", autocomplete: "nickname", maxlength: LIMITS.name, required: true });
   name.value = view.rememberedName();
-  const email = h("input", { type: "email", autocomplete: "email", maxlength: "254" });
+  const email = h("input", { type: "email", autocomplete: "email", maxlength: LIMITS.email });
   const text = h("textarea", { rows: parent ? "3" : "4", required: true });
   const spoiler = h("input", { type: "checkbox", id: `${id}-spoiler`, name: "spoiler" });
   const submit = h("button", { type: "submit", class: "primary", text: t("post") });

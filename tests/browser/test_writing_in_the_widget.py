@@ -1,12 +1,15 @@
 """Writing in the widget: what the reader typed survives every refusal, an edit keeps every
-choice the first post had, and the form knows the server's limits."""
+choice the first post had, the form knows the server's limits, and a reader who has written
+can take their words home or erase them."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -223,3 +226,75 @@ def test_the_form_allows_the_names_and_addresses_the_server_allows(story):
         "async (base) => (await import(`${base}/static/widget/render.js`)).LIMITS", story.site.url
     )
     assert limits == {"name": MAX_NAME_LENGTH, "email": MAX_EMAIL_LENGTH, "body": MAX_BODY_LENGTH}
+
+
+def test_the_reader_sees_how_many_characters_are_left_near_the_limit(story):
+    counter = story.form.locator(".counter")
+    almost = MAX_BODY_LENGTH * 9 // 10
+    story.text.fill("a" * (almost - 1))
+    expect(counter).to_be_hidden()
+    story.text.fill("a" * almost)
+    expect(counter).to_have_text(f"{MAX_BODY_LENGTH - almost} characters left")
+    # Counted as the server counts: an emoji is one character.
+    story.text.fill("a" * (MAX_BODY_LENGTH - 2) + "🙂")
+    expect(counter).to_have_text("1 character left")
+    story.text.fill("a" * (MAX_BODY_LENGTH + 3))
+    expect(counter).to_have_text("3 characters too many")
+    expect(counter).to_have_class(re.compile("over"))
+    story.text.fill("Short again.")
+    expect(counter).to_be_hidden()
+
+
+def test_the_edit_form_counts_too(story):
+    comment_id = story.posted("Short.")
+    item = story.comment(comment_id)
+    item.get_by_role("button", name="Edit").click()
+    item.get_by_role("textbox").fill("b" * (MAX_BODY_LENGTH - 10))
+    expect(item.locator(".edit-form .counter")).to_have_text("10 characters left")
+
+
+# The reader's own data.
+
+
+def test_a_reader_who_has_not_written_is_offered_no_data(story):
+    expect(story.widget.get_by_role("button", name="Download my data")).to_have_count(0)
+    expect(story.widget.get_by_role("button", name="Erase my comments")).to_have_count(0)
+
+
+def test_a_reader_downloads_their_data(story):
+    story.posted("Words I may want to take home one day.")
+    with story.page.expect_download() as arriving:
+        story.widget.get_by_role("button", name="Download my data").click()
+    download = arriving.value
+    assert download.suggested_filename == "rejoinder-my-data.json"
+    data = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    assert "Words I may want to take home one day." in [c["body"] for c in data["comments"]]
+    # After a reload too: the widget remembers this reader wrote here.
+    story.open()
+    expect(story.widget.get_by_role("button", name="Download my data")).to_be_visible()
+
+
+def test_a_reader_erases_their_comments(story):
+    httpx.post(
+        f"{story.site.url}/api/comments",
+        json={"thread": story.thread, "author_name": "Bohdan", "body": "Someone else's."},
+        headers={"Origin": story.site.url},
+    ).raise_for_status()
+    story.open()
+    mine = story.posted("Second thoughts about everything.")
+    messages: list[str] = []
+
+    def accept(dialog) -> None:
+        messages.append(dialog.message)
+        dialog.accept()
+
+    story.page.once("dialog", accept)
+    story.widget.get_by_role("button", name="Erase my comments").click()
+    expect(story.widget.get_by_role("status").filter(has_text="erased")).to_have_text(
+        "1 comment erased."
+    )
+    assert messages == ["Erase all your comments? This cannot be undone."]
+    expect(story.comment(mine)).to_have_count(0)
+    expect(story.widget.locator("li.comment").filter(has_text="Someone else's.")).to_be_visible()
+    expect(story.widget.get_by_role("button", name="Erase my comments")).to_have_count(0)
+    assert ["Someone else's." in c["html"] for c in story.on_server()] == [True]

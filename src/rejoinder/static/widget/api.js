@@ -124,6 +124,15 @@ export class Api {
     return this.request("GET", `/api/comments/${id}/replies?cursor=${encodeURIComponent(cursor)}`);
   }
 
+  // Everything stored about this reader (GET /api/me/data), and erasing what they wrote.
+  myData() {
+    return this.request("GET", "/api/me/data");
+  }
+
+  eraseMe() {
+    return this.request("DELETE", "/api/me");
+  }
+
   report(id, reason) {
     return this.request("POST", `/api/comments/${id}/reports`, { body: { reason } });
   }

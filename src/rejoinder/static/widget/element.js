@@ -4,7 +4,7 @@
 
 import { Api, randomKey } from "./api.js";
 import { pickLanguage, translator } from "./i18n.js";
-import { commentItem, composeForm, h, refreshTimes } from "./render.js";
+import { commentItem, composeForm, counter, h, refreshTimes } from "./render.js";
 
 const SORTS = ["best", "oldest", "newest"];
 const TICK_MS = 30_000;
@@ -124,6 +124,8 @@ class RejoinderComments extends HTMLElement {
       onclick: () => this.load(),
     });
     this.formSlot = h("div", { class: "form-slot" });
+    this.dataSlot = h("div", { class: "my-data" });
+    this.dataNote = h("p", { class: "notice", role: "status" });
     this.panel = h(
       "div",
       { id: "panel", hidden: true },
@@ -135,6 +137,8 @@ class RejoinderComments extends HTMLElement {
       this.list,
       this.status,
       this.more,
+      this.dataSlot,
+      this.dataNote,
     );
     root.append(
       h("link", { rel: "stylesheet", href: `${this.base}/static/widget/widget.css` }),
@@ -211,6 +215,7 @@ class RejoinderComments extends HTMLElement {
       this.status.textContent = this.list.children.length || this.picks.children.length ? "" : this.t("empty");
       const refused = this.closed ? "closed" : this.api.readOnly ? "readOnly" : null;
       this.formSlot.replaceChildren(refused ? h("p", { class: "closed", text: this.t(refused) }) : composeForm(this));
+      this.showMyData();
     } catch (error) {
       if (load === this.loads) this.status.textContent = this.t.refusal(error);
     }
@@ -269,6 +274,7 @@ class RejoinderComments extends HTMLElement {
     if (created.status !== "visible") return created;
     this.own[created.comment.id] = { token: created.edit_token, until: created.editable_until, body: fields.body };
     saved.set("own", this.own);
+    this.showMyData();
     const item = this.insert(created.comment);
     // The live event for this comment may have come before this response: then it is
     // waiting in `pending` and the count already includes it.
@@ -377,6 +383,7 @@ class RejoinderComments extends HTMLElement {
       "form",
       { class: "edit-form" },
       text,
+      counter(text, this.t),
       error,
       h(
         "div",
@@ -418,6 +425,45 @@ class RejoinderComments extends HTMLElement {
     kept.value = words;
     const notice = this.t(status === "pending" ? "editAwaiting" : "editRefused");
     body.replaceChildren(h("p", { class: "notice held", role: "status", text: notice }), kept);
+  }
+
+  // For a reader who has written here: take out, or erase, what they wrote.
+  showMyData() {
+    const posted = Object.keys(this.own).length || Object.keys(this.mine?.own || {}).length;
+    if (!posted || this.api.readOnly) this.dataSlot.replaceChildren();
+    else if (!this.dataSlot.firstChild) {
+      this.dataSlot.append(
+        h("button", { type: "button", class: "link", text: this.t("downloadData"), onclick: () => this.download() }),
+        h("button", { type: "button", class: "link", text: this.t("eraseData"), onclick: () => this.erase() }),
+      );
+    }
+  }
+
+  async download() {
+    try {
+      const data = await this.api.myData();
+      const file = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+      const url = URL.createObjectURL(file);
+      h("a", { href: url, download: "rejoinder-my-data.json" }).click();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      this.dataNote.textContent = "";
+    } catch (error) {
+      this.dataNote.textContent = this.t.refusal(error);
+    }
+  }
+
+  async erase() {
+    if (!window.confirm(this.t("confirmErase"))) return;
+    try {
+      const { comments_removed: n } = await this.api.eraseMe();
+      this.own = {};
+      saved.set("own", this.own);
+      this.mine = null;
+      this.dataNote.textContent = this.t("erased", { n });
+      await this.load(true);
+    } catch (error) {
+      this.dataNote.textContent = this.t.refusal(error);
+    }
   }
 
   async remove(comment, item) {

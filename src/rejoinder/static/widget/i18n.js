@@ -61,6 +61,12 @@ const STRINGS = {
     editRefused:
       "Your edit was not published because it breaks this site's rules, and this comment is no longer shown. Your text:",
     yourText: "Your text",
+    charsLeft: { one: "{n} character left", other: "{n} characters left" },
+    overLimit: { one: "{n} character too many", other: "{n} characters too many" },
+    downloadData: "Download my data",
+    eraseData: "Erase my comments",
+    confirmErase: "Erase all your comments? This cannot be undone.",
+    erased: { one: "{n} comment erased.", other: "{n} comments erased." },
     // Refusals, by the server's stable error code (the field is shown beside them).
     errors: {
       required: "Please fill this in.",
@@ -148,6 +154,12 @@ const STRINGS = {
     editRefused:
       "Вашу зміну не опубліковано, бо вона порушує правила сайту, і коментар більше не показується. Ваш текст:",
     yourText: "Ваш текст",
+    charsLeft: { one: "Залишився {n} символ", few: "Залишилося {n} символи", other: "Залишилося {n} символів" },
+    overLimit: { one: "Забагато на {n} символ", few: "Забагато на {n} символи", other: "Забагато на {n} символів" },
+    downloadData: "Завантажити мої дані",
+    eraseData: "Стерти мої коментарі",
+    confirmErase: "Стерти всі ваші коментарі? Це не можна скасувати.",
+    erased: { one: "Стерто {n} коментар.", few: "Стерто {n} коментарі.", other: "Стерто {n} коментарів." },
     errors: {
       required: "Будь ласка, заповніть це поле.",
       too_long: "Це задовго.",

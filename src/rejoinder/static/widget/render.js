@@ -259,6 +259,22 @@ function reportForm(comment, view, item, button) {
 // tests/browser/test_writing_in_the_widget.py holds these to.
 export const LIMITS = { name: 64, email: 254, body: 10_000 };
 
+// From 90% of the body's limit on, how many characters are left, counted as the server counts
+// them (code points, so an emoji is one).
+export function counter(text, t) {
+  const note = h("p", { class: "counter", "aria-live": "polite" });
+  const update = () => {
+    const used = [...text.value].length;
+    const left = LIMITS.body - used;
+    note.hidden = used < LIMITS.body * 0.9;
+    note.classList.toggle("over", left < 0);
+    note.textContent = t(left < 0 ? "overLimit" : "charsLeft", { n: Math.abs(left) });
+  };
+  text.addEventListener("input", update);
+  update();
+  return note;
+}
+
 let formCount = 0;
 
 export function composeForm(view, { parent = null, onDone = null } = {}) {
@@ -292,6 +308,7 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
       ? h("p", { class: "who signed-in", text: t("signedIn", { name: view.user }) })
       : h("div", { class: "who" }, field("author_name", t("name"), name), field("author_email", t("email"), email)),
     field("body", t("body"), text),
+    counter(text, t),
     h(
       "div",
       { class: "form-actions" },
@@ -327,6 +344,7 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
       if (created.status !== "rejected") {
         text.value = "";
         spoiler.checked = false;
+        text.dispatchEvent(new Event("input"));
       }
       if (created.status !== "visible") status.textContent = t(created.status === "pending" ? "awaiting" : "refused");
       if (onDone && created.status === "visible") onDone(created);

@@ -242,8 +242,9 @@ class Settings:
     )
     allowed_origins: tuple[str, ...] = setting(
         (),
-        "Space-separated origins (`https://news.example`) allowed to embed the widget and "
-        "write cross-origin. The server's own origin is always allowed.",
+        "Space-separated origins (`https://news.example`) whose pages may post, vote and "
+        "report through the widget; any other site may show the discussion, read-only. The "
+        "server's own origin is always allowed.",
         _origins,
     )
     trusted_proxies: tuple[str, ...] = setting(

@@ -29,12 +29,15 @@ export class Api {
     // it ({ get, set }), in the publisher's storage, where the widget lives.
     this.reader = reader;
     this.minting = null;
+    // On a site that may not write here the server answers public reads only (web/cors.py):
+    // then GETs go without credentials or the reader's headers, and nothing else is sent.
+    this.readOnly = false;
   }
 
   // Known to the server (signed in, or holding a reader token): pages then carry this reader's
   // own votes and comments, so they must not come from a copy cached before.
   get identified() {
-    return Boolean(this.token || this.reader.get());
+    return !this.readOnly && Boolean(this.token || this.reader.get());
   }
 
   async request(method, path, options = {}) {
@@ -57,11 +60,17 @@ export class Api {
       init.body = JSON.stringify(body);
       init.headers["Content-Type"] = "application/json";
     }
+    const url = `${this.base}${path}`;
+    const anonymous = { method, credentials: "omit", headers: { Accept: "application/json" } };
     let response;
     try {
-      response = await fetch(`${this.base}${path}`, init);
+      response = await fetch(url, this.readOnly && method === "GET" ? anonymous : init);
     } catch {
-      throw new ApiError(0, "network", null, null);
+      // Refused with credentials but answered without: this site may read, not write.
+      if (method !== "GET" || this.readOnly) throw new ApiError(0, "network", null, null);
+      response = await fetch(url, anonymous).catch(() => null);
+      if (!response) throw new ApiError(0, "network", null, null);
+      this.readOnly = true;
     }
     const minted = response.headers.get("X-Rejoinder-Reader");
     if (minted && minted !== reader) this.reader.set(minted);
@@ -113,6 +122,15 @@ export class Api {
 
   replies(id, cursor) {
     return this.request("GET", `/api/comments/${id}/replies?cursor=${encodeURIComponent(cursor)}`);
+  }
+
+  // Everything stored about this reader (GET /api/me/data), and erasing what they wrote.
+  myData() {
+    return this.request("GET", "/api/me/data");
+  }
+
+  eraseMe() {
+    return this.request("DELETE", "/api/me");
   }
 
   report(id, reason) {

@@ -4,7 +4,7 @@
 
 import { Api, randomKey } from "./api.js";
 import { loadTranslator, pickLanguage } from "./i18n.js";
-import { commentItem, composeForm, h, refreshTimes } from "./render.js";
+import { commentItem, composeForm, counter, h, refreshTimes } from "./render.js";
 
 const SORTS = ["best", "oldest", "newest"];
 const TICK_MS = 30_000;
@@ -69,6 +69,9 @@ class RejoinderComments extends HTMLElement {
     this.cursor = null;
     this.pending = [];
     this.deletedSeen = new Set();
+    // The reader's comments whose last edit waits for a moderator (or was refused): readers
+    // stop seeing them, but their author keeps the notice and the text.
+    this.held = new Set();
     this.loads = 0;
     this.visibleReplies = 3;
     // Comments posted from this browser, with their edit tokens; and its votes.
@@ -134,6 +137,8 @@ class RejoinderComments extends HTMLElement {
       onclick: () => this.load(),
     });
     this.formSlot = h("div", { class: "form-slot" });
+    this.dataSlot = h("div", { class: "my-data" });
+    this.dataNote = h("p", { class: "notice", role: "status" });
     this.panel = h(
       "div",
       { id: "panel", hidden: true },
@@ -145,6 +150,8 @@ class RejoinderComments extends HTMLElement {
       this.list,
       this.status,
       this.more,
+      this.dataSlot,
+      this.dataNote,
     );
     // "rejoinder-ready" once the stylesheet is in (or has failed): whoever shows the widget
     // in place of the server's static copy waits for it, so the reader never sees it bare.
@@ -229,9 +236,9 @@ class RejoinderComments extends HTMLElement {
       this.cursor = page.next_cursor;
       this.more.hidden = !this.cursor;
       this.status.textContent = this.list.children.length || this.picks.children.length ? "" : this.t("empty");
-      this.formSlot.replaceChildren(
-        this.closed ? h("p", { class: "closed", text: this.t("closed") }) : composeForm(this),
-      );
+      const refused = this.closed ? "closed" : this.api.readOnly ? "readOnly" : null;
+      this.formSlot.replaceChildren(refused ? h("p", { class: "closed", text: this.t(refused) }) : composeForm(this));
+      this.showMyData();
     } catch (error) {
       if (load === this.loads) this.status.textContent = this.t.refusal(error);
     }
@@ -290,6 +297,7 @@ class RejoinderComments extends HTMLElement {
     if (created.status !== "visible") return created;
     this.own[created.comment.id] = { token: created.edit_token, until: created.editable_until, body: fields.body };
     saved.set("own", this.own);
+    this.showMyData();
     const item = this.insert(created.comment);
     // The live event for this comment may have come before this response: then it is
     // waiting in `pending` and the count already includes it.
@@ -391,16 +399,19 @@ class RejoinderComments extends HTMLElement {
     const text = h("textarea", { rows: "4", "aria-label": this.t("body") });
     // biome-ignore lint/performance/useDomNodeTextContent: innerText keeps the blank line between paragraphs
     text.value = mine?.body || body.querySelector(".text").innerText.trim();
+    const spoiler = h("input", { type: "checkbox", id: `e${comment.id}-spoiler`, checked: comment.spoiler });
     const error = h("p", { class: "error", role: "alert" });
     const original = [...body.childNodes];
     const form = h(
       "form",
       { class: "edit-form" },
       text,
+      counter(text, this.t),
       error,
       h(
         "div",
         { class: "form-actions" },
+        h("label", { class: "check", for: spoiler.id }, spoiler, ` ${this.t("markSpoiler")}`),
         h("button", {
           type: "button",
           class: "link",
@@ -413,18 +424,69 @@ class RejoinderComments extends HTMLElement {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        const { comment: updated } = await this.api.edit(comment.id, mine?.token, text.value, comment.spoiler);
+        const edited = await this.api.edit(comment.id, mine?.token, text.value, spoiler.checked);
         if (mine) {
           mine.body = text.value;
           saved.set("own", this.own);
         }
-        this.replace(updated);
+        if (edited.status !== "visible") this.showHeld(comment.id, body, edited.status, text.value);
+        // Unless the live event for this edit came first and showed it already.
+        else if (form.isConnected) this.replace(edited.comment);
       } catch (failure) {
         error.textContent = this.t.refusal(failure);
       }
     });
     body.replaceChildren(form);
     text.focus();
+  }
+
+  // An edit the pipeline held or refused: readers no longer see the comment, so its author is
+  // told why, and keeps the words they wrote.
+  showHeld(id, body, status, words) {
+    this.held.add(id);
+    const kept = h("textarea", { rows: "4", readonly: true, "aria-label": this.t("yourText") });
+    kept.value = words;
+    const notice = this.t(status === "pending" ? "editAwaiting" : "editRefused");
+    body.replaceChildren(h("p", { class: "notice held", role: "status", text: notice }), kept);
+  }
+
+  // For a reader who has written here: take out, or erase, what they wrote.
+  showMyData() {
+    const posted = Object.keys(this.own).length || Object.keys(this.mine?.own || {}).length;
+    if (!posted || this.api.readOnly) this.dataSlot.replaceChildren();
+    else if (!this.dataSlot.firstChild) {
+      this.dataSlot.append(
+        h("button", { type: "button", class: "link", text: this.t("downloadData"), onclick: () => this.download() }),
+        h("button", { type: "button", class: "link", text: this.t("eraseData"), onclick: () => this.erase() }),
+      );
+    }
+  }
+
+  async download() {
+    try {
+      const data = await this.api.myData();
+      const file = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+      const url = URL.createObjectURL(file);
+      h("a", { href: url, download: "rejoinder-my-data.json" }).click();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      this.dataNote.textContent = "";
+    } catch (error) {
+      this.dataNote.textContent = this.t.refusal(error);
+    }
+  }
+
+  async erase() {
+    if (!window.confirm(this.t("confirmErase"))) return;
+    try {
+      const { comments_removed: n } = await this.api.eraseMe();
+      this.own = {};
+      saved.set("own", this.own);
+      this.mine = null;
+      this.dataNote.textContent = this.t("erased", { n });
+      await this.load(true);
+    } catch (error) {
+      this.dataNote.textContent = this.t.refusal(error);
+    }
   }
 
   async remove(comment, item) {
@@ -446,6 +508,7 @@ class RejoinderComments extends HTMLElement {
   replace(comment) {
     const old = this.find(comment.id);
     if (!old) return;
+    this.held.delete(comment.id);
     const fresh = commentItem({ ...comment, replies: [] }, this, this.depthOf(old));
     old.querySelector(":scope > article").replaceWith(fresh.querySelector(":scope > article"));
   }
@@ -470,7 +533,11 @@ class RejoinderComments extends HTMLElement {
       this.pending.push(data.comment);
       this.showPending();
     });
-    this.events.addEventListener("comment_edited", (event) => this.replace(JSON.parse(event.data).comment));
+    // Not under an edit the reader has open (their own edit's event may come before its answer).
+    this.events.addEventListener("comment_edited", (event) => {
+      const { comment } = JSON.parse(event.data);
+      if (!this.find(comment.id)?.querySelector(":scope > article .edit-form")) this.replace(comment);
+    });
     // The server could not replay everything missed while disconnected: offer a reload.
     this.events.addEventListener("resync", () => {
       this.api.count(this.thread).then(
@@ -487,7 +554,8 @@ class RejoinderComments extends HTMLElement {
       this.pending = this.pending.filter((comment) => comment.id !== data.id);
       this.showPending();
       const item = this.find(data.id);
-      if (item) item.remove();
+      // Not the reader's own comment while they edit it, nor after: they are told what happened.
+      if (item && !this.held.has(data.id) && !item.querySelector(":scope > article .edit-form")) item.remove();
       this.setCount(data.comment_count);
     });
     this.events.addEventListener("comment_deleted", (event) => {

@@ -58,6 +58,18 @@ export const ENGLISH = {
   signedIn: "Commenting as {name}",
   refresh: "There are new comments. Show them",
   loadMoreReplies: "Load more replies",
+  showSpoiler: "Spoiler: press to show",
+  readOnly: "Comments can't be posted from this site.",
+  editAwaiting: "Your edit is waiting for a moderator. Until they read it, this comment is not shown. Your text:",
+  editRefused:
+    "Your edit was not published because it breaks this site's rules, and this comment is no longer shown. Your text:",
+  yourText: "Your text",
+  charsLeft: { one: "{n} character left", other: "{n} characters left" },
+  overLimit: { one: "{n} character too many", other: "{n} characters too many" },
+  downloadData: "Download my data",
+  eraseData: "Erase my comments",
+  confirmErase: "Erase all your comments? This cannot be undone.",
+  erased: { one: "{n} comment erased.", other: "{n} comments erased." },
   // Refusals, by the server's stable error code (the field is shown beside them).
   errors: {
     required: "Please fill this in.",

@@ -47,9 +47,32 @@ function badges(author, t, featured) {
   return found;
 }
 
+// An inline ||spoiler|| (a span the server made) is a button until a click, a tap, Enter or
+// Space opens it; then it is text, and stays open. Closed, its name is not its words and the
+// links inside it cannot be reached.
+function revealable(span, t) {
+  const links = span.querySelectorAll("a");
+  for (const link of links) link.tabIndex = -1;
+  const closed = { role: "button", tabindex: "0", "aria-expanded": "false", "aria-label": t("showSpoiler") };
+  for (const [name, value] of Object.entries(closed)) span.setAttribute(name, value);
+  const open = (event) => {
+    if (span.classList.contains("open")) return;
+    event.preventDefault();
+    for (const name of ["role", "aria-expanded", "aria-label"]) span.removeAttribute(name);
+    for (const link of links) link.removeAttribute("tabindex");
+    span.tabIndex = -1; // focus stays where the reader was
+    span.classList.add("open");
+  };
+  span.addEventListener("click", open);
+  span.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") open(event);
+  });
+}
+
 function body(comment, t) {
   const text = h("div", { class: "text" });
   text.innerHTML = comment.html;
+  for (const span of text.querySelectorAll("span.spoiler")) revealable(span, t);
   if (!comment.spoiler) return text;
   text.hidden = true;
   const cover = h("button", { type: "button", class: "spoiler-cover", "aria-expanded": "false", text: t("spoiler") });
@@ -59,7 +82,7 @@ function body(comment, t) {
     text.setAttribute("tabindex", "-1");
     text.focus();
   });
-  return h("div", { class: "spoiler" }, cover, text);
+  return h("div", { class: "spoiler-comment" }, cover, text);
 }
 
 function voteButton(kind, comment, view) {
@@ -71,6 +94,7 @@ function voteButton(kind, comment, view) {
       type: "button",
       class: `vote ${kind}`,
       "aria-pressed": String(mine),
+      disabled: view.api.readOnly,
       onclick: () => view.vote(comment, kind === "up" ? 1 : -1),
     },
     h("span", { class: "arrow", "aria-hidden": "true", text: kind === "up" ? "▲" : "▼" }),
@@ -78,6 +102,9 @@ function voteButton(kind, comment, view) {
     h("span", { class: "count", text: count }),
   );
 }
+
+// The comment a button is in now: an edited comment's new article moves into the old item.
+const itemOf = (event) => event.currentTarget.closest("li.comment");
 
 export function commentItem(comment, view, depth = 0) {
   const { t, lang } = view;
@@ -106,7 +133,7 @@ export function commentItem(comment, view, depth = 0) {
           { class: "actions" },
           voteButton("up", comment, view),
           voteButton("down", comment, view),
-          view.closed
+          view.closed || view.api.readOnly
             ? null
             : h("button", {
                 type: "button",
@@ -120,7 +147,7 @@ export function commentItem(comment, view, depth = 0) {
                 type: "button",
                 class: "link edit",
                 text: t("edit"),
-                onclick: () => view.openEdit(comment, item),
+                onclick: (event) => view.openEdit(comment, itemOf(event)),
               })
             : null,
           view.canEdit(comment.id)
@@ -128,17 +155,17 @@ export function commentItem(comment, view, depth = 0) {
                 type: "button",
                 class: "link delete",
                 text: t("delete"),
-                onclick: () => view.remove(comment, item),
+                onclick: (event) => view.remove(comment, itemOf(event)),
               })
             : null,
-          view.isMine(comment.id)
+          view.isMine(comment.id) || view.api.readOnly
             ? null
             : h("button", {
                 type: "button",
                 class: "link report",
                 "aria-expanded": "false",
                 text: t("report"),
-                onclick: (event) => reportForm(comment, view, item, event.currentTarget),
+                onclick: (event) => reportForm(comment, view, itemOf(event), event.currentTarget),
               }),
         ),
         h("div", { class: "reply-slot" }),
@@ -228,6 +255,26 @@ function reportForm(comment, view, item, button) {
   form.querySelector("input").focus();
 }
 
+// The server's limits (domain/names.py, domain/comments.py), which
+// tests/browser/test_writing_in_the_widget.py holds these to.
+export const LIMITS = { name: 64, email: 254, body: 10_000 };
+
+// From 90% of the body's limit on, how many characters are left, counted as the server counts
+// them (code points, so an emoji is one).
+export function counter(text, t) {
+  const note = h("p", { class: "counter", "aria-live": "polite" });
+  const update = () => {
+    const used = [...text.value].length;
+    const left = LIMITS.body - used;
+    note.hidden = used < LIMITS.body * 0.9;
+    note.classList.toggle("over", left < 0);
+    note.textContent = t(left < 0 ? "overLimit" : "charsLeft", { n: Math.abs(left) });
+  };
+  text.addEventListener("input", update);
+  update();
+  return note;
+}
+
 let formCount = 0;
 
 export function composeForm(view, { parent = null, onDone = null } = {}) {
@@ -245,9 +292,9 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
       h("p", { class: "error", id: `${id}-${name}-error`, "aria-live": "polite" }),
     );
   };
-  const name = h("input", { type: "text", autocomplete: "nickname", maxlength: "80", required: true });
+  const name = h("input", { type: "text", autocomplete: "nickname", maxlength: LIMITS.name, required: true });
   name.value = view.rememberedName();
-  const email = h("input", { type: "email", autocomplete: "email", maxlength: "254" });
+  const email = h("input", { type: "email", autocomplete: "email", maxlength: LIMITS.email });
   const text = h("textarea", { rows: parent ? "3" : "4", required: true });
   const spoiler = h("input", { type: "checkbox", id: `${id}-spoiler`, name: "spoiler" });
   const submit = h("button", { type: "submit", class: "primary", text: t("post") });
@@ -261,6 +308,7 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
       ? h("p", { class: "who signed-in", text: t("signedIn", { name: view.user }) })
       : h("div", { class: "who" }, field("author_name", t("name"), name), field("author_email", t("email"), email)),
     field("body", t("body"), text),
+    counter(text, t),
     h(
       "div",
       { class: "form-actions" },
@@ -292,8 +340,12 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
     try {
       const created = await view.post(fields, draft.key);
       draft = null;
-      text.value = "";
-      spoiler.checked = false;
+      // A comment the pipeline refused is not kept anywhere: its text stays for the reader.
+      if (created.status !== "rejected") {
+        text.value = "";
+        spoiler.checked = false;
+        text.dispatchEvent(new Event("input"));
+      }
       if (created.status !== "visible") status.textContent = t(created.status === "pending" ? "awaiting" : "refused");
       if (onDone && created.status === "visible") onDone(created);
     } catch (error) {

@@ -53,6 +53,19 @@ export default {
   signedIn: "Sie kommentieren als {name}",
   refresh: "Es gibt neue Kommentare. Anzeigen",
   loadMoreReplies: "Weitere Antworten laden",
+  showSpoiler: "Spoiler: zum Anzeigen drücken",
+  readOnly: "Von dieser Seite aus können keine Kommentare geschrieben werden.",
+  editAwaiting:
+    "Ihre Änderung wartet auf die Moderation. Bis sie gelesen ist, wird dieser Kommentar nicht angezeigt. Ihr Text:",
+  editRefused:
+    "Ihre Änderung wurde nicht veröffentlicht, weil sie gegen die Regeln dieser Seite verstößt, und dieser Kommentar wird nicht mehr angezeigt. Ihr Text:",
+  yourText: "Ihr Text",
+  charsLeft: { one: "Noch {n} Zeichen", other: "Noch {n} Zeichen" },
+  overLimit: { one: "{n} Zeichen zu viel", other: "{n} Zeichen zu viel" },
+  downloadData: "Meine Daten herunterladen",
+  eraseData: "Meine Kommentare löschen",
+  confirmErase: "Alle Ihre Kommentare löschen? Das lässt sich nicht rückgängig machen.",
+  erased: { one: "{n} Kommentar gelöscht.", other: "{n} Kommentare gelöscht." },
   errors: {
     required: "Bitte füllen Sie dieses Feld aus.",
     too_long: "Das ist zu lang.",

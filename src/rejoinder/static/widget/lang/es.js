@@ -57,6 +57,18 @@ export default {
   signedIn: "Comentas como {name}",
   refresh: "Hay comentarios nuevos. Mostrarlos",
   loadMoreReplies: "Cargar más respuestas",
+  showSpoiler: "Spoiler: pulsa para mostrarlo",
+  readOnly: "No se pueden publicar comentarios desde este sitio.",
+  editAwaiting: "Tu cambio espera a un moderador. Hasta que lo lea, este comentario no se muestra. Tu texto:",
+  editRefused:
+    "Tu cambio no se ha publicado porque incumple las normas de este sitio, y este comentario ya no se muestra. Tu texto:",
+  yourText: "Tu texto",
+  charsLeft: { one: "Queda {n} carácter", many: "Quedan {n} de caracteres", other: "Quedan {n} caracteres" },
+  overLimit: { one: "Sobra {n} carácter", many: "Sobran {n} de caracteres", other: "Sobran {n} caracteres" },
+  downloadData: "Descargar mis datos",
+  eraseData: "Borrar mis comentarios",
+  confirmErase: "¿Borrar todos tus comentarios? No se puede deshacer.",
+  erased: { one: "{n} comentario borrado.", many: "{n} de comentarios borrados.", other: "{n} comentarios borrados." },
   errors: {
     required: "Rellena este campo.",
     too_long: "Es demasiado largo.",

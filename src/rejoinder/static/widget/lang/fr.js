@@ -61,6 +61,18 @@ export default {
   signedIn: "Vous commentez en tant que {name}",
   refresh: "Il y a de nouveaux commentaires. Les afficher",
   loadMoreReplies: "Afficher plus de réponses",
+  showSpoiler: "Spoiler : appuyez pour afficher",
+  readOnly: "Impossible de publier des commentaires depuis ce site.",
+  editAwaiting: "Votre modification attend un modérateur. D’ici là, ce commentaire n’est pas affiché. Votre texte :",
+  editRefused:
+    "Votre modification n’a pas été publiée car elle enfreint les règles de ce site, et ce commentaire n’est plus affiché. Votre texte :",
+  yourText: "Votre texte",
+  charsLeft: { one: "{n} caractère restant", many: "{n} de caractères restants", other: "{n} caractères restants" },
+  overLimit: { one: "{n} caractère de trop", many: "{n} de caractères de trop", other: "{n} caractères de trop" },
+  downloadData: "Télécharger mes données",
+  eraseData: "Effacer mes commentaires",
+  confirmErase: "Effacer tous vos commentaires ? Cette action est définitive.",
+  erased: { one: "{n} commentaire effacé.", many: "{n} de commentaires effacés.", other: "{n} commentaires effacés." },
   errors: {
     required: "Veuillez remplir ce champ.",
     too_long: "C’est trop long.",

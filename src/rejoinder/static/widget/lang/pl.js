@@ -63,6 +63,33 @@ export default {
   signedIn: "Komentujesz jako {name}",
   refresh: "Są nowe komentarze. Pokaż je",
   loadMoreReplies: "Wczytaj więcej odpowiedzi",
+  showSpoiler: "Spoiler: naciśnij, aby pokazać",
+  readOnly: "Z tej strony nie można dodawać komentarzy.",
+  editAwaiting: "Twoja zmiana czeka na moderatora. Dopóki jej nie przeczyta, ten komentarz jest ukryty. Twój tekst:",
+  editRefused:
+    "Twoja zmiana nie została opublikowana, bo narusza zasady tej strony, a ten komentarz nie jest już widoczny. Twój tekst:",
+  yourText: "Twój tekst",
+  charsLeft: {
+    one: "Został {n} znak",
+    few: "Zostały {n} znaki",
+    many: "Zostało {n} znaków",
+    other: "Zostało {n} znaku",
+  },
+  overLimit: {
+    one: "O {n} znak za dużo",
+    few: "O {n} znaki za dużo",
+    many: "O {n} znaków za dużo",
+    other: "O {n} znaku za dużo",
+  },
+  downloadData: "Pobierz moje dane",
+  eraseData: "Usuń moje komentarze",
+  confirmErase: "Usunąć wszystkie Twoje komentarze? Tego nie można cofnąć.",
+  erased: {
+    one: "Usunięto {n} komentarz.",
+    few: "Usunięto {n} komentarze.",
+    many: "Usunięto {n} komentarzy.",
+    other: "Usunięto {n} komentarza.",
+  },
   errors: {
     required: "Wypełnij to pole.",
     too_long: "To jest za długie.",

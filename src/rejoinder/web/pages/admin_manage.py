@@ -30,11 +30,7 @@ from rejoinder.web.admin_session import (
 )
 from rejoinder.web.context import services
 from rejoinder.web.errors import STATUS_FOR
-<<<<<<< HEAD
-from rejoinder.web.pages.admin import admin_path, error_page
-=======
-from rejoinder.web.pages.admin import error_page, wants_json
->>>>>>> server-fixes
+from rejoinder.web.pages.admin import admin_path, error_page, wants_json
 from rejoinder.web.pages.render import page
 
 

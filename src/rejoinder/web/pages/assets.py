@@ -1,10 +1,5 @@
-<<<<<<< HEAD
 """The widget's files: ``/embed.js`` and ``/count.js`` at fixed addresses, and the modules
-under ``/static``.
-=======
-"""The widget's files: ``/embed.js`` at a fixed address, and its modules under ``/static``;
-and the site's icon at ``/favicon.ico``, where browsers look for it unasked.
->>>>>>> server-fixes
+under ``/static``; and the site's icon at ``/favicon.ico``, where browsers look for it unasked.
 
 Publishers embed the widget from other origins, and module scripts loaded across origins
 must carry CORS headers, so static files allow any origin. They are public and never read

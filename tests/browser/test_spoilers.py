@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DEMO_SLUG, TIMEOUT_MS, post_comment
+from tests.browser.conftest import DEMO_SLUG, TIMEOUT_MS, post_comment, show_comments
 
 # WCAG 2's contrast ratio of an element's text against what is behind it: the first opaque
 # background up the tree (through the shadow root to its host), with any translucent ones
@@ -81,7 +81,7 @@ def reader(browser, request):
 def open_discussion(demo, page):
     page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
     widget = page.locator("rejoinder-comments")
-    widget.get_by_role("button", name="Show comments").click()
+    show_comments(widget)
     expect(widget.locator("li.comment").first).to_be_visible()
     return widget
 

@@ -57,7 +57,6 @@ export const ENGLISH = {
   refused: "Your comment was not published because it breaks this site's rules.",
   signedIn: "Commenting as {name}",
   refresh: "There are new comments. Show them",
-  loadMoreReplies: "Load more replies",
   showSpoiler: "Spoiler: press to show",
   readOnly: "Comments can't be posted from this site.",
   editAwaiting: "Your edit is waiting for a moderator. Until they read it, this comment is not shown. Your text:",

@@ -180,23 +180,27 @@ export function commentItem(comment, view, depth = 0) {
     replies.append(child);
   });
   item.append(replies);
-  if (comment.more_replies) {
-    let cursor = comment.more_replies;
-    const fetchMore = h("button", { type: "button", class: "link more-replies server", text: t("loadMoreReplies") });
-    fetchMore.addEventListener("click", async () => {
-      fetchMore.disabled = true;
-      cursor = await view.moreReplies(comment, cursor);
-      if (cursor) fetchMore.disabled = false;
-      else fetchMore.remove();
-    });
-    item.append(fetchMore);
-  }
-  const hidden = comment.replies.length - visible;
-  if (hidden > 0) {
-    const more = h("button", { type: "button", class: "link more-replies", text: t("moreReplies", { n: hidden }) });
-    more.addEventListener("click", () => {
-      for (const child of replies.children) child.hidden = false;
-      more.remove();
+  // One button for the rest of the replies, in order: first those this page carries but
+  // hides, then, page by page, those the server still has.
+  let cursor = comment.more_replies;
+  const waiting = () => [...replies.children].filter((child) => child.hidden);
+  const left = () => {
+    const fetched = replies.children.length;
+    return waiting().length + (cursor ? Math.max(comment.reply_count - fetched, 1) : 0);
+  };
+  if (left() > 0) {
+    const more = h("button", { type: "button", class: "link more-replies", text: t("moreReplies", { n: left() }) });
+    more.addEventListener("click", async () => {
+      const hiddenHere = waiting();
+      if (hiddenHere.length) {
+        for (const child of hiddenHere) child.hidden = false;
+      } else if (cursor) {
+        more.disabled = true;
+        cursor = await view.moreReplies(comment, cursor);
+        more.disabled = false;
+      }
+      if (left() > 0) more.textContent = t("moreReplies", { n: left() });
+      else more.remove();
     });
     item.append(more);
   }

@@ -52,7 +52,6 @@ export default {
   refused: "Ihr Kommentar wurde nicht veröffentlicht, weil er gegen die Regeln dieser Seite verstößt.",
   signedIn: "Sie kommentieren als {name}",
   refresh: "Es gibt neue Kommentare. Anzeigen",
-  loadMoreReplies: "Weitere Antworten laden",
   showSpoiler: "Spoiler: zum Anzeigen drücken",
   readOnly: "Von dieser Seite aus können keine Kommentare geschrieben werden.",
   editAwaiting:

@@ -56,7 +56,6 @@ export default {
   refused: "Tu comentario no se ha publicado porque incumple las normas de este sitio.",
   signedIn: "Comentas como {name}",
   refresh: "Hay comentarios nuevos. Mostrarlos",
-  loadMoreReplies: "Cargar más respuestas",
   showSpoiler: "Spoiler: pulsa para mostrarlo",
   readOnly: "No se pueden publicar comentarios desde este sitio.",
   editAwaiting: "Tu cambio espera a un moderador. Hasta que lo lea, este comentario no se muestra. Tu texto:",

@@ -60,7 +60,6 @@ export default {
   refused: "Votre commentaire n’a pas été publié car il enfreint les règles de ce site.",
   signedIn: "Vous commentez en tant que {name}",
   refresh: "Il y a de nouveaux commentaires. Les afficher",
-  loadMoreReplies: "Afficher plus de réponses",
   showSpoiler: "Spoiler : appuyez pour afficher",
   readOnly: "Impossible de publier des commentaires depuis ce site.",
   editAwaiting: "Votre modification attend un modérateur. D’ici là, ce commentaire n’est pas affiché. Votre texte :",

@@ -62,7 +62,6 @@ export default {
   refused: "Twój komentarz nie został opublikowany, bo narusza zasady tej strony.",
   signedIn: "Komentujesz jako {name}",
   refresh: "Są nowe komentarze. Pokaż je",
-  loadMoreReplies: "Wczytaj więcej odpowiedzi",
   showSpoiler: "Spoiler: naciśnij, aby pokazać",
   readOnly: "Z tej strony nie można dodawać komentarzy.",
   editAwaiting: "Twoja zmiana czeka na moderatora. Dopóki jej nie przeczyta, ten komentarz jest ukryty. Twój tekst:",

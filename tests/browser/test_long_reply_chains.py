@@ -1,5 +1,6 @@
-"""A comment with more replies than a page carries: one button shows the rest, in order, first
-those the page holds and then those the widget fetches."""
+"""Long things on a phone: a comment with more replies than a page carries (one button shows
+the rest, in order, first those the page holds and then those the widget fetches), and a
+comment of thousands of words (folded, with "Read more")."""
 
 from __future__ import annotations
 
@@ -37,3 +38,32 @@ def test_more_replies_come_in_order_from_one_button(demo, page):
     shown = item.locator(":scope > ol.replies > li.comment:visible")
     expect(shown).to_have_count(53)
     expect(shown.nth(50)).to_contain_text("Answer number 50.")
+
+
+def test_a_very_long_comment_is_folded_until_the_reader_asks_for_the_rest(demo, browser):
+    words = " ".join(f"word{n}" for n in range(1500))[:9_990]
+    long_one = post_comment(demo, words)["comment"]["id"]
+    short_one = post_comment(demo, "Short and sweet.")["comment"]["id"]
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
+        widget = page.locator("rejoinder-comments")
+        show_comments(widget)
+        item = widget.locator(f"#comment-{long_one}")
+        more = item.get_by_role("button", name="Read more")
+        expect(more).to_have_attribute("aria-expanded", "false")
+        folded = item.locator(".text").bounding_box()["height"]
+        assert folded < 300, f"folded, the comment is {folded} px tall"
+        more.click()
+        less = item.get_by_role("button", name="Show less")
+        expect(less).to_have_attribute("aria-expanded", "true")
+        assert item.locator(".text").bounding_box()["height"] > 1500
+        last_word = words.split()[-1]
+        expect(item.get_by_text(last_word, exact=False)).to_be_visible()
+        less.click()
+        expect(item.get_by_role("button", name="Read more")).to_be_visible()
+        short = widget.locator(f"#comment-{short_one}")
+        expect(short.get_by_role("button", name="Read more")).to_have_count(0)
+    finally:
+        context.close()

@@ -63,6 +63,8 @@ export const ENGLISH = {
   editRefused:
     "Your edit was not published because it breaks this site's rules, and this comment is no longer shown. Your text:",
   yourText: "Your text",
+  readMore: "Read more",
+  readLess: "Show less",
   charsLeft: { one: "{n} character left", other: "{n} characters left" },
   overLimit: { one: "{n} character too many", other: "{n} characters too many" },
   downloadData: "Download my data",

@@ -69,20 +69,47 @@ function revealable(span, t) {
   });
 }
 
+// Past this many characters of text a comment is shown folded, with "Read more": a
+// 10,000-character comment would otherwise fill several screens of a phone.
+const FOLD_AFTER = 1200;
+
+// A long comment's text, folded to a few lines until the reader asks for the rest.
+function folded(text, t) {
+  if (text.textContent.length <= FOLD_AFTER) return text;
+  text.classList.add("folded");
+  text.id = `text-${Math.random().toString(36).slice(2)}`;
+  const more = h("button", {
+    type: "button",
+    class: "link read-more",
+    "aria-expanded": "false",
+    "aria-controls": text.id,
+    text: t("readMore"),
+  });
+  more.addEventListener("click", () => {
+    const open = text.classList.toggle("folded") === false;
+    more.setAttribute("aria-expanded", String(open));
+    more.textContent = t(open ? "readLess" : "readMore");
+  });
+  return [text, more];
+}
+
 function body(comment, t) {
   const text = h("div", { class: "text" });
   text.innerHTML = comment.html;
   for (const span of text.querySelectorAll("span.spoiler")) revealable(span, t);
-  if (!comment.spoiler) return text;
+  if (!comment.spoiler) return folded(text, t);
   text.hidden = true;
+  const [, more] = [folded(text, t)].flat();
+  if (more) more.hidden = true;
   const cover = h("button", { type: "button", class: "spoiler-cover", "aria-expanded": "false", text: t("spoiler") });
   cover.addEventListener("click", () => {
     text.hidden = false;
+    if (more) more.hidden = false;
     cover.remove();
     text.setAttribute("tabindex", "-1");
     text.focus();
   });
-  return h("div", { class: "spoiler-comment" }, cover, text);
+  return h("div", { class: "spoiler-comment" }, cover, text, more);
 }
 
 function voteButton(kind, comment, view) {

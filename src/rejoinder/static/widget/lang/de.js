@@ -59,6 +59,8 @@ export default {
   editRefused:
     "Ihre Änderung wurde nicht veröffentlicht, weil sie gegen die Regeln dieser Seite verstößt, und dieser Kommentar wird nicht mehr angezeigt. Ihr Text:",
   yourText: "Ihr Text",
+  readMore: "Weiterlesen",
+  readLess: "Weniger anzeigen",
   charsLeft: { one: "Noch {n} Zeichen", other: "Noch {n} Zeichen" },
   overLimit: { one: "{n} Zeichen zu viel", other: "{n} Zeichen zu viel" },
   downloadData: "Meine Daten herunterladen",

@@ -62,6 +62,8 @@ export default {
   editRefused:
     "Tu cambio no se ha publicado porque incumple las normas de este sitio, y este comentario ya no se muestra. Tu texto:",
   yourText: "Tu texto",
+  readMore: "Leer más",
+  readLess: "Mostrar menos",
   charsLeft: { one: "Queda {n} carácter", many: "Quedan {n} de caracteres", other: "Quedan {n} caracteres" },
   overLimit: { one: "Sobra {n} carácter", many: "Sobran {n} de caracteres", other: "Sobran {n} caracteres" },
   downloadData: "Descargar mis datos",

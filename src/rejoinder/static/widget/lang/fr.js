@@ -66,6 +66,8 @@ export default {
   editRefused:
     "Votre modification n’a pas été publiée car elle enfreint les règles de ce site, et ce commentaire n’est plus affiché. Votre texte :",
   yourText: "Votre texte",
+  readMore: "Lire la suite",
+  readLess: "Réduire",
   charsLeft: { one: "{n} caractère restant", many: "{n} de caractères restants", other: "{n} caractères restants" },
   overLimit: { one: "{n} caractère de trop", many: "{n} de caractères de trop", other: "{n} caractères de trop" },
   downloadData: "Télécharger mes données",

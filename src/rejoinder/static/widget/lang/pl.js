@@ -68,6 +68,8 @@ export default {
   editRefused:
     "Twoja zmiana nie została opublikowana, bo narusza zasady tej strony, a ten komentarz nie jest już widoczny. Twój tekst:",
   yourText: "Twój tekst",
+  readMore: "Czytaj dalej",
+  readLess: "Zwiń",
   charsLeft: {
     one: "Został {n} znak",
     few: "Zostały {n} znaki",

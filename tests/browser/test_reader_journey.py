@@ -119,6 +119,14 @@ def test_a_comment_link_opens_the_discussion_and_highlights_it(demo, page):
     expect(target).to_be_in_viewport()
 
 
+def test_a_link_to_a_comment_that_is_not_there_says_so(demo, page):
+    page.goto(f"{demo.url}/articles/{DEMO_SLUG}#comment-999999")
+    widget = page.locator("rejoinder-comments")
+    expect(widget.locator("p.status")).to_have_text(
+        re.compile("The comment this link points to is not in this discussion")
+    )
+
+
 def test_long_threads_load_more(demo, page):
     for number in range(25):
         post_comment(demo, f"Numbered comment {number}.")

@@ -607,7 +607,11 @@ class RejoinderComments extends HTMLElement {
       await this.load();
       item = this.find(match[1]);
     }
-    if (!item) return;
+    if (!item) {
+      // Removed, held for a moderator, or further back than we look: say so, not nothing.
+      this.status.textContent = this.t("linkNotFound");
+      return;
+    }
     for (let node = item; node && node !== this.list && node !== this.picks; node = node.parentElement) {
       if (node.matches("li.comment")) node.hidden = false;
     }

@@ -153,6 +153,20 @@ def test_field_errors_from_the_api_show_next_to_the_field(demo, page):
     expect(form.locator(".field.body .error")).to_have_text(re.compile("write something"))
 
 
+def test_a_reader_previews_their_markdown_before_posting(demo, page):
+    page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
+    widget = page.locator("rejoinder-comments")
+    show_comments(widget)
+    form = widget.locator("form.compose").first
+    form.get_by_label("Comment").fill("It is *really* good, ||he lives||.")
+    form.get_by_role("button", name="Preview").click()
+    preview = form.locator(".preview")
+    expect(preview.locator("em")).to_have_text("really")
+    expect(preview).to_contain_text("Preview: as it will be published")
+    form.get_by_label("Comment").fill("Changed my mind.")
+    expect(preview).to_be_hidden()  # never a preview of text that is not there
+
+
 def test_search_from_the_header_finds_the_article(demo, page):
     page.goto(demo.url + "/")
     page.get_by_role("searchbox", name="Search").fill("deserters")

@@ -46,6 +46,14 @@ class CommentEdit(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     spoiler: bool | None = None
 
 
+class PreviewRequest(msgspec.Struct, forbid_unknown_fields=True):
+    body: str
+
+
+class Preview(msgspec.Struct):
+    html: str  # sanitised, as the comment would be published
+
+
 class VoteRequest(msgspec.Struct, forbid_unknown_fields=True):
     value: Literal[-1, 0, 1]
 

@@ -116,6 +116,10 @@ export class Api {
     return this.request("DELETE", `/api/comments/${id}`, { headers: token ? { "X-Edit-Token": token } : {} });
   }
 
+  preview(body) {
+    return this.send("POST", "/api/preview", { body: { body } });
+  }
+
   vote(id, value) {
     return this.request("POST", `/api/comments/${id}/vote`, { body: { value } });
   }

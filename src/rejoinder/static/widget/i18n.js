@@ -65,6 +65,8 @@ export const ENGLISH = {
   yourText: "Your text",
   readMore: "Read more",
   readLess: "Show less",
+  preview: "Preview",
+  previewTitle: "Preview: as it will be published",
   linkNotFound:
     "The comment this link points to is not in this discussion (it may have been removed, or be waiting for a moderator).",
   charsLeft: { one: "{n} character left", other: "{n} characters left" },

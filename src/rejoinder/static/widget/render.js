@@ -308,6 +308,33 @@ export function counter(text, t) {
 
 let formCount = 0;
 
+// "Preview": the text as it would be published, rendered by the server by the same rules as
+// every comment (so it is the server's sanitised HTML that goes in); it hides again as soon
+// as the text changes, so it never shows what will not be sent.
+function previewOf(text, view) {
+  const { t } = view;
+  const box = h("div", { class: "preview", hidden: true, "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "link preview-button", text: t("preview") });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const { html } = await view.api.preview(text.value);
+      const shown = h("div", { class: "text" });
+      shown.innerHTML = html;
+      box.replaceChildren(h("p", { class: "preview-title", text: t("previewTitle") }), shown);
+    } catch (error) {
+      box.replaceChildren(h("p", { class: "error", text: t.refusal(error) }));
+    } finally {
+      box.hidden = false;
+      button.disabled = false;
+    }
+  });
+  text.addEventListener("input", () => {
+    box.hidden = true;
+  });
+  return [button, box];
+}
+
 export function composeForm(view, { parent = null, onDone = null } = {}) {
   const { t } = view;
   const id = `f${++formCount}`;
@@ -330,6 +357,7 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
   const spoiler = h("input", { type: "checkbox", id: `${id}-spoiler`, name: "spoiler" });
   const submit = h("button", { type: "submit", class: "primary", text: t("post") });
   const status = h("p", { class: "error form-error", role: "alert" });
+  const [previewButton, preview] = previewOf(text, view);
   const title = parent ? t("replyTitle", { name: parent.author.name }) : t("formTitle");
   const form = h(
     "form",
@@ -340,11 +368,13 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
       : h("div", { class: "who" }, field("author_name", t("name"), name), field("author_email", t("email"), email)),
     field("body", t("body"), text),
     counter(text, t),
+    preview,
     h(
       "div",
       { class: "form-actions" },
       h("label", { class: "check", for: spoiler.id }, spoiler, ` ${t("markSpoiler")}`),
       parent ? h("button", { type: "button", class: "link", text: t("cancel"), onclick: () => onDone?.(null) }) : null,
+      previewButton,
       submit,
     ),
     status,

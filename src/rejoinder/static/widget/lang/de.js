@@ -61,6 +61,8 @@ export default {
   yourText: "Ihr Text",
   readMore: "Weiterlesen",
   readLess: "Weniger anzeigen",
+  preview: "Vorschau",
+  previewTitle: "Vorschau: so wird er veröffentlicht",
   linkNotFound:
     "Den verlinkten Kommentar gibt es in dieser Diskussion nicht (vielleicht wurde er entfernt oder wartet auf die Moderation).",
   charsLeft: { one: "Noch {n} Zeichen", other: "Noch {n} Zeichen" },

@@ -64,6 +64,8 @@ export default {
   yourText: "Tu texto",
   readMore: "Leer más",
   readLess: "Mostrar menos",
+  preview: "Vista previa",
+  previewTitle: "Vista previa: así se publicará",
   linkNotFound:
     "El comentario al que lleva este enlace no está en esta conversación (puede que se haya retirado o esté esperando a un moderador).",
   charsLeft: { one: "Queda {n} carácter", many: "Quedan {n} de caracteres", other: "Quedan {n} caracteres" },

@@ -68,6 +68,8 @@ export default {
   yourText: "Votre texte",
   readMore: "Lire la suite",
   readLess: "Réduire",
+  preview: "Aperçu",
+  previewTitle: "Aperçu : tel qu’il sera publié",
   linkNotFound:
     "Le commentaire visé par ce lien n’est pas dans cette discussion (il a peut-être été retiré, ou attend un modérateur).",
   charsLeft: { one: "{n} caractère restant", many: "{n} de caractères restants", other: "{n} caractères restants" },

@@ -70,6 +70,8 @@ export default {
   yourText: "Twój tekst",
   readMore: "Czytaj dalej",
   readLess: "Zwiń",
+  preview: "Podgląd",
+  previewTitle: "Podgląd: tak zostanie opublikowany",
   linkNotFound:
     "Komentarza, do którego prowadzi link, nie ma w tej dyskusji (mógł zostać usunięty albo czeka na moderatora).",
   charsLeft: {

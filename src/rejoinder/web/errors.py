@@ -41,10 +41,18 @@ _MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 
 
 def error_response(
-    status: int, code: str, message: str, field: str | None = None
-) -> Response[dict[str, dict[str, str | None]]]:
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    reasons: tuple[str, ...] = (),
+) -> Response[dict[str, dict[str, object]]]:
+    """The one error shape; ``reasons`` is added only when there are some (a nudge's)."""
+    error: dict[str, object] = {"code": code, "message": message, "field": field}
+    if reasons:
+        error["reasons"] = list(reasons)
     return Response(
-        {"error": {"code": code, "message": message, "field": field}},
+        {"error": error},
         status_code=status,
         media_type="application/json",
         headers={"Cache-Control": "no-store"},
@@ -52,7 +60,9 @@ def error_response(
 
 
 def on_rejoinder_error(_: Request, exc: RejoinderError) -> Response:
-    response = error_response(STATUS_FOR[exc.problem], exc.code, exc.message, exc.field)
+    response = error_response(
+        STATUS_FOR[exc.problem], exc.code, exc.message, exc.field, exc.reasons
+    )
     if exc.retry_after is not None:
         response.headers["Retry-After"] = str(exc.retry_after)
     return response

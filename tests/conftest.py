@@ -150,7 +150,10 @@ def _empty_postgres(url: str) -> None:
                     text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
                 )
                 await connection.execute(
-                    text("UPDATE sites SET moderation_mode = 'post', auto_close_days = NULL")
+                    text(
+                        "UPDATE sites SET moderation_mode = 'post', auto_close_days = NULL, "
+                        "nudge = true"
+                    )
                 )
         finally:
             await database.dispose()

@@ -32,25 +32,30 @@ def test_ordinary_comment_is_published_with_nothing_against_it(client, peek):
     assert page(client)["thread"]["comment_count"] == 1
 
 
-def test_banned_word_rejects_the_comment_and_says_why(strict, peek):
-    created = posted(strict, "You are all s.c.u.m")
+def test_banned_word_sent_anyway_rejects_the_comment_and_says_why(strict, peek):
+    created = posted(strict, "You are all s.c.u.m", nudge_acknowledged=True)
     assert created["status"] == "rejected"
     assert "rules" in created["notice"]
     comment_id = created["comment"]["id"]
     assert status(peek, comment_id) == "rejected"
     assert reasons(peek, comment_id) == [
-        {"step": "words", "action": "reject", "reason": "banned words: scum"}
+        {"step": "words", "action": "reject", "reason": "banned words: scum"},
+        {
+            "step": "nudge",
+            "action": "note",
+            "reason": "the writer was warned (banned_words) and sent it anyway",
+        },
     ]
     assert page(strict, THREAD)["comments"] == []
 
 
 def test_banned_words_are_found_through_leetspeak_but_not_inside_other_words(strict, peek):
-    assert posted(strict, "Go k1ll y0urself")["status"] == "rejected"
+    assert posted(strict, "Go k1ll y0urself", nudge_acknowledged=True)["status"] == "rejected"
     assert posted(strict, "The scumble glaze on the painting is lovely")["status"] == "visible"
 
 
-def test_suspect_word_sends_the_comment_to_the_queue(strict, peek):
-    created = posted(strict, "The minister is a TRAITOR to the country")
+def test_suspect_word_sent_anyway_sends_the_comment_to_the_queue(strict, peek):
+    created = posted(strict, "The minister is a TRAITOR to the country", nudge_acknowledged=True)
     assert created["status"] == "pending"
     assert "moderator" in created["notice"]
     assert reasons(strict_peek := peek, created["comment"]["id"])[0]["reason"] == (
@@ -72,8 +77,8 @@ def test_too_many_links_queue_the_comment(make_client, peek):
     assert posted(client, "Source: https://a.example/report")["status"] == "visible"
 
 
-def test_toxic_comment_is_queued_with_its_score(client, peek):
-    created = posted(client, ABUSE)
+def test_toxic_comment_sent_anyway_is_queued_with_its_score(client, peek):
+    created = posted(client, ABUSE, nudge_acknowledged=True)
     assert created["status"] == "pending"
     comment_id = created["comment"]["id"]
     assert peek.scalar("SELECT toxicity FROM comments WHERE id = :i", i=comment_id) > 0.9
@@ -88,7 +93,7 @@ def test_editing_a_published_comment_runs_the_pipeline_again(client, peek):
     comment_id = created["comment"]["id"]
     edited = client.patch(
         f"/api/comments/{comment_id}",
-        json={"body": ABUSE},
+        json={"body": ABUSE, "nudge_acknowledged": True},
         headers={"X-Edit-Token": created["edit_token"]},
     )
     assert edited.status_code == 200
@@ -216,7 +221,7 @@ def test_an_external_scoring_api_decides_and_its_failures_follow_the_chosen_poli
     thread.start()
     try:
         scored = make_client(toxicity_url=base(server) + "/analyze")
-        assert posted(scored, "you idiot")["status"] == "pending"
+        assert posted(scored, "you idiot", nudge_acknowledged=True)["status"] == "pending"
         assert posted(scored, "A fair point.")["status"] == "visible"
         closed = make_client(toxicity_url=base(server) + "/error", toxicity_fail_open=False)
         refused = posted(closed, "A fair point.")

@@ -143,7 +143,7 @@ def test_sign_in_attempts_are_rate_limited(make_client, database_url):
 
 def test_queues_show_counts_and_each_item_with_its_reasons(client, moderator):
     posted(client, "Fine comment.")
-    queued = posted(client, ABUSE, author_name="Troll")["comment"]["id"]
+    queued = posted(client, ABUSE, author_name="Troll", nudge_acknowledged=True)["comment"]["id"]
     html = client.get("/admin").text
     assert 'data-count="pending">1<' in html
     assert 'data-count="recent">2<' in html
@@ -153,7 +153,7 @@ def test_queues_show_counts_and_each_item_with_its_reasons(client, moderator):
 
 
 def test_approving_publishes_the_comment_and_is_audited(client, moderator):
-    queued = posted(client, ABUSE)["comment"]["id"]
+    queued = posted(client, ABUSE, nudge_acknowledged=True)["comment"]["id"]
     assert page(client)["thread"]["comment_count"] == 0
     assert moderate(client, moderator, queued, "approve").status_code == 303
     assert page(client)["thread"]["comment_count"] == 1
@@ -191,7 +191,10 @@ def test_marking_a_spoiler_and_editing_the_text(client, moderator):
 
 
 def test_bulk_approve_and_reject(client, moderator):
-    ids = [posted(client, ABUSE, author_name=f"R{n}")["comment"]["id"] for n in range(3)]
+    ids = [
+        posted(client, ABUSE, author_name=f"R{n}", nudge_acknowledged=True)["comment"]["id"]
+        for n in range(3)
+    ]
     client.post(
         "/admin/bulk",
         data={"csrf": moderator, "action": "approve", "ids": [str(i) for i in ids[:2]]},

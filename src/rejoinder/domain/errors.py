@@ -35,6 +35,7 @@ class RejoinderError(Exception):
         field: str | None = None,
         *,
         retry_after: int | None = None,
+        reasons: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message)
         self.problem = problem
@@ -42,6 +43,8 @@ class RejoinderError(Exception):
         self.message = message
         self.field = field
         self.retry_after = retry_after
+        # Machine codes of why, when one code cannot say it all (a nudge's reasons).
+        self.reasons = reasons
 
     def __repr__(self) -> str:
         return f"RejoinderError({self.problem.value}, {self.code!r}, field={self.field!r})"

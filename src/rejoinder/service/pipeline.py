@@ -15,7 +15,8 @@ import msgspec
 
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.models import Status, StoredComment
-from rejoinder.domain.moderation import campaigns, links, words
+from rejoinder.domain.moderation import campaigns, links, nudge, words
+from rejoinder.domain.moderation.nudge import Nudge
 from rejoinder.domain.moderation.pipeline import (
     Action,
     Finding,
@@ -39,6 +40,8 @@ class Prescreen(msgspec.Struct, frozen=True):
     toxicity: float | None
     link_count: int
     bands: list[str]
+    # What in the words themselves would hold or refuse the comment: why its writer is nudged.
+    nudges: list[Nudge] = []
 
 
 class Screening(msgspec.Struct, frozen=True):
@@ -52,10 +55,9 @@ class Screening(msgspec.Struct, frozen=True):
 async def prescreen(app: Services, text: str) -> Prescreen:
     settings = app.settings
     link_count = links.count_links(text)
-    findings = word_findings(
-        words.find_words(text, settings.banned_words),
-        words.find_words(text, settings.suspect_words),
-    )
+    banned = words.find_words(text, settings.banned_words)
+    suspect = words.find_words(text, settings.suspect_words)
+    findings = word_findings(banned, suspect)
     findings += link_findings(link_count, settings.max_links)
     score = await app.scorer.score(text)
     queue, reason = toxicity_verdict(
@@ -63,7 +65,10 @@ async def prescreen(app: Services, text: str) -> Prescreen:
     )
     if reason is not None:
         findings.append(Finding("toxicity", Action.QUEUE if queue else Action.NOTE, reason))
-    return Prescreen(findings, score.value, link_count, campaigns.band_keys(text))
+    nudges = nudge.text_nudges(
+        banned=banned, suspect=suspect, toxic=queue and score.value is not None
+    )
+    return Prescreen(findings, score.value, link_count, campaigns.band_keys(text), nudges)
 
 
 def stricter(current: Status, decided: Status) -> Status:
@@ -118,13 +123,30 @@ async def look_up(
     return Evidence(findings, campaign)
 
 
-def conclude(pre: Prescreen, evidence: Evidence, *, thread: ThreadRow, guest: bool) -> Screening:
-    """The comment's status and every reason for it, once its thread is known."""
+def conclude(
+    pre: Prescreen,
+    evidence: Evidence,
+    *,
+    thread: ThreadRow,
+    guest: bool,
+    acknowledged: bool = False,
+) -> Screening:
+    """The comment's status and every reason for it, once its thread is known.
+
+    Words that would hold or refuse it are the writer's to reconsider first: unless they
+    ``acknowledged`` the nudge (or the site does not nudge), the comment is refused with 422
+    ``nudge`` here, inside the caller's transaction, so nothing of it is kept. Sent anyway,
+    it is decided as ever, with a note for the moderator that its writer was warned.
+    """
     findings = [
         *pre.findings,
         *mode_findings(thread.mode, guest=guest, link_count=pre.link_count),
         *evidence.findings,
     ]
+    if thread.nudge and pre.nudges:
+        if not acknowledged:
+            raise nudge.refusal(pre.nudges)
+        findings.append(nudge.sent_anyway(pre.nudges))
     return Screening(decide(findings), findings, pre.toxicity, pre.bands, evidence.campaign)
 
 

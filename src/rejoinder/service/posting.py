@@ -75,6 +75,8 @@ class Submission:
     parent_id: int | None = None
     author_email: str | None = None
     spoiler: bool = False
+    # The writer was nudged about this text and sends it anyway (domain/moderation/nudge.py).
+    nudge_acknowledged: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,11 @@ async def post_comment(
     retry: Retry | None = None,
 ) -> Outcome[Answer]:
     """Check, screen and store a new comment. ``page_origins`` are the origins of this
-    server's own pages, whose thread titles and addresses are believed."""
+    server's own pages, whose thread titles and addresses are believed.
+
+    A nudge (422) is raised inside the write, after every other check, so the writer is
+    never nudged about a comment that would be refused anyway; its rollback takes the
+    Idempotency-Key claim with it, so the revised or acknowledged post is a new request."""
     now = app.clock()
     draft = _draft(identity, submission)
     if retry is not None:
@@ -151,7 +157,13 @@ async def post_comment(
                 Problem.FORBIDDEN, "thread_closed", "This discussion is closed.", "thread"
             )
         root_id = await _root_for_reply(connection, draft.parent_id, thread.id)
-        screening = conclude(pre, evidence, thread=thread, guest=user is None)
+        screening = conclude(
+            pre,
+            evidence,
+            thread=thread,
+            guest=user is None,
+            acknowledged=submission.nudge_acknowledged,
+        )
         edit_key = app.signer.new_edit_key()
         stored = await comment_store.insert_comment(
             connection,
@@ -310,11 +322,17 @@ class Asker:
 
 
 async def edit_comment(
-    app: Services, asker: Asker, comment_id: int, body: str, spoiler: bool | None
+    app: Services,
+    asker: Asker,
+    comment_id: int,
+    body: str,
+    spoiler: bool | None,
+    *,
+    nudge_acknowledged: bool = False,
 ) -> Outcome[EditedComment]:
     """Change the text (and the spoiler cover) of the asker's own comment while the edit
-    window is open; the new text is screened again, and an edit can take a comment off the
-    page but never put it back."""
+    window is open; the new text is screened again (and nudged about, as a new comment is),
+    and an edit can take a comment off the page but never put it back."""
     text = check_body(body)
     now = app.clock()
     pre = await prescreen(app, text)
@@ -332,7 +350,13 @@ async def edit_comment(
             now=now,
             exclude_id=comment.id,
         )
-        screening = conclude(pre, evidence, thread=thread, guest=comment.author_guest)
+        screening = conclude(
+            pre,
+            evidence,
+            thread=thread,
+            guest=comment.author_guest,
+            acknowledged=nudge_acknowledged,
+        )
         updated = await comment_store.update_text(
             connection,
             comment_id,

@@ -76,11 +76,25 @@ async def set_thread_rules(
         )
 
 
+def nudge_named(value: str | None, current: bool) -> bool:
+    """Nudging ``"on"`` or ``"off"``; not given, it stays as it is."""
+    if value is None:
+        return current
+    if value not in ("on", "off"):
+        raise invalid("invalid_nudge", "Nudging is either on or off.", "nudge")
+    return value == "on"
+
+
 async def set_site_rules(
-    app: Services, moderator: str, *, mode: str | None, auto_close_days: str
+    app: Services,
+    moderator: str,
+    *,
+    mode: str | None,
+    auto_close_days: str,
+    nudge: str | None = None,
 ) -> None:
-    """Set the site's moderation mode, and after how many days its threads close (empty:
-    never)."""
+    """Set the site's moderation mode, after how many days its threads close (empty: never),
+    and whether writers are nudged (``"on"``, ``"off"``; not given: unchanged)."""
     now = app.clock()
     async with app.db.write() as connection:
         site = await thread_store.site_rules(connection)
@@ -95,13 +109,20 @@ async def set_site_rules(
                 f"Auto-close after 1 to {MAX_AUTO_CLOSE_DAYS} days, or leave it empty.",
                 "auto_close_days",
             )
-        await thread_store.update_site_rules(connection, mode=site_mode, auto_close_days=days)
+        nudging = nudge_named(nudge, site.nudge)
+        await thread_store.update_site_rules(
+            connection, mode=site_mode, auto_close_days=days, nudge=nudging
+        )
         await audit.record(
             connection,
             actor=moderator,
             action="settings",
             target="site",
-            before={"mode": site.mode, "auto_close_days": site.auto_close_days},
-            after={"mode": site_mode, "auto_close_days": days},
+            before={
+                "mode": site.mode,
+                "auto_close_days": site.auto_close_days,
+                "nudge": site.nudge,
+            },
+            after={"mode": site_mode, "auto_close_days": days, "nudge": nudging},
             now=now,
         )

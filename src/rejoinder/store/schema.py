@@ -91,6 +91,9 @@ sites = Table(
     Column("moderation_mode", String(16), nullable=False, server_default=text("'post'")),
     # Threads stop taking comments this many days after publication; NULL keeps them open.
     Column("auto_close_days", Integer),
+    # Whether a writer whose words would hold or refuse their comment is told why first
+    # (domain/moderation/nudge.py).
+    Column("nudge", Boolean, nullable=False, server_default=text("true")),
 )
 
 threads = Table(

@@ -40,6 +40,8 @@ class ThreadRow(msgspec.Struct, kw_only=True):
     version: int = 0
     shadowed: int = 0
     featured: int = 0
+    # The site tells writers why their words would hold their comment before storing it.
+    nudge: bool = True
 
     def closes_at(self) -> datetime | None:
         if self.auto_close_days is None:
@@ -78,6 +80,7 @@ _COLUMNS = (
     threads.c.version,
     threads.c.shadowed,
     threads.c.featured,
+    sites.c.nudge,
 )
 
 
@@ -110,6 +113,7 @@ def _row(row: Sequence[Any]) -> ThreadRow:
         version=values["version"],
         shadowed=values["shadowed"],
         featured=values["featured"],
+        nudge=values["nudge"],
     )
 
 
@@ -165,15 +169,18 @@ async def set_published_at(connection: Connection, thread_id: int, published_at:
 class SiteRules(msgspec.Struct, frozen=True):
     mode: Mode
     auto_close_days: int | None
+    nudge: bool = True
 
 
 async def site_rules(connection: Connection, site_id: int = DEFAULT_SITE_ID) -> SiteRules:
     row = (
         await connection.execute(
-            select(sites.c.moderation_mode, sites.c.auto_close_days).where(sites.c.id == site_id)
+            select(sites.c.moderation_mode, sites.c.auto_close_days, sites.c.nudge).where(
+                sites.c.id == site_id
+            )
         )
     ).one()
-    return SiteRules(Mode(row.moderation_mode), row.auto_close_days)
+    return SiteRules(Mode(row.moderation_mode), row.auto_close_days, bool(row.nudge))
 
 
 async def update_site_rules(
@@ -181,12 +188,13 @@ async def update_site_rules(
     *,
     mode: Mode,
     auto_close_days: int | None,
+    nudge: bool,
     site_id: int = DEFAULT_SITE_ID,
 ) -> None:
     await connection.execute(
         update(sites)
         .where(sites.c.id == site_id)
-        .values(moderation_mode=mode.value, auto_close_days=auto_close_days)
+        .values(moderation_mode=mode.value, auto_close_days=auto_close_days, nudge=nudge)
     )
     await touch_all(connection, site_id)
 

@@ -41,18 +41,28 @@ _BACKTICKED = re.compile(r"`([^`]+)`")
 _MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 
 
-ErrorDocument = dict[str, dict[str, str | None]]
+ErrorDocument = dict[str, dict[str, object]]
 
 
-def error_document(code: str, message: str, field: str | None = None) -> ErrorDocument:
-    return {"error": {"code": code, "message": message, "field": field}}
+def error_document(
+    code: str, message: str, field: str | None = None, reasons: tuple[str, ...] = ()
+) -> ErrorDocument:
+    """The one error shape; ``reasons`` is added only when there are some (a nudge's)."""
+    error: dict[str, object] = {"code": code, "message": message, "field": field}
+    if reasons:
+        error["reasons"] = list(reasons)
+    return {"error": error}
 
 
 def error_response(
-    status: int, code: str, message: str, field: str | None = None
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    reasons: tuple[str, ...] = (),
 ) -> Response[ErrorDocument]:
     return Response(
-        error_document(code, message, field),
+        error_document(code, message, field, reasons),
         status_code=status,
         media_type="application/json",
         headers={"Cache-Control": "no-store"},
@@ -60,7 +70,9 @@ def error_response(
 
 
 def on_rejoinder_error(_: Request, exc: RejoinderError) -> Response:
-    response = error_response(STATUS_FOR[exc.problem], exc.code, exc.message, exc.field)
+    response = error_response(
+        STATUS_FOR[exc.problem], exc.code, exc.message, exc.field, exc.reasons
+    )
     if exc.retry_after is not None:
         response.headers["Retry-After"] = str(exc.retry_after)
     return response

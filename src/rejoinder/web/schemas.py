@@ -25,6 +25,14 @@ CommentBody = Annotated[
     ),
 ]
 
+NudgeAcknowledged = Annotated[
+    bool,
+    Meta(
+        description="The writer was shown a `nudge` refusal for this text and sends it as it "
+        "is: a comment the pipeline would hold waits for a moderator, noted as sent anyway"
+    ),
+]
+
 
 class NewComment(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     thread: ThreadKey
@@ -39,11 +47,13 @@ class NewComment(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     parent_id: Annotated[int | None, Meta(description="The comment this replies to")] = None
     author_email: str | None = None
     spoiler: Annotated[bool, Meta(description="Cover the text until a reader opens it")] = False
+    nudge_acknowledged: NudgeAcknowledged = False
 
 
 class CommentEdit(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     body: CommentBody
     spoiler: bool | None = None
+    nudge_acknowledged: NudgeAcknowledged = False
 
 
 class PreviewRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -117,6 +127,13 @@ class ErrorDetail(msgspec.Struct):
     message: str
     # The request field, parameter or header at fault, when there is one.
     field: str | None
+    reasons: Annotated[
+        list[str] | None,
+        Meta(
+            description="Only on a `nudge` (422): why, as codes the widget shows: "
+            "`toxicity`, `suspect_words`, `banned_words`"
+        ),
+    ] = None
 
 
 class ErrorBody(msgspec.Struct):

@@ -25,8 +25,11 @@ from rejoinder.web.security import guard_write, own_origin, public_origin
     status_code=HTTP_201_CREATED,
     summary="Post a comment or a reply",
     description="An Idempotency-Key header makes a retry return the first result. Readers "
-    "signed in through the publisher send their token as `Authorization: Bearer <JWT>`.",
-    responses=refusals(401, 404, 409, write=True) | sends(HTTP_201_CREATED, CreatedComment),
+    "signed in through the publisher send their token as `Authorization: Bearer <JWT>`. "
+    "Text the pipeline would hold or refuse for its words is answered 422 `nudge` (its "
+    "`reasons` say why) and not stored; send it again revised, or with "
+    "`nudge_acknowledged: true` to have it held for a moderator.",
+    responses=refusals(401, 404, 409, 422, write=True) | sends(HTTP_201_CREATED, CreatedComment),
 )
 async def create_comment(request: Request, data: JSONBody[NewComment]) -> Response[bytes]:
     app = services(request)
@@ -55,13 +58,21 @@ def _asker(request: Request) -> Asker:
     guards=[guard_write],
     opt={"body": CommentEdit},
     summary="Edit your comment",
-    responses=refusals(401, 404, write=True),
+    description="The new text is screened as a new comment is, `nudge` included.",
+    responses=refusals(401, 404, 422, write=True),
 )
 async def edit_comment(
     request: Request, comment_id: FromPath[int], data: JSONBody[CommentEdit]
 ) -> EditedComment:
     app = services(request)
-    done = await posting.edit_comment(app, _asker(request), comment_id, data.body, data.spoiler)
+    done = await posting.edit_comment(
+        app,
+        _asker(request),
+        comment_id,
+        data.body,
+        data.spoiler,
+        nudge_acknowledged=data.nudge_acknowledged,
+    )
     app.publish(done.events)
     return done.result
 

@@ -4,7 +4,7 @@ answer of a handler that sends stored bytes).
 The OpenAPI document is a contract the fuzzer holds the server to: an answer whose status is
 not listed for its operation is a failure. Every operation may answer 400 (a bad parameter)
 and 503 (storage away); every write may also answer 403 (another site, or a ban), 413, 415
-and 429. Handlers add what is theirs alone: 401, 404, 409.
+and 429. Handlers add what is theirs alone: 401, 404, 409, 422.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ _WHY = {
     409: "It clashes with what is stored.",
     413: "The body, or one of its values, is over its size limit; nothing was cut short.",
     415: "The body must be JSON sent as `Content-Type: application/json`.",
+    422: "Well-formed but not taken as it is: `nudge` (the text's words would hold or "
+    "refuse it; `reasons` says why; nothing was stored), or an Idempotency-Key already used.",
     429: "Too many requests from here just now; `Retry-After` says when to try again.",
     503: "Storage or a service it needs is away; `Retry-After` says when to try again.",
 }

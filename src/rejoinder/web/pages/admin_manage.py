@@ -236,6 +236,7 @@ async def save_settings(request: Request, session: SignedIn) -> Response:
                 session.user.label,
                 mode=form.get("mode"),
                 auto_close_days=str(form.get("auto_close_days") or "").strip(),
+                nudge=form.get("nudge"),
             )
     except RejoinderError as error:
         return await _settings_refused(request, session, key, form, error)

@@ -68,7 +68,12 @@ def queued(server: Server, text: str, name: str = "Stepan") -> int:
     """A comment the pipeline sends to the queue (it names a suspect word)."""
     response = httpx.post(
         f"{server.url}/api/comments",
-        json={"thread": DEMO_SLUG, "author_name": name, "body": f"{text} propaganda"},
+        json={
+            "thread": DEMO_SLUG,
+            "author_name": name,
+            "body": f"{text} propaganda",
+            "nudge_acknowledged": True,  # told why, sent anyway: it waits in the queue
+        },
     )
     assert response.status_code == 201 and response.json()["status"] == "pending", response.text
     return response.json()["comment"]["id"]
@@ -204,3 +209,24 @@ def test_the_queue_has_no_serious_accessibility_problems(site, browser, scheme):
         expect(page.locator(f"#item-{comment_id}")).to_have_count(0)
     finally:
         context.close()
+
+
+# Last in the module: it leaves a comment in the queue, which the tests above expect empty.
+def test_a_writer_is_nudged_keeps_their_text_and_may_send_it_as_it_is(site, page):
+    page.goto(f"{site.url}/articles/{DEMO_SLUG}")
+    widget = page.locator("rejoinder-comments")
+    show_comments(widget)
+    form = widget.locator("form.compose").first
+    form.get_by_label("Name").fill("Petro")
+    body = form.get_by_label("Comment")
+    body.fill("This is propaganda, plain and simple.")
+    before = count(site)
+    form.get_by_role("button", name="Post").click()
+    nudge = form.locator(".nudge")
+    expect(nudge).to_contain_text("it uses words a moderator checks first")
+    expect(body).to_have_value("This is propaganda, plain and simple.")  # kept
+    form.get_by_role("button", name="Post as it is").click()
+    awaiting = form.get_by_role("alert").filter(has_text="once a moderator has read it")
+    expect(awaiting).to_be_visible()
+    expect(nudge).to_be_hidden()
+    assert count(site) == before  # waiting for a moderator, not published

@@ -2,11 +2,12 @@
 // the server named, so the form can show each message next to its field.
 
 export class ApiError extends Error {
-  constructor(status, code, message, field) {
+  constructor(status, code, message, field, reasons = []) {
     super(message ?? ""); // Error(null) would say "null"; empty lets the widget use its own words
     this.status = status;
     this.code = code;
     this.field = field;
+    this.reasons = reasons; // a nudge's: why the text would be held (docs/embedding.md)
   }
 }
 
@@ -78,7 +79,8 @@ export class Api {
     const data = await response.json().catch(() => null);
     if (!response.ok) {
       const error = data?.error || {};
-      throw new ApiError(response.status, error.code || "http_error", error.message || null, error.field || null);
+      const { code = "http_error", message = null, field = null, reasons = [] } = error;
+      throw new ApiError(response.status, code, message, field, reasons);
     }
     return data;
   }

@@ -65,6 +65,13 @@ export const ENGLISH = {
   yourText: "Your text",
   readMore: "Read more",
   readLess: "Show less",
+  nudgeIntro: "This comment may not be published as it is:",
+  nudge_toxicity: "it may read as abusive or hostile;",
+  nudge_suspect_words: "it uses words a moderator checks first;",
+  nudge_banned_words: "it uses words this site does not publish.",
+  nudgeAdvice:
+    "You can change it and post again, or post it as it is: a moderator will read it before anyone else sees it.",
+  postAnyway: "Post as it is",
   preview: "Preview",
   previewTitle: "Preview: as it will be published",
   linkNotFound:
@@ -78,6 +85,8 @@ export const ENGLISH = {
   // Refusals, by the server's stable error code (the field is shown beside them).
   errors: {
     required: "Please fill this in.",
+    nudge:
+      "This may not be published as it is: change the words that could read as hostile or that this site checks, and try again.",
     too_long: "This is too long.",
     too_large: "This is too long.",
     control_character: "This contains characters that are not allowed.",

@@ -383,6 +383,19 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
   // One Idempotency-Key per draft: an error keeps the text, and sending the same text again
   // reuses the key, so a comment stored before its answer was lost comes back, not a copy.
   let draft = null;
+  // A nudge (the server would hold the text for its words) is shown once, with the reasons;
+  // the reader revises, or presses "Post as it is", which sends the same text acknowledged.
+  let acknowledged = null;
+  const nudge = h("div", { class: "nudge", role: "alert", hidden: true });
+  const postAnyway = h("button", { type: "button", class: "link", text: t("postAnyway") });
+  postAnyway.addEventListener("click", () => {
+    acknowledged = text.value;
+    form.requestSubmit();
+  });
+  text.addEventListener("input", () => {
+    nudge.hidden = true;
+  });
+  form.insertBefore(nudge, status);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     for (const control of Object.values(controls)) control.removeAttribute("aria-invalid");
@@ -396,6 +409,8 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
       spoiler: spoiler.checked,
       parent_id: parent ? parent.id : null,
     };
+    if (acknowledged !== null && acknowledged === text.value) fields.nudge_acknowledged = true;
+    nudge.hidden = true;
     const sent = JSON.stringify(fields);
     if (!draft || draft.sent !== sent) draft = { sent, key: randomKey() };
     try {
@@ -410,6 +425,18 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
       if (created.status !== "visible") status.textContent = t(created.status === "pending" ? "awaiting" : "refused");
       if (onDone && created.status === "visible") onDone(created);
     } catch (error) {
+      if (error.code === "nudge") {
+        const why = error.reasons.map((reason) => h("li", { text: t(`nudge_${reason}`) }));
+        nudge.replaceChildren(
+          h("p", { text: t("nudgeIntro") }),
+          h("ul", {}, why),
+          h("p", { text: t("nudgeAdvice") }),
+          postAnyway,
+        );
+        nudge.hidden = false;
+        text.focus();
+        return;
+      }
       const control = controls[error.field];
       const message = t.refusal(error);
       if (control) {

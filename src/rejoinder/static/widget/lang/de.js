@@ -61,6 +61,13 @@ export default {
   yourText: "Ihr Text",
   readMore: "Weiterlesen",
   readLess: "Weniger anzeigen",
+  nudgeIntro: "Dieser Kommentar wird so vielleicht nicht veröffentlicht:",
+  nudge_toxicity: "er könnte beleidigend oder feindselig wirken;",
+  nudge_suspect_words: "er enthält Wörter, die die Moderation zuerst prüft;",
+  nudge_banned_words: "er enthält Wörter, die diese Seite nicht veröffentlicht.",
+  nudgeAdvice:
+    "Sie können ihn ändern und erneut senden oder so senden: Dann liest ihn die Moderation, bevor ihn jemand anderes sieht.",
+  postAnyway: "So senden",
   preview: "Vorschau",
   previewTitle: "Vorschau: so wird er veröffentlicht",
   linkNotFound:
@@ -73,6 +80,8 @@ export default {
   erased: { one: "{n} Kommentar gelöscht.", other: "{n} Kommentare gelöscht." },
   errors: {
     required: "Bitte füllen Sie dieses Feld aus.",
+    nudge:
+      "So wird das vielleicht nicht veröffentlicht: Ändern Sie Wörter, die feindselig wirken könnten oder die diese Seite prüft, und versuchen Sie es erneut.",
     too_long: "Das ist zu lang.",
     too_large: "Das ist zu lang.",
     control_character: "Das enthält nicht erlaubte Zeichen.",

@@ -64,6 +64,12 @@ export default {
   yourText: "Tu texto",
   readMore: "Leer más",
   readLess: "Mostrar menos",
+  nudgeIntro: "Puede que este comentario no se publique tal como está:",
+  nudge_toxicity: "puede parecer insultante u hostil;",
+  nudge_suspect_words: "usa palabras que un moderador revisa antes;",
+  nudge_banned_words: "usa palabras que este sitio no publica.",
+  nudgeAdvice: "Puedes cambiarlo y enviarlo de nuevo, o publicarlo tal cual: un moderador lo leerá antes que nadie.",
+  postAnyway: "Publicar tal cual",
   preview: "Vista previa",
   previewTitle: "Vista previa: así se publicará",
   linkNotFound:
@@ -76,6 +82,8 @@ export default {
   erased: { one: "{n} comentario borrado.", many: "{n} de comentarios borrados.", other: "{n} comentarios borrados." },
   errors: {
     required: "Rellena este campo.",
+    nudge:
+      "Puede que no se publique tal cual: cambia las palabras que puedan parecer hostiles o que este sitio revisa, e inténtalo de nuevo.",
     too_long: "Es demasiado largo.",
     too_large: "Es demasiado largo.",
     control_character: "Contiene caracteres no permitidos.",

@@ -68,6 +68,13 @@ export default {
   yourText: "Votre texte",
   readMore: "Lire la suite",
   readLess: "Réduire",
+  nudgeIntro: "Ce commentaire risque de ne pas être publié tel quel :",
+  nudge_toxicity: "il peut sembler injurieux ou hostile ;",
+  nudge_suspect_words: "il contient des mots que la modération vérifie d’abord ;",
+  nudge_banned_words: "il contient des mots que ce site ne publie pas.",
+  nudgeAdvice:
+    "Vous pouvez le modifier et le renvoyer, ou le publier tel quel : un modérateur le lira avant tout le monde.",
+  postAnyway: "Publier tel quel",
   preview: "Aperçu",
   previewTitle: "Aperçu : tel qu’il sera publié",
   linkNotFound:
@@ -80,6 +87,8 @@ export default {
   erased: { one: "{n} commentaire effacé.", many: "{n} de commentaires effacés.", other: "{n} commentaires effacés." },
   errors: {
     required: "Veuillez remplir ce champ.",
+    nudge:
+      "Ce texte risque de ne pas être publié tel quel : changez les mots qui peuvent sembler hostiles ou que ce site vérifie, puis réessayez.",
     too_long: "C’est trop long.",
     too_large: "C’est trop long.",
     control_character: "Ce texte contient des caractères non autorisés.",

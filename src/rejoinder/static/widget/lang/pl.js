@@ -70,6 +70,13 @@ export default {
   yourText: "Twój tekst",
   readMore: "Czytaj dalej",
   readLess: "Zwiń",
+  nudgeIntro: "Ten komentarz może nie zostać opublikowany w tej postaci:",
+  nudge_toxicity: "może brzmieć obraźliwie lub wrogo;",
+  nudge_suspect_words: "zawiera słowa, które moderator sprawdza najpierw;",
+  nudge_banned_words: "zawiera słowa, których ta strona nie publikuje.",
+  nudgeAdvice:
+    "Możesz go zmienić i wysłać ponownie albo opublikować tak, jak jest: moderator przeczyta go, zanim zobaczy go ktokolwiek inny.",
+  postAnyway: "Opublikuj tak, jak jest",
   preview: "Podgląd",
   previewTitle: "Podgląd: tak zostanie opublikowany",
   linkNotFound:
@@ -97,6 +104,8 @@ export default {
   },
   errors: {
     required: "Wypełnij to pole.",
+    nudge:
+      "Może to nie zostać opublikowane w tej postaci: zmień słowa, które mogą brzmieć wrogo lub które ta strona sprawdza, i spróbuj ponownie.",
     too_long: "To jest za długie.",
     too_large: "To jest za długie.",
     control_character: "Tekst zawiera niedozwolone znaki.",

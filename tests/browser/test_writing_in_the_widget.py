@@ -115,6 +115,10 @@ def story(site, publisher, reader) -> Story:
 def test_a_post_the_rules_refuse_keeps_the_readers_text(story):
     words = f"Honestly, I {BANNED} every morning."
     story.post(words)
+    # Told why first (the nudge), with the text kept; sent as it is, it is refused.
+    expect(story.form.locator(".nudge")).to_contain_text("words this site does not publish")
+    expect(story.text).to_have_value(words)
+    story.form.get_by_role("button", name="Post as it is").click()
     expect(story.form.locator(".form-error")).to_have_text(
         "Your comment was not published because it breaks this site's rules."
     )
@@ -174,6 +178,8 @@ def test_an_edit_the_rules_refuse_says_so_and_keeps_the_text(story):
     words = f"On second thoughts, {BANNED} it all."
     item.get_by_role("textbox").fill(words)
     item.get_by_role("button", name="Save").click()
+    expect(item.locator(".edit-form .error")).to_contain_text("words this site does not publish")
+    item.get_by_role("button", name="Save as it is").click()
     expect(item.get_by_role("status")).to_contain_text("Your edit was not published")
     expect(item.get_by_role("textbox", name="Your text")).to_have_value(words)
 

@@ -107,9 +107,9 @@ export class Api {
   }
 
   // Without an edit token (another browser, storage cleared) the reader's identity proves authorship.
-  edit(id, token, body, spoiler) {
+  edit(id, token, body, spoiler, acknowledged = false) {
     return this.request("PATCH", `/api/comments/${id}`, {
-      body: { body, spoiler },
+      body: acknowledged ? { body, spoiler, nudge_acknowledged: true } : { body, spoiler },
       headers: token ? { "X-Edit-Token": token } : {},
     });
   }

@@ -421,10 +421,18 @@ class RejoinderComments extends HTMLElement {
         h("button", { type: "submit", class: "primary", text: this.t("save") }),
       ),
     );
+    // As in the compose form: a nudge is shown once; "Save as it is" sends the same words.
+    let acknowledged = null;
+    const saveAnyway = h("button", { type: "button", class: "link", text: this.t("saveAnyway") });
+    saveAnyway.addEventListener("click", () => {
+      acknowledged = text.value;
+      form.requestSubmit();
+    });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        const edited = await this.api.edit(comment.id, mine?.token, text.value, spoiler.checked);
+        const sure = acknowledged !== null && acknowledged === text.value;
+        const edited = await this.api.edit(comment.id, mine?.token, text.value, spoiler.checked, sure);
         if (mine) {
           mine.body = text.value;
           saved.set("own", this.own);
@@ -433,7 +441,10 @@ class RejoinderComments extends HTMLElement {
         // Unless the live event for this edit came first and showed it already.
         else if (form.isConnected) this.replace(edited.comment);
       } catch (failure) {
-        error.textContent = this.t.refusal(failure);
+        if (failure.code === "nudge") {
+          const why = failure.reasons.map((reason) => this.t(`nudge_${reason}`)).join(" ");
+          error.replaceChildren(`${this.t("nudgeIntro")} ${why} ${this.t("nudgeAdvice")} `, saveAnyway);
+        } else error.textContent = this.t.refusal(failure);
       }
     });
     body.replaceChildren(form);

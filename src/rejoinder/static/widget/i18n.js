@@ -72,6 +72,7 @@ export const ENGLISH = {
   nudgeAdvice:
     "You can change it and post again, or post it as it is: a moderator will read it before anyone else sees it.",
   postAnyway: "Post as it is",
+  saveAnyway: "Save as it is",
   preview: "Preview",
   previewTitle: "Preview: as it will be published",
   linkNotFound:

@@ -68,6 +68,7 @@ export default {
   nudgeAdvice:
     "Sie können ihn ändern und erneut senden oder so senden: Dann liest ihn die Moderation, bevor ihn jemand anderes sieht.",
   postAnyway: "So senden",
+  saveAnyway: "So speichern",
   preview: "Vorschau",
   previewTitle: "Vorschau: so wird er veröffentlicht",
   linkNotFound:

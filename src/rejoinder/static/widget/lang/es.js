@@ -70,6 +70,7 @@ export default {
   nudge_banned_words: "usa palabras que este sitio no publica.",
   nudgeAdvice: "Puedes cambiarlo y enviarlo de nuevo, o publicarlo tal cual: un moderador lo leerá antes que nadie.",
   postAnyway: "Publicar tal cual",
+  saveAnyway: "Guardar tal cual",
   preview: "Vista previa",
   previewTitle: "Vista previa: así se publicará",
   linkNotFound:

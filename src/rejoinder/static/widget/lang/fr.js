@@ -75,6 +75,7 @@ export default {
   nudgeAdvice:
     "Vous pouvez le modifier et le renvoyer, ou le publier tel quel : un modérateur le lira avant tout le monde.",
   postAnyway: "Publier tel quel",
+  saveAnyway: "Enregistrer tel quel",
   preview: "Aperçu",
   previewTitle: "Aperçu : tel qu’il sera publié",
   linkNotFound:

@@ -77,6 +77,7 @@ export default {
   nudgeAdvice:
     "Możesz go zmienić i wysłać ponownie albo opublikować tak, jak jest: moderator przeczyta go, zanim zobaczy go ktokolwiek inny.",
   postAnyway: "Opublikuj tak, jak jest",
+  saveAnyway: "Zapisz tak, jak jest",
   preview: "Podgląd",
   previewTitle: "Podgląd: tak zostanie opublikowany",
   linkNotFound:

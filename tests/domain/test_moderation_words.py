@@ -96,6 +96,7 @@ def test_a_word_is_never_found_inside_a_longer_word(word, before, after):
     assume(before or after)
     assume(not before or before[-1] != word[0])
     assume(not after or after[0] != word[-1])
+    assume(word not in ("say", "now"))  # the words around it, which are rightly found
     assert find_words(f"say {before}{word}{after} now", [word]) == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from httpx import Response
@@ -129,3 +130,25 @@ def moderate(
         data={"csrf": csrf, "action": action, **fields},
         follow_redirects=False,
     )
+
+
+def statements_for(client: TestClient, path: str, matching: str | None = None) -> int:
+    """How many SQL statements the app runs to answer ``GET path``; with ``matching``, only
+    those the pattern finds (``r"\bFROM comments\b"``), so that the live event poller's
+    statements, which may come meanwhile, do not count."""
+    from sqlalchemy import event
+
+    database = client.app.state.services.db
+    engine = database._sqlite_reader if database.is_sqlite else database._reader.sync_engine
+    seen: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if matching is None or re.search(matching, statement):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)

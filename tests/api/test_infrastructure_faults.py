@@ -128,21 +128,26 @@ def test_each_fault_is_named_with_a_retry_time(exception, code):
     assert "private words" not in fault.cause  # the log line never carries SQL parameters
 
 
-def _failing_writes(client, exception: BaseException) -> list[bool]:
-    """Make the app's database refuse every write with ``exception`` while ``[True]``."""
+def _failing(client, exception: BaseException, method: str = "write") -> list[bool]:
+    """Make the app's database refuse every ``write()`` (or ``read()``) with ``exception``
+    while ``[True]``."""
     db = client.app.state.services.db
-    working_write = db.write
+    working = getattr(db, method)
     failing = [True]
 
     @asynccontextmanager
-    async def write() -> AsyncIterator:
+    async def refusing() -> AsyncIterator:
         if failing[0]:
             raise exception
-        async with working_write() as connection:
+        async with working() as connection:
             yield connection
 
-    db.write = write
+    setattr(db, method, refusing)
     return failing
+
+
+def _failing_writes(client, exception: BaseException) -> list[bool]:
+    return _failing(client, exception)
 
 
 def _faults_logged(caplog) -> list[logging.LogRecord]:
@@ -242,3 +247,38 @@ def test_a_bug_is_still_a_500_with_its_traceback(client, caplog):
     assert response.json()["error"]["code"] == "internal"
     assert any(r.exc_info for r in caplog.records)
     assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/articles/explained",
+        "/fragments/comments?thread=explained",
+        "/api/comments?thread=explained",
+    ],
+)
+def test_a_page_read_while_the_database_is_away_is_503_then_served_again(
+    client, database_url, tmp_path, address
+):
+    from tests.pages.test_site import store_article
+
+    store_article(database_url, tmp_path, slug="explained")
+    away = _asyncpg(asyncpg.exceptions.CannotConnectNowError("the database is starting up"))
+    failing = _failing(client, away, "read")
+    response = client.get(address)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "database_unavailable"
+    assert int(response.headers["Retry-After"]) > 0
+    failing[0] = False
+    assert client.get(address).status_code == 200  # no restart: the next read works
+
+
+def test_a_preview_while_redis_is_away_is_503_until_it_answers_again(client):
+    counter = _RedisAway()
+    client.app.state.services.counter = counter
+    response = client.post("/api/preview", json={"body": "Is this *bold*?"})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "redis_unavailable"
+    counter.back = True
+    response = client.post("/api/preview", json={"body": "Is this *bold*?"})
+    assert response.status_code == 200 and "<em>bold</em>" in response.json()["html"]

@@ -38,6 +38,13 @@ SCREENSHOTS = ROOT / "artifacts/screenshots"
 DEMO_SLUG = "explained-surge-in-russian-deserters"
 # The publisher's single sign-on secret in the demo the browser tests run.
 SSO_SECRET = "browser-tests-publisher-secret-32-bytes"
+# The embed snippet as a publisher pastes it into a story page.
+SNIPPET = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>A publisher's story</title></head>
+<body><h1>A publisher's story</h1>
+<div data-rejoinder-thread="{thread}"{extra}></div>
+<script src="{server}/embed.js" async></script>
+</body></html>"""
 # Playwright's own waits; a test waits on conditions, and this only bounds a broken one.
 TIMEOUT_MS = 15_000
 
@@ -101,6 +108,20 @@ class PublisherSite:
         (self.folder / name).write_text(html, encoding="utf-8")
         return f"{self.origin}/{name}"
 
+    def story(
+        self,
+        name: str,
+        server: Server,
+        *,
+        lang: str = "en",
+        thread: str = DEMO_SLUG,
+        extra: str = "",
+    ) -> str:
+        """The address of a story page of this site, in ``lang``, that embeds ``thread`` from
+        ``server`` with the one-tag snippet; ``extra`` adds attributes to its placeholder."""
+        html = SNIPPET.format(lang=lang, thread=thread, extra=extra, server=server.url)
+        return self.page(name, html)
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
@@ -118,17 +139,23 @@ def publisher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublisherSit
     site.close()
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, publisher: PublisherSite) -> Iterator[Server]:
-    """`rejoinder demo` as a new user runs it, on a fresh SQLite file and a free port."""
-    folder = tmp_path_factory.mktemp("demo")
+def demo_environment(folder: Path, publisher: PublisherSite, **extra: str) -> dict[str, str]:
+    """The environment of `rejoinder demo` on a fresh SQLite file in ``folder``, for
+    ``publisher``'s pages, with ``extra`` settings (``REJOINDER_LANGUAGE="uk"``) on top."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
     env["REJOINDER_DATABASE_URL"] = f"sqlite:///{folder / 'rejoinder.db'}"
     env["REJOINDER_ALLOWED_ORIGINS"] = publisher.origin
     # The tests post for many readers from one address, far faster than one person would.
     env["REJOINDER_RATE_POSTS_PER_ADDRESS"] = "1000/1m"
     env["REJOINDER_SSO_SECRET"] = SSO_SECRET
-    server = launch(["demo"], env)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, publisher: PublisherSite) -> Iterator[Server]:
+    """`rejoinder demo` as a new user runs it, on a fresh SQLite file and a free port."""
+    server = launch(["demo"], demo_environment(tmp_path_factory.mktemp("demo"), publisher))
     try:
         yield server
     finally:
@@ -172,6 +199,16 @@ def post_comment(server: Server, body: str, **fields: object) -> dict:
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def screenshot(page, name: str, *, at_least: int = 5_000) -> Path:
+    """The whole page as ``artifacts/screenshots/<name>``, for a person to review; a file
+    this small (``at_least`` bytes) would be a blank page."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > at_least, f"{name} looks blank"
+    return path
 
 
 def show_comments(widget) -> None:

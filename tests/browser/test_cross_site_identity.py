@@ -27,7 +27,6 @@ from tests.browser.conftest import (
     launch_with_moderator,
     show_comments,
 )
-from tests.browser.test_embed_and_look import SNIPPET
 from tests.browser.test_widget_moderation import sso_token
 from tests.cli.conftest import Server
 from tests.support import MODERATOR_PASSWORD, form_token
@@ -85,10 +84,7 @@ class Story:
         self.page = page
         self.thread = f"identity-{uuid.uuid4().hex[:10]}"
         extra = f' data-rejoinder-sso="{sso}"' if sso else ""
-        self.url = publisher.page(
-            f"{self.thread}.html",
-            SNIPPET.format(lang="en", thread=self.thread, extra=extra, server=site.url),
-        )
+        self.url = publisher.story(f"{self.thread}.html", site, thread=self.thread, extra=extra)
         self.widget = page.locator("rejoinder-comments")
 
     def open(self) -> None:

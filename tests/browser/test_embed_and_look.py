@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from rejoinder.web.pages import assets
-from tests.browser.conftest import AXE, DEMO_SLUG, SCREENSHOTS, show_comments
+from tests.browser.conftest import AXE, DEMO_SLUG, screenshot, show_comments
 
 WIDGET_FILES = ("embed.js", "widget/element.js", "widget/render.js", "widget/api.js",
                 "widget/i18n.js", "widget/time.js", "widget/widget.css")  # fmt: skip
-SNIPPET = """<!doctype html>
-<html lang="{lang}"><head><meta charset="utf-8"><title>A publisher's story</title></head>
-<body><h1>A publisher's story</h1>
-<div data-rejoinder-thread="{thread}"{extra}></div>
-<script src="{server}/embed.js" async></script>
-</body></html>"""
 
 
 def test_the_snippet_on_another_origin_renders_the_same_thread(demo, publisher, page):
-    url = publisher.page(
-        "story.html", SNIPPET.format(lang="en", thread=DEMO_SLUG, extra="", server=demo.url)
-    )
+    url = publisher.story("story.html", demo)
     page.goto(url)
     widget = page.locator("rejoinder-comments")
     expect(widget.get_by_role("heading", name="Comments (2)")).to_be_visible()
@@ -35,12 +26,7 @@ def test_the_snippet_on_another_origin_renders_the_same_thread(demo, publisher, 
 
 
 def test_the_widget_speaks_ukrainian_when_asked(demo, publisher, page):
-    url = publisher.page(
-        "uk.html",
-        SNIPPET.format(
-            lang="uk", thread=DEMO_SLUG, extra=' data-rejoinder-lang="uk"', server=demo.url
-        ),
-    )
+    url = publisher.story("uk.html", demo, lang="uk", extra=' data-rejoinder-lang="uk"')
     page.goto(url)
     widget = page.locator("rejoinder-comments")
     expect(widget.get_by_role("heading", name="Коментарі (2)")).to_be_visible()
@@ -51,12 +37,7 @@ def test_the_widget_speaks_ukrainian_when_asked(demo, publisher, page):
 
 
 def test_a_ukrainian_reader_reads_refusals_in_ukrainian(demo, publisher, page):
-    url = publisher.page(
-        "uk-refusal.html",
-        SNIPPET.format(
-            lang="uk", thread=DEMO_SLUG, extra=' data-rejoinder-lang="uk"', server=demo.url
-        ),
-    )
+    url = publisher.story("uk-refusal.html", demo, lang="uk", extra=' data-rejoinder-lang="uk"')
     page.goto(url)
     widget = page.locator("rejoinder-comments")
     widget.get_by_role("button", name="Показати коментарі").click()
@@ -132,10 +113,7 @@ def test_screenshots_of_the_article_page(demo, browser, width, scheme):
         page.wait_for_function("document.fonts.ready.then(() => true)")
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, f"the page scrolls sideways at {width} px ({overflow} px wide)"
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = Path(SCREENSHOTS / f"article-{width}-{scheme}.png")
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 10_000
+        screenshot(page, f"article-{width}-{scheme}.png", at_least=10_000)
     finally:
         context.close()
 

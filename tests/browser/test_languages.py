@@ -5,14 +5,13 @@ accessibility checker calls serious."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from rejoinder.web.pages import assets
-from tests.browser.conftest import AXE, DEMO_SLUG, SCREENSHOTS, show_comments
-from tests.browser.test_embed_and_look import SNIPPET, axe_violations
+from tests.browser.conftest import AXE, DEMO_SLUG, screenshot, show_comments
+from tests.browser.test_embed_and_look import axe_violations
 
 I18N = assets.STATIC.joinpath("widget/i18n.js").read_text(encoding="utf-8")
 LANGUAGES = re.findall(r'"(\w+)"', re.search(r"LANGUAGES = \[([^\]]*)\]", I18N).group(1))
@@ -72,10 +71,7 @@ def test_each_language_reads_well_on_a_phone(demo, publisher, browser, lang, sch
     try:
         page = context.new_page()
         extra = f' data-rejoinder-lang="{lang}"'
-        url = publisher.page(
-            f"story-{lang}.html",
-            SNIPPET.format(lang=lang, thread=DEMO_SLUG, extra=extra, server=demo.url),
-        )
+        url = publisher.story(f"story-{lang}.html", demo, lang=lang, extra=extra)
         page.goto(url)
         widget = page.locator("rejoinder-comments")
         heading = page.evaluate(
@@ -102,9 +98,6 @@ def test_each_language_reads_well_on_a_phone(demo, publisher, browser, lang, sch
         assert max(wide[1:]) <= 0, f"something overflows its box in {lang}: {wide[1:]}"
         if AXE.exists():
             assert axe_violations(page) == []
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = Path(SCREENSHOTS / f"widget-{lang}-360-{scheme}.png")
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5_000
+        screenshot(page, f"widget-{lang}-360-{scheme}.png")
     finally:
         context.close()

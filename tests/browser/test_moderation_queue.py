@@ -172,16 +172,15 @@ def test_new_comments_arrive_in_the_open_queue_without_reloading(moderator, site
 
 
 def test_the_queue_page_is_written_as_screenshots_for_review(moderator, site, request):
-    from tests.browser.conftest import SCREENSHOTS
+    from tests.browser.conftest import screenshot
 
     page = moderator
     ids = [queued(site, "Review screenshot", name=f"Shot{n}") for n in range(2)]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     kind = request.node.callspec.params["site"]
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         page.reload()
-        page.screenshot(path=SCREENSHOTS / f"admin-queue-{kind}-{scheme}.png", full_page=True)
+        screenshot(page, f"admin-queue-{kind}-{scheme}.png")
     for _ in ids:
         page.keyboard.press("r")
     expect(page.locator("#empty")).to_be_visible()

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DEMO_SLUG, PublisherSite
-from tests.browser.test_embed_and_look import SNIPPET
+from tests.browser.conftest import PublisherSite
 
 NETWORK = "Could not reach the comments server. Check your connection and try again."
 
@@ -31,9 +30,7 @@ def words_on_show(widget) -> str:
 def test_a_site_not_listed_shows_the_comments_and_says_it_cannot_post(demo, elsewhere, page):
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    url = elsewhere.page(
-        "quote.html", SNIPPET.format(lang="en", thread=DEMO_SLUG, extra="", server=demo.url)
-    )
+    url = elsewhere.story("quote.html", demo)
     page.goto(url)
     widget = page.locator("rejoinder-comments")
     expect(widget.get_by_role("heading", name=re.compile(r"Comments \([1-9]"))).to_be_visible()
@@ -53,12 +50,7 @@ def test_a_site_not_listed_shows_the_comments_and_says_it_cannot_post(demo, else
 
 
 def test_the_ukrainian_widget_says_it_in_ukrainian(demo, elsewhere, page):
-    url = elsewhere.page(
-        "quote-uk.html",
-        SNIPPET.format(
-            lang="uk", thread=DEMO_SLUG, extra=' data-rejoinder-lang="uk"', server=demo.url
-        ),
-    )
+    url = elsewhere.story("quote-uk.html", demo, lang="uk", extra=' data-rejoinder-lang="uk"')
     page.goto(url)
     widget = page.locator("rejoinder-comments")
     widget.get_by_role("button", name="Показати коментарі").click()
@@ -67,9 +59,7 @@ def test_the_ukrainian_widget_says_it_in_ukrainian(demo, elsewhere, page):
 
 
 def test_a_lost_connection_is_told_in_words(demo, publisher, page):
-    url = publisher.page(
-        "offline.html", SNIPPET.format(lang="en", thread=DEMO_SLUG, extra="", server=demo.url)
-    )
+    url = publisher.story("offline.html", demo)
     page.route(re.compile(r"/api/comments\?"), lambda route: route.abort("internetdisconnected"))
     page.goto(url)
     widget = page.locator("rejoinder-comments")
@@ -79,12 +69,7 @@ def test_a_lost_connection_is_told_in_words(demo, publisher, page):
 
 
 def test_a_lost_connection_is_told_in_ukrainian(demo, publisher, page):
-    url = publisher.page(
-        "offline-uk.html",
-        SNIPPET.format(
-            lang="uk", thread=DEMO_SLUG, extra=' data-rejoinder-lang="uk"', server=demo.url
-        ),
-    )
+    url = publisher.story("offline-uk.html", demo, lang="uk", extra=' data-rejoinder-lang="uk"')
     page.route(re.compile(r"/api/"), lambda route: route.abort("connectionrefused"))
     page.goto(url)
     widget = page.locator("rejoinder-comments")

@@ -9,7 +9,6 @@ import jwt
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DEMO_SLUG, SSO_SECRET, post_comment, show_comments
-from tests.browser.test_embed_and_look import SNIPPET
 
 
 def sso_token(name: str, roles: list[str] | None = None) -> str:
@@ -22,12 +21,7 @@ def sso_token(name: str, roles: list[str] | None = None) -> str:
 
 def test_a_publishers_signed_in_staff_member_comments_with_a_staff_badge(demo, publisher, page):
     token = sso_token("Desk Editor", ["staff"])
-    url = publisher.page(
-        "signed-in.html",
-        SNIPPET.format(
-            lang="en", thread=DEMO_SLUG, extra=f' data-rejoinder-sso="{token}"', server=demo.url
-        ),
-    )
+    url = publisher.story("signed-in.html", demo, extra=f' data-rejoinder-sso="{token}"')
     page.goto(url)
     widget = page.locator("rejoinder-comments")
     show_comments(widget)

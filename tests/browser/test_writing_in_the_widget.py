@@ -5,7 +5,6 @@ can take their words home or erase them."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -17,8 +16,7 @@ from playwright.sync_api import expect
 
 from rejoinder.domain.comments import MAX_BODY_LENGTH, MAX_EMAIL_LENGTH
 from rejoinder.domain.names import MAX_NAME_LENGTH
-from tests.browser.conftest import TIMEOUT_MS, PublisherSite
-from tests.browser.test_embed_and_look import SNIPPET
+from tests.browser.conftest import PublisherSite, demo_environment
 from tests.cli.conftest import Server, launch
 
 BANNED = "frobnicate"
@@ -29,27 +27,11 @@ NETWORK = "Could not reach the comments server. Check your connection and try ag
 def site(tmp_path_factory: pytest.TempPathFactory, publisher: PublisherSite) -> Iterator[Server]:
     """`rejoinder demo` for the publisher's site, with a word its rules refuse."""
     folder = tmp_path_factory.mktemp("writing")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REJOINDER_")}
-    env.update(
-        REJOINDER_DATABASE_URL=f"sqlite:///{folder / 'rejoinder.db'}",
-        REJOINDER_ALLOWED_ORIGINS=publisher.origin,
-        REJOINDER_BANNED_WORDS=BANNED,
-        REJOINDER_RATE_POSTS_PER_ADDRESS="1000/1m",
-    )
-    server = launch(["demo"], env)
+    server = launch(["demo"], demo_environment(folder, publisher, REJOINDER_BANNED_WORDS=BANNED))
     try:
         yield server
     finally:
         server.stop_cleanly()
-
-
-@pytest.fixture
-def reader(browser) -> Iterator:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 class Story:
@@ -59,10 +41,7 @@ class Story:
         self.site = site
         self.page = page
         self.thread = f"writing-{uuid.uuid4().hex[:10]}"
-        self.url = publisher.page(
-            f"{self.thread}.html",
-            SNIPPET.format(lang="en", thread=self.thread, extra="", server=site.url),
-        )
+        self.url = publisher.story(f"{self.thread}.html", site, thread=self.thread)
         self.widget = page.locator("rejoinder-comments")
         self.form = self.widget.locator("form.compose").first
         self.text = self.form.get_by_label("Comment", exact=True)
@@ -103,8 +82,8 @@ class Story:
 
 
 @pytest.fixture
-def story(site, publisher, reader) -> Story:
-    story = Story(site, publisher, reader)
+def story(site, publisher, page) -> Story:
+    story = Story(site, publisher, page)
     story.open()
     return story
 

@@ -19,6 +19,7 @@ from tests.support import (
     posted,
     report_from,
     sign_in,
+    statements_for,
 )
 
 ABUSE = "You are a fucking idiot, shut up you stupid piece of shit."
@@ -262,25 +263,6 @@ def test_moderation_pages_set_a_strict_content_security_policy(client, moderator
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
 
 
-def _statements_for(client, path: str) -> int:
-    """How many SQL statements the app runs to answer ``path``."""
-    from sqlalchemy import event
-
-    database = client.app.state.services.db
-    engine = database._sqlite_reader if database.is_sqlite else database._reader.sync_engine
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(seen)
-
-
 def test_the_queue_reads_parents_and_reports_for_the_whole_page_at_once(client, database_url):
     """A page of replies, each reported, costs two statements per item (the author's
     history), not four: parents and reports are read for all items together."""
@@ -296,11 +278,11 @@ def test_the_queue_reads_parents_and_reports_for_the_whole_page_at_once(client, 
 
     reply_and_report(5)
     sign_in(client)
-    few = _statements_for(client, "/admin?queue=recent")
+    few = statements_for(client, "/admin?queue=recent")
     client.cookies.clear()
     reply_and_report(10)
     sign_in(client)
-    more = _statements_for(client, "/admin?queue=recent")
+    more = statements_for(client, "/admin?queue=recent")
     assert more - few <= 2 * 10, (few, more)
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.pages.test_admin import ABUSE
-from tests.support import add_moderator, moderate, posted, sign_in
+from tests.support import add_moderator, moderate, posted, sign_in, statements_for
 
 
 @pytest.fixture
@@ -117,24 +117,8 @@ def test_the_bans_list_names_a_guest_by_their_name_and_latest_words(client, mode
 
 
 def comment_reads_for(client, path: str) -> int:
-    """How many SQL statements that read comments the app runs to answer ``path`` (the live
-    event poller's statements, which may come meanwhile, do not count)."""
-    from sqlalchemy import event
-
-    database = client.app.state.services.db
-    engine = database._sqlite_reader if database.is_sqlite else database._reader.sync_engine
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        if re.search(r"\bFROM comments\b", statement):
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(seen)
+    """How many SQL statements that read comments the app runs to answer ``path``."""
+    return statements_for(client, path, r"\bFROM comments\b")
 
 
 def test_the_bans_list_reads_the_latest_comments_for_all_bans_at_once(client, moderator):

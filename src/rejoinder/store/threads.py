@@ -160,12 +160,6 @@ async def update_thread_rules(
     )
 
 
-async def set_published_at(connection: Connection, thread_id: int, published_at: datetime) -> None:
-    await connection.execute(
-        update(threads).where(threads.c.id == thread_id).values(published_at=published_at)
-    )
-
-
 class SiteRules(msgspec.Struct, frozen=True):
     mode: Mode
     auto_close_days: int | None

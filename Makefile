@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CODE   := $(wildcard src tests benchmarks)
 JS     := src/rejoinder/static
 
-.PHONY: demo test fuzz install install-test services browser-deps lint format bench clean
+.PHONY: demo test fuzz install install-test services browser-deps lint format catalogues bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Rejoinder needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -61,6 +61,10 @@ format:
 	$(BIN)/ruff format $(CODE)
 	$(BIN)/ruff check --fix $(CODE)
 	bash scripts/biome check --write $(JS)
+
+## Rewrite locales/messages.pot from the marked messages and bring each language's .po up to it
+catalogues: install
+	$(BIN)/python scripts/make-catalogues
 
 ## Benchmarks against Isso (see benchmarks/README.md)
 bench: install-test

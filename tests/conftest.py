@@ -271,6 +271,17 @@ class Peek:
 
         return run(query())
 
+    def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        async def query() -> list[tuple[Any, ...]]:
+            database = Database(self.url)
+            try:
+                async with database.read() as connection:
+                    return [tuple(row) for row in await connection.execute(text(sql), params)]
+            finally:
+                await database.dispose()
+
+        return run(query())
+
     def counts(self) -> dict[str, int]:
         return {table: self.scalar(f"SELECT count(*) FROM {table}") for table in DATA_TABLES}
 

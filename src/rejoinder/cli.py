@@ -1,4 +1,5 @@
-"""The ``rejoinder`` command: serve, migrate, demo, check.
+"""The ``rejoinder`` command: serve, migrate, demo, check, and the newsroom's ``article``,
+``user`` and ``import`` commands.
 
 Settings are resolved here, once, from flags, the environment and an optional TOML file, and
 handed to everything else. Worker processes started by ``serve --workers N`` receive the
@@ -14,10 +15,11 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rejoinder import __version__
+from rejoinder.archives.opening import FORMATS
 from rejoinder.config import SETTINGS, ConfigError, Settings
 
 if TYPE_CHECKING:  # the app is imported only where one is built, not for every command
@@ -123,6 +125,23 @@ def build_parser() -> argparse.ArgumentParser:
     users_list = user_commands.add_parser("list", help="list users and their roles")
     _add_common(users_list)
 
+    archive = commands.add_parser(
+        "import",
+        help="import a Disqus, WordPress, Isso, Remark42 or Commento archive; safe to run again",
+    )
+    _add_common(archive)
+    archive.add_argument("format", choices=["auto", *FORMATS], help="the file's format")
+    archive.add_argument("file", help="the archive, gzipped or not")
+    archive.add_argument(
+        "--site-origin", help="origin for links the archive keeps as paths: https://news.example"
+    )
+    archive.add_argument(
+        "--map", dest="key_map", help="CSV of old thread key or URL, new key (for moved sites)"
+    )
+    archive.add_argument(
+        "--dry-run", action="store_true", help="report what the import would do; write nothing"
+    )
+
     check = commands.add_parser(
         "check", help="print the resolved configuration and whether the database and Redis answer"
     )
@@ -144,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": _check,
         "article": _article,
         "user": _user,
+        "import": _import,
     }[args.command]
     try:
         return command(settings, args)
@@ -256,6 +276,105 @@ async def _article_command(settings: Settings, command: str, draft: Any) -> list
         return [f"{verb} article {stored.slug!r}: {stored.headline}"]
     finally:
         await database.dispose()
+
+
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rejoinder.archives.opening import detect, reader
+    from rejoinder.domain.archive import ArchiveError
+    from rejoinder.service import importing
+
+    path = Path(args.file)
+    try:
+        key_map = _key_map(Path(args.key_map)) if args.key_map else {}
+        name = detect(path) if args.format == "auto" else args.format
+        read = reader(name, path)
+        with _progress(f"checking {path.name}") as progress:
+            entries = importing.check(read, progress)
+        options = importing.ImportOptions(args.site_origin, key_map, args.dry_run)
+        with _progress(f"importing {entries:,} entries") as progress:
+            summary = asyncio.run(_run_import(settings, name, read, options, progress))
+    except ArchiveError as error:
+        print(f"rejoinder import: {error}", file=sys.stderr)
+        print("rejoinder import: nothing was imported", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"rejoinder import: cannot read {error.filename}: {error.strerror}", file=sys.stderr)
+        return 1
+    for line in _summary_lines(summary):
+        print(line)
+    return 0
+
+
+def _key_map(path: Any) -> dict[str, str]:
+    """The ``--map`` file: one ``old,new`` pair a line (a header line is allowed)."""
+    import csv
+
+    from rejoinder.domain.archive import ArchiveError
+
+    found: dict[str, str] = {}
+    with path.open(newline="", encoding="utf-8") as source:
+        for number, row in enumerate(csv.reader(source), start=1):
+            if not row or (number == 1 and [v.strip().lower() for v in row] == ["old", "new"]):
+                continue
+            if len(row) != 2 or not row[0].strip() or not row[1].strip():
+                raise ArchiveError(f"{path}: expected two columns, old and new", number)
+            found[row[0].strip()] = row[1].strip()
+    return found
+
+
+async def _run_import(settings: Settings, name: str, read: Any, options: Any, progress: Any) -> Any:
+    from datetime import UTC, datetime
+
+    from rejoinder.service.importing import import_archive
+    from rejoinder.store.database import Database
+
+    await _run_migrations(settings)
+    database = Database(settings.database_url)
+    try:
+        return await import_archive(database, name, read, options, datetime.now(UTC), progress)
+    finally:
+        await database.dispose()
+
+
+def _progress(label: str) -> Any:
+    """A progress bar on a terminal (rich); on anything else, a plain line now and then."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def plain() -> Iterator[Callable[[int], None]]:
+        def tell(done: int) -> None:
+            if done % 100_000 == 0:
+                print(f"{label}: {done:,}", file=sys.stderr, flush=True)
+
+        yield tell
+
+    @contextmanager
+    def bar() -> Iterator[Callable[[int], None]]:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as shown:
+            task = shown.add_task(label, total=None)
+            yield lambda done: shown.update(task, completed=done)
+
+    return bar() if sys.stderr.isatty() else plain()
+
+
+def _summary_lines(summary: Any) -> list[str]:
+    verb = "would import" if summary.dry_run else "imported"
+    lines = [
+        f"{verb} {summary.comments:,} comments from {summary.source} "
+        f"({summary.threads:,} threads, {summary.new_threads:,} new)",
+        f"already imported before: {summary.already:,}",
+        f"replies whose parent is not in the archive (shown at the top level): "
+        f"{summary.unmapped_parents:,}",
+    ]
+    lines += [f"skipped, {reason}: {n:,}" for reason, n in sorted(summary.skipped.items())]
+    lines += [f"problem: {problem}" for problem in summary.problems]
+    if summary.dry_run:
+        lines.append("dry run: nothing was written")
+    return lines
 
 
 def _read_password(from_stdin: bool) -> str:

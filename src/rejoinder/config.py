@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from rejoinder.catalogues import parse_language
+
 ENV_PREFIX = "REJOINDER_"
 T = TypeVar("T")
 
@@ -239,6 +241,13 @@ class Settings:
         "Canonical links and every link the server writes out use it; without it they follow "
         "the request's `Host` header, which a client chooses, so set it in production.",
         _public_url,
+    )
+    language: str = setting(
+        "en",
+        "The language of the site's pages (articles, search, the comments they show): `en`, "
+        "`uk`, `de`, `fr`, `es` or `pl`. The moderation pages follow each moderator's browser "
+        "among these, and fall back to this one. The widget follows its page's language.",
+        parse_language,
     )
     allowed_origins: tuple[str, ...] = setting(
         (),

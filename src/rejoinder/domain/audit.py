@@ -2,7 +2,8 @@
 published", and a text's edit as the words taken out and put in.
 
 An entry keeps its before and after as the values the code has (``{"status": "pending"}``),
-which is what the exports give; the log's page shows these changes instead.
+which is what the exports give; the log's page shows these changes instead, worded as
+``Phrase``s so that the page says them in the moderator's language.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from rejoinder.domain.plurals import plural
+from rejoinder.domain.phrases import counted, phrase
 from rejoinder.domain.wording import ban_kind_word, mode_word, status_word
 
 PartKind = Literal["same", "removed", "added"]
@@ -39,33 +40,33 @@ class Change(msgspec.Struct, frozen=True):
 
 
 FIELD_WORDS = {
-    "status": "status",
-    "spoiler": "spoiler",
-    "featured": "editor's pick",
-    "body": "text",
-    "active": "ban in force",
-    "mode": "moderation",
-    "closed": "closed",
-    "message": "message above the comments",
-    "auto_close_days": "closes",
+    "status": phrase("status"),
+    "spoiler": phrase("spoiler"),
+    "featured": phrase("editor's pick"),
+    "body": phrase("text"),
+    "active": phrase("ban in force"),
+    "mode": phrase("moderation"),
+    "closed": phrase("closed"),
+    "message": phrase("message above the comments"),
+    "auto_close_days": phrase("closes"),
 }
 TEXT_FIELDS = {"body", "message"}
 
 
 def _days(value: Any) -> str:
     if value is None:
-        return "never"
+        return phrase("never")
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{plural(value, '{n} day', '{n} days')} after publication"
+        return counted("{n} day after publication", "{n} days after publication", value)
     return words(value)
 
 
 def _mode(value: Any) -> str:
-    return "as the site" if value is None else mode_word(str(value))
+    return phrase("as the site") if value is None else mode_word(str(value))
 
 
 def _status(value: Any) -> str:
-    return "none" if value is None else status_word(str(value))
+    return phrase("none") if value is None else status_word(str(value))
 
 
 FIELD_VALUES: Mapping[str, Callable[[Any], str]] = {
@@ -78,15 +79,15 @@ FIELD_VALUES: Mapping[str, Callable[[Any], str]] = {
 def words(value: Any) -> str:
     """Any stored value as a reader would say it: no quotes, no braces, no escapes."""
     if value is None:
-        return "none"
+        return phrase("none")
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return phrase("yes") if value else phrase("no")
     if isinstance(value, str):
-        return value if value else "empty"
+        return value if value else phrase("empty")
     if isinstance(value, list | tuple):
-        return ", ".join(words(item) for item in value) or "none"
+        return ", ".join(words(item) for item in value) or phrase("none")
     if isinstance(value, dict):
-        return "; ".join(f"{key}: {words(item)}" for key, item in value.items()) or "none"
+        return "; ".join(f"{key}: {words(item)}" for key, item in value.items()) or phrase("none")
     return str(value)
 
 
@@ -159,13 +160,20 @@ def target(value: str) -> Target:
         number, _, extra = rest.partition(" ")
         by = extra.removeprefix("author:")
         if number.isdigit():
-            words = f"comment #{number}" + (f" (ban on the {ban_kind_word(by)})" if by else "")
-            return Target(words, int(number))
+            if by:
+                about = phrase(
+                    "comment #{number} (ban on the {kind})", number=number, kind=ban_kind_word(by)
+                )
+            else:
+                about = phrase("comment #{number}", number=number)
+            return Target(about, int(number))
     if kind == "ban":
         number, _, by = rest.partition(" ")
-        return Target(f"ban #{number}" + (f" ({ban_kind_word(by)})" if by else ""))
+        if by:
+            return Target(phrase("ban #{number} ({kind})", number=number, kind=ban_kind_word(by)))
+        return Target(phrase("ban #{number}", number=number))
     if kind == "thread":
-        return Target(f"discussion “{rest}”")
+        return Target(phrase("discussion “{key}”", key=rest))
     if value == "site":
-        return Target("the whole site")
+        return Target(phrase("the whole site"))
     return Target(value)

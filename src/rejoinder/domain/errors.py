@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from rejoinder.domain.phrases import phrase
+
 
 class Problem(Enum):
     """What kind of refusal this is; the web layer maps each to one HTTP status."""
@@ -57,4 +59,6 @@ def invalid(code: str, message: str, field: str | None = None) -> RejoinderError
 def no_comment(comment_id: int) -> RejoinderError:
     """404 for a comment that does not exist or that the caller may not see: the two are
     answered alike, so a hidden comment's existence is not given away."""
-    return RejoinderError(Problem.NOT_FOUND, "not_found", f"There is no comment {comment_id}.")
+    return RejoinderError(
+        Problem.NOT_FOUND, "not_found", phrase("There is no comment {number}.", number=comment_id)
+    )

@@ -18,6 +18,7 @@ import msgspec
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.identity import MODERATING_ROLES
 from rejoinder.domain.passwords import hash_password, needs_rehash, verify_password
+from rejoinder.domain.phrases import phrase
 from rejoinder.service.limits import enforce
 from rejoinder.service.services import Services
 from rejoinder.store import users as user_store
@@ -73,7 +74,7 @@ async def sign_in(
         raise RejoinderError(
             Problem.UNAUTHORISED,
             "login_failed",
-            "That username and password do not match a moderator's account.",
+            phrase("That username and password do not match a moderator's account."),
         )
     token = secrets.token_urlsafe(32)
     async with app.db.write() as connection:

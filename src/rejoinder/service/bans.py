@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rejoinder.domain.errors import Problem, RejoinderError
+from rejoinder.domain.phrases import phrase
 from rejoinder.domain.wording import ban_kind_word
 from rejoinder.service.services import Services
 from rejoinder.store import audit
@@ -41,7 +42,9 @@ async def lift(app: Services, moderator: str, ban_id: int) -> Ban:
     async with app.db.write() as connection:
         lifted = await ban_store.lift_ban(connection, ban_id, now)
         if lifted is None:
-            raise RejoinderError(Problem.NOT_FOUND, "not_found", f"There is no ban {ban_id}.")
+            raise RejoinderError(
+                Problem.NOT_FOUND, "not_found", phrase("There is no ban {number}.", number=ban_id)
+            )
         await audit.record(
             connection,
             actor=moderator,

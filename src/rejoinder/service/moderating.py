@@ -28,6 +28,7 @@ from rejoinder.domain.events import (
 from rejoinder.domain.models import Status, StoredComment
 from rejoinder.domain.moderation.pipeline import Action as Verdict
 from rejoinder.domain.moderation.pipeline import Finding
+from rejoinder.domain.phrases import phrase
 from rejoinder.service.outcomes import Outcome
 from rejoinder.service.services import Services
 from rejoinder.store import audit
@@ -67,13 +68,17 @@ def ban_request(by: str, days: int, reason: str | None) -> BanRequest:
     """A ban as a moderator asked for it, checked: whoever calls ``apply`` gets the same
     limits, not only the admin form."""
     if by not in BAN_BY:
-        raise invalid("invalid_ban", "Ban by author, email or address.", "ban_by")
+        raise invalid("invalid_ban", phrase("Ban by author, email or address."), "ban_by")
     if not 0 <= days <= MAX_BAN_DAYS:
-        raise invalid("invalid_days", f"Days must be between 0 and {MAX_BAN_DAYS}.", "days")
+        raise invalid(
+            "invalid_days", phrase("Days must be between 0 and {most}.", most=MAX_BAN_DAYS), "days"
+        )
     reason = (reason or "").strip() or None
     if reason and len(reason) > MAX_BAN_REASON:
         raise invalid(
-            "too_long", f"A ban reason can be at most {MAX_BAN_REASON} characters.", "reason"
+            "too_long",
+            phrase("A ban reason can be at most {most} characters.", most=MAX_BAN_REASON),
+            "reason",
         )
     return BanRequest(by, days, reason)
 
@@ -96,17 +101,19 @@ def _ban_identity(comment: StoredComment, by: str) -> tuple[str, str]:
     """
     if by == "email":
         if not comment.author_email:
-            raise invalid("no_email", "This author gave no email address to ban.", "ban_by")
+            raise invalid("no_email", phrase("This author gave no email address to ban."), "ban_by")
         return "email", comment.author_email.casefold()
     if by == "address":
         if not comment.author_ip_hash:
-            raise invalid("no_address", "No address is stored for this comment.", "ban_by")
+            raise invalid("no_address", phrase("No address is stored for this comment."), "ban_by")
         return "address", comment.author_ip_hash
     if comment.user_id is not None:
         return "user", str(comment.user_id)
     if comment.voter_id is not None:
         return "voter", str(comment.voter_id)
-    raise invalid("no_author", "This comment's author cannot be told apart; ban by address.")
+    raise invalid(
+        "no_author", phrase("This comment's author cannot be told apart; ban by address.")
+    )
 
 
 @dataclass(frozen=True)
@@ -153,7 +160,7 @@ async def _feature(step: _Step, on: bool) -> StoredComment:
     approves it."""
     comment = step.comment
     if on and comment.parent_id is not None:
-        raise invalid("not_top_level", "Only top-level comments can be editor's picks.")
+        raise invalid("not_top_level", phrase("Only top-level comments can be editor's picks."))
     if on and comment.status is not Status.VISIBLE:
         comment = await moderation_store.set_status(
             step.connection, comment, Status.VISIBLE, now=step.now, by=step.by
@@ -178,7 +185,9 @@ async def _edit(step: _Step) -> StoredComment:
 async def _ban(step: _Step, shadow: bool) -> StoredComment:
     """Ban the author (loudly or in the shadows) and take this comment off the page."""
     if step.ban is None:
-        raise invalid("invalid_ban", "Say how to ban: by author, email or address.", "ban_by")
+        raise invalid(
+            "invalid_ban", phrase("Say how to ban: by author, email or address."), "ban_by"
+        )
     kind, value = _ban_identity(step.comment, step.ban.by)
     days = step.ban.days
     await ban_store.add_ban(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rejoinder.domain.errors import Problem, RejoinderError, invalid
 from rejoinder.domain.moderation.pipeline import Mode
+from rejoinder.domain.phrases import phrase
 from rejoinder.domain.text import check_single_line
 from rejoinder.service.services import Services
 from rejoinder.store import audit
@@ -27,7 +28,9 @@ def mode_named(value: str | None, *, inherit: bool) -> Mode | None:
     try:
         return Mode(value or "")
     except ValueError:
-        raise invalid("invalid_mode", f"There is no moderation mode {value!r}.", "mode") from None
+        raise invalid(
+            "invalid_mode", phrase("There is no moderation mode “{value}”.", value=value), "mode"
+        ) from None
 
 
 async def current(app: Services, thread_key: str | None) -> tuple[SiteRules, ThreadRow | None]:
@@ -54,7 +57,7 @@ async def set_thread_rules(
         found = await thread_store.find_thread(connection, thread_key)
         if found is None:
             raise RejoinderError(
-                Problem.NOT_FOUND, "not_found", "There is no discussion with that key."
+                Problem.NOT_FOUND, "not_found", phrase("There is no discussion with that key.")
             )
         message = (message or "").strip() or None
         if message:
@@ -81,7 +84,7 @@ def nudge_named(value: str | None, current: bool) -> bool:
     if value is None:
         return current
     if value not in ("on", "off"):
-        raise invalid("invalid_nudge", "Nudging is either on or off.", "nudge")
+        raise invalid("invalid_nudge", phrase("Nudging is either on or off."), "nudge")
     return value == "on"
 
 
@@ -101,12 +104,15 @@ async def set_site_rules(
         site_mode = mode_named(mode, inherit=False)
         assert site_mode is not None
         if auto_close_days and not auto_close_days.isdigit():
-            raise invalid("invalid_days", "Days must be a whole number.", "auto_close_days")
+            raise invalid("invalid_days", phrase("Days must be a whole number."), "auto_close_days")
         days = int(auto_close_days) if auto_close_days else None
         if days is not None and not 1 <= days <= MAX_AUTO_CLOSE_DAYS:
             raise invalid(
                 "invalid_days",
-                f"Auto-close after 1 to {MAX_AUTO_CLOSE_DAYS} days, or leave it empty.",
+                phrase(
+                    "Auto-close after 1 to {most} days, or leave it empty.",
+                    most=MAX_AUTO_CLOSE_DAYS,
+                ),
                 "auto_close_days",
             )
         nudging = nudge_named(nudge, site.nudge)

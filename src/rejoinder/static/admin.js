@@ -4,6 +4,13 @@ const items = document.getElementById("items");
 const announcer = document.getElementById("announcer");
 const queue = items ? items.dataset.queue : null;
 const KEYS = { a: "approve", r: "reject", s: ["spoiler", "unspoiler"], f: ["feature", "unfeature"] };
+// What this script says, in the page's language (admin/base.html): "{id}" marks a value.
+const WORDS = JSON.parse(document.getElementById("admin-words")?.textContent || "{}");
+
+function word(name, values = {}) {
+  const text = WORDS[name] || name;
+  return text.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
+}
 
 function say(text) {
   announcer.textContent = "";
@@ -99,7 +106,7 @@ async function act(item, action, extra) {
   item.removeAttribute("aria-busy");
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) {
-    say(answer.error?.message || "That did not work.");
+    say(answer.error?.message || word("failed"));
     return;
   }
   if (answer.leaves_queue) {
@@ -108,7 +115,7 @@ async function act(item, action, extra) {
     const fresh = await replaceItem(answer.id);
     if (fresh) select(fresh);
   }
-  say(`Comment ${answer.id}: ${action}${answer.leaves_queue ? ", removed from this queue" : ""}.`);
+  say(word(answer.leaves_queue ? "done_leaving" : "done", { id: answer.id, action: word(action) }));
   refreshCounts();
 }
 
@@ -175,7 +182,7 @@ function listen() {
     const data = JSON.parse(message.data);
     const known = document.getElementById(`item-${data.comment_id}`);
     const fresh = await replaceItem(data.comment_id);
-    if (fresh && !known) say(`New in this queue: comment ${data.comment_id} (${data.reason}).`);
+    if (fresh && !known) say(word("arrived", { id: data.comment_id, reason: data.reason }));
     refreshCounts();
   });
 }

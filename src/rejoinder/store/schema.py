@@ -177,6 +177,11 @@ comments = Table(
     # neither its comment nor a restore that hands the same id to another comment. NULL on
     # comments written before edit keys, whose tokens sign the id alone.
     Column("edit_key", String(32)),
+    # An imported comment's archive format ("disqus") and id there; NULL for native ones.
+    # ``source_parent`` is the id there of the comment it answers, until that one arrives.
+    Column("source", String(32)),
+    Column("source_id", String(255)),
+    Column("source_parent", String(255)),
     Index(None, "thread_id", "parent_id", "created_at", "id"),
     Index(None, "status", "created_at"),
     # The editors' picks of a thread, found without reading all its comments. Partial, so
@@ -193,6 +198,7 @@ comments = Table(
     Index(None, "campaign_id"),
     Index(None, "thread_id", "parent_id", "score", "created_at", "id"),
     Index(None, "root_id", "created_at", "id"),
+    Index("ix_comments_source_source_id", "source", "source_id", unique=True),
 )
 
 votes = Table(

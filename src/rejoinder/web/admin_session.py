@@ -17,6 +17,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
 
 from rejoinder.domain.errors import Problem, RejoinderError
+from rejoinder.domain.phrases import phrase
 from rejoinder.service import accounts
 from rejoinder.service.accounts import SESSION_LIFETIME, AdminSession, User
 from rejoinder.web.context import services
@@ -76,7 +77,9 @@ def check_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin is not None and origin.rstrip("/").lower() != own_origin(request):
         raise RejoinderError(
-            Problem.FORBIDDEN, "origin_not_allowed", "Forms may only be sent from this site."
+            Problem.FORBIDDEN,
+            "origin_not_allowed",
+            phrase("Forms may only be sent from this site."),
         )
 
 
@@ -93,7 +96,10 @@ def check_csrf(expected: str | None, sent: str | None) -> None:
         raise RejoinderError(
             Problem.FORBIDDEN,
             "csrf_failed",
-            "This form has expired or did not come from this site. Reload the page and try again.",
+            phrase(
+                "This form has expired or did not come from this site. "
+                "Reload the page and try again."
+            ),
             "csrf",
         )
 

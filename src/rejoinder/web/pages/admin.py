@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from rejoinder.domain.errors import RejoinderError, invalid
 from rejoinder.domain.events import MODERATION_CHANNEL
+from rejoinder.domain.phrases import phrase
 from rejoinder.service import queue as queues
 from rejoinder.service.accounts import AdminSession
 from rejoinder.service.moderating import Action, BanRequest, apply, ban_request
@@ -31,7 +32,7 @@ from rejoinder.web.admin_session import (
 from rejoinder.web.context import services
 from rejoinder.web.errors import STATUS_FOR, error_response
 from rejoinder.web.live import channel_stream
-from rejoinder.web.pages.render import page, render_fragment
+from rejoinder.web.pages.render import admin_language, page, render_fragment
 
 MAX_SEARCH = 200
 
@@ -50,11 +51,25 @@ def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
+def admin_page(
+    request: Request, template: str, context: dict[str, object], *, status_code: int = 200
+) -> Response[str]:
+    """A moderation page, in the moderator's language."""
+    return page(
+        template,
+        context,
+        language=admin_language(request),
+        negotiated=True,
+        status_code=status_code,
+    )
+
+
 def error_page(request: Request, session: AdminSession | None, error: RejoinderError) -> Response:
     status = STATUS_FOR[error.problem]
     if wants_json(request):
         return error_response(status, error.code, error.message, error.field)
-    return page(
+    return admin_page(
+        request,
         "admin/error.html",
         {"session": session, "error": error, "status": status},
         status_code=status,
@@ -72,14 +87,16 @@ def parse_action(value: str | None) -> Action:
     try:
         return Action(value or "")
     except ValueError:
-        raise invalid("unknown_action", f"There is no action {value!r}.", "action") from None
+        raise invalid(
+            "unknown_action", phrase("There is no action “{value}”.", value=value), "action"
+        ) from None
 
 
 def parse_ban(form: Any) -> BanRequest:
     try:
         days = int(form.get("days") or 0)
     except ValueError:
-        raise invalid("invalid_days", "Days must be a whole number.", "days") from None
+        raise invalid("invalid_days", phrase("Days must be a whole number."), "days") from None
     return ban_request(form.get("ban_by") or "author", days, form.get("reason"))
 
 
@@ -92,7 +109,8 @@ async def queue_page(
 ) -> Response:
     chosen = _queue(queue)
     found = await queues.queue_page(services(request), chosen, page_number)
-    return page(
+    return admin_page(
+        request,
         "admin/queue.html",
         {
             "session": session,
@@ -134,20 +152,23 @@ async def item_fragment(
     html = render_fragment(
         "admin/_item.html",
         {"session": session, "item": entry.item, "details": entry.details, "queue": chosen},
+        language=admin_language(request),
     )
-    return Response(html, media_type="text/html")
+    return Response(html, media_type="text/html", headers={"Vary": "Accept-Language"})
 
 
 @get("/admin/comments/{comment_id:int}", include_in_schema=False, dependencies=SIGNED_IN)
 async def comment_page(request: Request, session: SignedIn, comment_id: FromPath[int]) -> Response:
     found = await queues.comment_in_full(services(request), comment_id)
     if found is None:
-        return page(
+        return admin_page(
+            request,
             "admin/error.html",
             {"session": session, "status": 404, "error": None},
             status_code=404,
         )
-    return page(
+    return admin_page(
+        request,
         "admin/comment.html",
         {
             "session": session,
@@ -211,7 +232,8 @@ async def bulk_action(request: Request, session: SignedIn) -> Response:
         action = parse_action(form.get("action"))
         if action not in (Action.APPROVE, Action.REJECT, Action.SPOILER, Action.UNSPOILER):
             raise invalid(
-                "bulk_not_allowed", "Bulk actions are approve, reject, spoiler and unspoiler."
+                "bulk_not_allowed",
+                phrase("Bulk actions are approve, reject, spoiler and unspoiler."),
             )
         ids = [int(value) for value in form.getall("ids", []) if str(value).isdigit()]
         app = services(request)
@@ -234,7 +256,8 @@ async def search_page(
 ) -> Response:
     text, name, hashed = ((v or "").strip()[:MAX_SEARCH] or None for v in (q, author, address))
     found = await queues.search(services(request), text=text, author=name, address=hashed)
-    return page(
+    return admin_page(
+        request,
         "admin/search.html",
         {
             "session": session,

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER
 
 from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.moderation.pipeline import Mode
+from rejoinder.domain.phrases import phrase
 from rejoinder.service import audit_log, bans, rules
 from rejoinder.web.admin_session import (
     LOGIN_CSRF_COOKIE,
@@ -30,8 +31,7 @@ from rejoinder.web.admin_session import (
 )
 from rejoinder.web.context import services
 from rejoinder.web.errors import STATUS_FOR
-from rejoinder.web.pages.admin import admin_path, error_page, wants_json
-from rejoinder.web.pages.render import page
+from rejoinder.web.pages.admin import admin_page, admin_path, error_page, wants_json
 
 
 @get("/admin/login", include_in_schema=False)
@@ -39,8 +39,8 @@ async def login_page(
     request: Request, next_path: Annotated[str | None, QueryParameter(name="next")] = None
 ) -> Response:
     token, cookie = login_form_token(request)
-    response = page(
-        "admin/login.html", {"csrf": token, "next": admin_path(next_path), "error": None}
+    response = admin_page(
+        request, "admin/login.html", {"csrf": token, "next": admin_path(next_path), "error": None}
     )
     if cookie is not None:
         response.set_cookie(cookie)
@@ -57,12 +57,13 @@ async def login(request: Request) -> Response:
         check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE), form.get("csrf"))
         if not username or not password or len(username) > 64 or len(password) > 1024:
             raise RejoinderError(
-                Problem.UNAUTHORISED, "login_failed", "Give your username and password."
+                Problem.UNAUTHORISED, "login_failed", phrase("Give your username and password.")
             )
         _, cookie = await sign_in(request, username, password)
     except RejoinderError as error:
         token, new_cookie = login_form_token(request)
-        response = page(
+        response = admin_page(
+            request,
             "admin/login.html",
             {"csrf": token, "next": admin_path(form.get("next")), "error": error},
             status_code=STATUS_FOR[error.problem],
@@ -94,7 +95,7 @@ async def logout(request: Request) -> Response:
 @get("/admin/bans", include_in_schema=False, dependencies=SIGNED_IN)
 async def bans_page(request: Request, session: SignedIn) -> Response:
     active = await bans.active_bans(services(request))
-    return page("admin/bans.html", {"session": session, "bans": active})
+    return admin_page(request, "admin/bans.html", {"session": session, "bans": active})
 
 
 @post("/admin/bans/{ban_id:int}/lift", include_in_schema=False, dependencies=SIGNED_IN)
@@ -114,7 +115,8 @@ async def audit_page(
     page_number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
 ) -> Response:
     found = await audit_log.audit_page(services(request), page_number)
-    return page(
+    return admin_page(
+        request,
         "admin/audit.html",
         {"session": session, "entries": found.entries, "more": found.more, "page": page_number},
     )
@@ -186,7 +188,8 @@ async def _settings(
     """The rules' forms; after a refusal, the form again with the refusal beside its field
     and the values as the moderator typed them."""
     site, found = await rules.current(services(request), thread_key or None)
-    return page(
+    return admin_page(
+        request,
         "admin/settings.html",
         {
             "session": session,

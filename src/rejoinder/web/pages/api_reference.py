@@ -186,6 +186,8 @@ class ApiReference(OpenAPIRenderPlugin):
                     "shapes": shapes(openapi_schema),
                     "document_url": f"{PATH}/openapi.json",
                 },
+                # The reference is made from the OpenAPI document, whose words are English.
+                language="en",
             ).encode()
         return self._page
 

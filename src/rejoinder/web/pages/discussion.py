@@ -23,7 +23,7 @@ from rejoinder.service import reading
 from rejoinder.service.reading import ThreadPage
 from rejoinder.web.api.refusals import refusals
 from rejoinder.web.context import read_cache, services
-from rejoinder.web.pages.render import render_fragment
+from rejoinder.web.pages.render import render_fragment, site_language
 from rejoinder.web.read_cache import etag_for, matches, page_key
 
 # What the widget shows first, and what GET /api/comments answers by default.
@@ -82,10 +82,12 @@ async def comments_fragment(
     thread: Annotated[str, QueryParameter(description="Article id or canonical URL")],
 ) -> Response[str]:
     found = await first_page(request, check_thread_key(thread))
-    etag = etag_for(f"fragment:{__version__}:{found.key}")  # a new release may mark it up anew
+    language = site_language(request)
+    # A new release may mark it up anew, and a new site language word it anew.
+    etag = etag_for(f"fragment:{__version__}:{language}:{found.key}")
     headers = {"ETag": etag, "Cache-Control": FRAGMENT_CACHE_CONTROL}
     headers["Access-Control-Allow-Origin"] = "*"  # public, read without credentials
     if matches(request.headers.get("if-none-match"), etag):
         return Response("", status_code=304, headers=headers)
-    html = render_fragment("discussion.html", {"page": found.page})
+    html = render_fragment("discussion.html", {"page": found.page}, language=language)
     return Response(html, media_type="text/html", headers=headers)

@@ -7,41 +7,24 @@ origin only, no inline code, and media from this origin plus any video host an a
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from importlib.resources import files
 from typing import Any, cast
 
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Response
+from litestar.connection import ASGIConnection
 from litestar.status_codes import HTTP_200_OK
 from markupsafe import Markup, escape
 
 from rejoinder import __version__
-from rejoinder.domain.plurals import ngettext
-from rejoinder.domain.wording import mode_word
+from rejoinder.catalogues import DATE_LOCALES, negotiate, translations
+from rejoinder.domain.phrases import Phrase
+from rejoinder.domain.wording import mode_word, queue_word, status_word
+from rejoinder.web.context import services
 
 SITE_NAME = "Rejoinder News"
-
-_templates = Environment(
-    loader=FileSystemLoader(str(files("rejoinder").joinpath("templates"))),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    extensions=["jinja2.ext.i18n"],
-)
-# Counts are worded by ``ngettext`` ("{% trans count=n %}...{% pluralize %}...{% endtrans %}"
-# or ``ngettext("%(num)d comment", "%(num)d comments", n)``): one plural rule for every page.
-# The i18n extension adds this method to the environment at run time.
-cast(Any, _templates).install_gettext_callables(
-    gettext=lambda message: message, ngettext=ngettext, newstyle=True
-)
-
-
-def _long_date(value: datetime) -> str:
-    return f"{value:%A}, {value.day} {value:%B %Y}"
-
-
-def _short_date(value: datetime) -> str:
-    return f"{value.day} {value:%B %Y}"
 
 
 def _highlight(snippet: str) -> Markup:
@@ -59,15 +42,58 @@ def _stamp(value: datetime | None) -> str:
     return "" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
 
 
-_templates.filters.update(
-    long_date=_long_date,
-    short_date=_short_date,
-    clock=_clock,
-    highlight=_highlight,
-    stamp=_stamp,
-    mode_word=mode_word,
-)
-_templates.globals.update(site_name=SITE_NAME, version=__version__)
+@cache
+def templates(language: str) -> Environment:
+    """The templates, speaking ``language``: one environment a language, made when first used.
+
+    Text in the templates is marked for translation (``{% trans %}``, ``_()``, ``ngettext``;
+    counts through ``ngettext``, so each language's plural rule words them), and every
+    ``Phrase`` a template prints (a status, a mode, an audit entry's words) is rendered in the
+    same catalogue, so no page mixes two languages.
+    """
+    catalogue = translations(language)
+
+    def finalize(value: object) -> object:
+        return value.render(catalogue) if isinstance(value, Phrase) else value
+
+    environment = Environment(
+        loader=FileSystemLoader(str(files("rejoinder").joinpath("templates"))),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+        finalize=finalize,
+    )
+    # The i18n extension adds this method to the environment at run time.
+    cast(Any, environment).install_gettext_translations(catalogue, newstyle=True)
+    date_locale = DATE_LOCALES[language]
+    environment.filters.update(
+        long_date=lambda value: format_date(value, "full", locale=date_locale),
+        short_date=lambda value: format_date(value, "long", locale=date_locale),
+        clock=_clock,
+        highlight=_highlight,
+        stamp=_stamp,
+        mode_word=lambda value: mode_word(value).render(catalogue),
+        status_word=lambda value: status_word(value).render(catalogue),
+        queue_word=lambda value: queue_word(value).render(catalogue),
+        # A message made in code (an error's), in this language where the catalogue has it.
+        message=lambda text: (
+            text.render(catalogue) if isinstance(text, Phrase) else catalogue.gettext(str(text))
+        ),
+    )
+    environment.globals.update(site_name=SITE_NAME, version=__version__, language=language)
+    return environment
+
+
+def site_language(request: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The language of the public pages: the site's, the same for every reader, so that a
+    cached page is right for all of them."""
+    return services(request).settings.language
+
+
+def admin_language(request: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """A moderator's language: the first shipped one their browser asks for, else the site's."""
+    return negotiate(request.headers.get("accept-language"), site_language(request))
 
 
 def content_security_policy(media_origins: tuple[str, ...] = ()) -> str:
@@ -98,22 +124,25 @@ def page_headers(media_origins: tuple[str, ...] = ()) -> dict[str, str]:
     }
 
 
-def render_fragment(template: str, context: dict[str, object]) -> str:
+def render_fragment(template: str, context: dict[str, object], *, language: str) -> str:
     """A piece of a page (one queue item), for scripts that insert it into the page."""
-    return _templates.get_template(template).render(**context)
+    return templates(language).get_template(template).render(**context)
 
 
 def page(
     template: str,
     context: dict[str, object],
     *,
+    language: str,
     status_code: int = HTTP_200_OK,
     media_origins: tuple[str, ...] = (),
+    negotiated: bool = False,
 ) -> Response[str]:
-    html = _templates.get_template(template).render(**context)
-    return Response(
-        html,
-        status_code=status_code,
-        media_type="text/html",
-        headers=page_headers(media_origins),
-    )
+    """``template`` in ``language``; ``negotiated`` when that came from the request's
+    ``Accept-Language``, so that caches keep one copy a language."""
+    html = templates(language).get_template(template).render(**context)
+    headers = page_headers(media_origins)
+    headers["Content-Language"] = language
+    if negotiated:
+        headers["Vary"] = "Accept-Language"
+    return Response(html, status_code=status_code, media_type="text/html", headers=headers)

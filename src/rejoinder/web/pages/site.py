@@ -15,7 +15,7 @@ from rejoinder.service.articles import Article
 from rejoinder.web.context import services
 from rejoinder.web.pages.discussion import first_page, page_as_json
 from rejoinder.web.pages.media import media_url
-from rejoinder.web.pages.render import page
+from rejoinder.web.pages.render import page, site_language
 from rejoinder.web.security import public_origin
 
 RESULTS_PER_PAGE = 10
@@ -31,7 +31,9 @@ def _common(request: Request, query: str = "") -> dict[str, object]:
 async def home(request: Request) -> Response[str]:
     front = await site.front_page(services(request))
     return page(
-        "home.html", {**_common(request), "articles": front.articles, "counts": front.counts}
+        "home.html",
+        {**_common(request), "articles": front.articles, "counts": front.counts},
+        language=site_language(request),
     )
 
 
@@ -56,6 +58,7 @@ async def article_page(request: Request, slug: FromPath[str]) -> Response[str]:
             "canonical": f"{public_origin(request)}/articles/{slug}",
         },
         media_origins=_media_origins(article),
+        language=site_language(request),
     )
 
 
@@ -85,8 +88,11 @@ async def search_page(
             "raw_query": q,
             "max_length": MAX_QUERY_LENGTH,
         },
+        language=site_language(request),
     )
 
 
 def not_found(request: Request) -> Response[str]:
-    return page("not_found.html", _common(request), status_code=404)
+    return page(
+        "not_found.html", _common(request), status_code=404, language=site_language(request)
+    )

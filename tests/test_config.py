@@ -53,6 +53,8 @@ def test_space_separated_origins_and_proxies():
     [
         ({"REJOINDER_EDIT_WINDOW": "soon"}, "REJOINDER_EDIT_WINDOW"),
         ({"REJOINDER_ALLOWED_ORIGINS": "news.example"}, "REJOINDER_ALLOWED_ORIGINS"),
+        ({"REJOINDER_NEWCOMER_COMMENTS": "0"}, "REJOINDER_NEWCOMER_COMMENTS"),
+        ({"REJOINDER_NEWCOMER_COMMENTS": "101"}, "REJOINDER_NEWCOMER_COMMENTS"),
     ],
 )
 def test_bad_values_name_the_setting(env, named):

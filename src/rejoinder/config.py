@@ -97,6 +97,13 @@ def _positive(value: str | int) -> int:
     return number
 
 
+def _newcomer_comments(value: str | int) -> int:
+    number = int(value)
+    if not 1 <= number <= 100:
+        raise ValueError(f"must be between 1 and 100, got {value!r}")
+    return number
+
+
 def _boolean(value: str | bool) -> bool:
     if isinstance(value, bool):
         return value
@@ -322,6 +329,12 @@ class Settings:
         _phrases,
     )
     max_links: int = setting(2, "Comments with more links than this wait in the queue.", int)
+    newcomer_comments: int = setting(
+        3,
+        "In the `pre_newcomers` moderation mode, a writer's comments wait for a moderator "
+        "until this many of theirs are published (1 to 100).",
+        _newcomer_comments,
+    )
     toxicity_threshold: float = setting(
         0.9,
         "Toxicity score (0 to 1) at or above which a comment waits in the queue.",

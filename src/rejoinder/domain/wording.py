@@ -25,6 +25,7 @@ MODE_WORDS: dict[str, Phrase] = {
     Mode.PRE: phrase("Every comment waits for a moderator"),
     Mode.PRE_GUESTS: phrase("Guests' comments wait for a moderator"),
     Mode.PRE_LINKS: phrase("Comments with links wait for a moderator"),
+    Mode.PRE_NEWCOMERS: phrase("A new commenter's first comments wait for a moderator"),
 }
 
 ACTION_WORDS: dict[str, Phrase] = {

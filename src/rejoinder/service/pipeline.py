@@ -20,6 +20,7 @@ from rejoinder.domain.moderation.nudge import Nudge
 from rejoinder.domain.moderation.pipeline import (
     Action,
     Finding,
+    Mode,
     decide,
     link_findings,
     mode_findings,
@@ -29,6 +30,7 @@ from rejoinder.scoring import toxicity_verdict
 from rejoinder.service.services import Services
 from rejoinder.store import bans as ban_store
 from rejoinder.store import campaigns as campaign_store
+from rejoinder.store import comments as comment_store
 from rejoinder.store import moderation as moderation_store
 from rejoinder.store.campaigns import Candidate
 from rejoinder.store.database import Connection
@@ -123,12 +125,39 @@ async def look_up(
     return Evidence(findings, campaign)
 
 
+async def newcomer_standing(
+    connection: Connection,
+    app: Services,
+    thread: ThreadRow,
+    voter_id: int | None,
+    *,
+    exclude_id: int | None = None,
+) -> bool:
+    """Whether the writer is still new here: in ``pre_newcomers``, until a moderator (or the
+    site) has published ``newcomer_comments`` of theirs. Refused and waiting comments do not
+    count, so posting junk never earns trust; a new reader token starts again from nothing.
+
+    An edit asks without the comment itself, so a newcomer's approved comment cannot be
+    edited into something else behind the moderator's back. Other modes never ask.
+    """
+    if thread.mode is not Mode.PRE_NEWCOMERS:
+        return False
+    if voter_id is None:
+        return True
+    needed = app.settings.newcomer_comments
+    published = await comment_store.published_by(
+        connection, voter_id, up_to=needed, exclude_id=exclude_id
+    )
+    return published < needed
+
+
 def conclude(
     pre: Prescreen,
     evidence: Evidence,
     *,
     thread: ThreadRow,
     guest: bool,
+    newcomer: bool = False,
     acknowledged: bool = False,
 ) -> Screening:
     """The comment's status and every reason for it, once its thread is known.
@@ -140,7 +169,7 @@ def conclude(
     """
     findings = [
         *pre.findings,
-        *mode_findings(thread.mode, guest=guest, link_count=pre.link_count),
+        *mode_findings(thread.mode, guest=guest, link_count=pre.link_count, newcomer=newcomer),
         *evidence.findings,
     ]
     if thread.nudge and pre.nudges:

@@ -33,7 +33,14 @@ from rejoinder.domain.names import check_guest_name
 from rejoinder.domain.text import check_single_line
 from rejoinder.service.limits import enforce
 from rejoinder.service.outcomes import Outcome
-from rejoinder.service.pipeline import conclude, look_up, prescreen, record, stricter
+from rejoinder.service.pipeline import (
+    conclude,
+    look_up,
+    newcomer_standing,
+    prescreen,
+    record,
+    stricter,
+)
 from rejoinder.service.services import Services
 from rejoinder.store import comments as comment_store
 from rejoinder.store import idempotency
@@ -162,6 +169,7 @@ async def post_comment(
             evidence,
             thread=thread,
             guest=user is None,
+            newcomer=await newcomer_standing(connection, app, thread, writer.voter_id),
             acknowledged=submission.nudge_acknowledged,
         )
         edit_key = app.signer.new_edit_key()
@@ -355,6 +363,9 @@ async def edit_comment(
             evidence,
             thread=thread,
             guest=comment.author_guest,
+            newcomer=await newcomer_standing(
+                connection, app, thread, comment.voter_id, exclude_id=comment.id
+            ),
             acknowledged=nudge_acknowledged,
         )
         updated = await comment_store.update_text(

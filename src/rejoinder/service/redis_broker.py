@@ -8,6 +8,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Iterable
+from typing import Any
 
 from litestar.channels.backends.base import ChannelsBackend
 from redis.exceptions import RedisError
@@ -15,6 +16,12 @@ from redis.exceptions import RedisError
 from rejoinder.service.event_log import RESYNC, fail_fast_redis
 
 log = logging.getLogger("rejoinder")
+
+
+async def _close(pubsub: Any) -> None:
+    """``PubSub.aclose``, typed loosely: redis-py annotates it only from release 8 on, and we
+    support 5 and later, so neither a ``type: ignore`` nor its absence suits every release."""
+    await pubsub.aclose()
 
 
 class ReconnectingRedisBackend(ChannelsBackend):
@@ -43,7 +50,7 @@ class ReconnectingRedisBackend(ChannelsBackend):
 
     async def on_shutdown(self) -> None:
         with contextlib.suppress(Exception):
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
+            await _close(self._pubsub)
         await self.client.aclose()
 
     async def subscribe(self, channels: Iterable[str]) -> None:
@@ -124,7 +131,7 @@ class ReconnectingRedisBackend(ChannelsBackend):
 
     async def _resubscribe(self) -> None:
         with contextlib.suppress(Exception):
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
+            await _close(self._pubsub)
         self._pubsub = self.client.pubsub()
         if self._channels:
             await self._pubsub.subscribe(*self._channels)

@@ -101,6 +101,21 @@ async def edit_key(connection: Connection, comment_id: int) -> str | None:
     return (await connection.execute(query)).scalar()
 
 
+async def published_by(
+    connection: Connection, voter_id: int, *, up_to: int, exclude_id: int | None = None
+) -> int:
+    """How many of this writer's comments are on the page, counted no further than ``up_to``
+    (the newcomer mode only asks whether there are enough), through the voter index.
+
+    A signed-in writer's voter row is theirs alone, so this one key covers guests and users.
+    """
+    mine = select(c.c.id).where(c.c.voter_id == voter_id, c.c.status == Status.VISIBLE.value)
+    if exclude_id is not None:
+        mine = mine.where(c.c.id != exclude_id)
+    counted = select(func.count()).select_from(mine.limit(up_to).subquery())
+    return int((await connection.execute(counted)).scalar_one())
+
+
 async def featured(
     connection: Connection, thread_id: int, viewer: Viewer | None = None, limit: int = 10
 ) -> list[StoredComment]:

@@ -87,7 +87,8 @@ sites = Table(
     Column("slug", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    # "post" (publish, then moderate), "pre", "pre_guests" or "pre_links"; threads may override.
+    # "post" (publish, then moderate), "pre", "pre_guests", "pre_links" or "pre_newcomers"
+    # (domain/moderation/pipeline.py's Mode); threads may override.
     Column("moderation_mode", String(16), nullable=False, server_default=text("'post'")),
     # Threads stop taking comments this many days after publication; NULL keeps them open.
     Column("auto_close_days", Integer),

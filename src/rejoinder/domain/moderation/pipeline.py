@@ -22,6 +22,8 @@ class Mode(StrEnum):
     PRE = "pre"
     PRE_GUESTS = "pre_guests"
     PRE_LINKS = "pre_links"
+    # A writer's first comments wait until a moderator has published enough of them.
+    PRE_NEWCOMERS = "pre_newcomers"
 
 
 class Action(StrEnum):
@@ -39,13 +41,19 @@ class Finding(msgspec.Struct, frozen=True):
     reason: str
 
 
-def mode_findings(mode: Mode, *, guest: bool, link_count: int) -> list[Finding]:
+def mode_findings(
+    mode: Mode, *, guest: bool, link_count: int, newcomer: bool = False
+) -> list[Finding]:
+    """``newcomer``: fewer of the writer's comments are published than the site asks
+    (``service.pipeline.newcomer_standing``); it only matters in ``pre_newcomers``."""
     if mode is Mode.PRE:
         return [Finding("mode", Action.QUEUE, "this discussion is pre-moderated")]
     if mode is Mode.PRE_GUESTS and guest:
         return [Finding("mode", Action.QUEUE, "guest comments are pre-moderated here")]
     if mode is Mode.PRE_LINKS and link_count > 0:
         return [Finding("mode", Action.QUEUE, "comments with links are pre-moderated here")]
+    if mode is Mode.PRE_NEWCOMERS and newcomer:
+        return [Finding("mode", Action.QUEUE, "a new commenter's first comments are pre-moderated")]
     return []
 
 

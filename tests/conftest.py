@@ -127,10 +127,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A database of its own for this test run, dropped at the end."""
-    name = f"rejoinder_test_{uuid.uuid4().hex[:10]}"
+def new_postgres(prefix: str = "rejoinder_test") -> Iterator[str]:
+    """A new, migrated PostgreSQL database of its own, dropped when the generator ends; the
+    test is skipped, naming the server, when PostgreSQL does not answer."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         run(_admin_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # any failure to reach the server
@@ -139,6 +139,12 @@ def postgres_url() -> Iterator[str]:
     run(_migrate(url))
     yield url
     run(_admin_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this test run, dropped at the end."""
+    yield from new_postgres()
 
 
 def _empty_postgres(url: str) -> None:

@@ -152,3 +152,21 @@ def statements_for(client: TestClient, path: str, matching: str | None = None) -
     finally:
         event.remove(engine, "before_cursor_execute", count)
     return len(seen)
+
+
+def sso_token(secret: str, subject: str, name: str, email: str, audience: str = "rejoinder") -> str:
+    """A publisher's sign-on token (HS256) for this reader, valid for ten minutes."""
+    from datetime import UTC, datetime, timedelta
+
+    import jwt
+
+    now = datetime.now(UTC)
+    claims = {
+        "sub": subject,
+        "name": name,
+        "email": email,
+        "aud": audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=10)).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")

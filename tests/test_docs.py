@@ -33,3 +33,14 @@ def test_every_command_is_documented(command):
 
 def test_readme_quickstart_is_two_commands():
     assert "make demo" in README and "make test" in README
+
+
+def test_the_export_format_docs_list_every_field_of_every_record():
+    from rejoinder.store.exports import KINDS
+
+    backup = (ROOT / "docs" / "backup.md").read_text(encoding="utf-8")
+    for kind in KINDS:
+        fields = ", ".join(f"`{field.name}`" for field in kind.fields)
+        omitted = ", ".join(f"`{name}`" for name in kind.omitted)
+        row = f"| `{kind.name}` | `{kind.table.name}` | {fields} | {omitted} |"
+        assert row.replace("|  |", "| |") in backup.replace("|  |", "| |"), row

@@ -127,10 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     archive = commands.add_parser(
         "import",
-        help="import a Disqus, WordPress, Isso, Remark42 or Commento archive; safe to run again",
+        help="import a Disqus, WordPress, Isso, Remark42 or Commento archive (safe to run "
+        "again), or restore a Rejoinder export into an empty database",
     )
     _add_common(archive)
-    archive.add_argument("format", choices=["auto", *FORMATS], help="the file's format")
+    archive.add_argument(
+        "format",
+        choices=["auto", *FORMATS, "rejoinder"],
+        help="the file's format; rejoinder (an export of ours) restores into an empty database",
+    )
     archive.add_argument("file", help="the archive, gzipped or not")
     archive.add_argument(
         "--site-origin", help="origin for links the archive keeps as paths: https://news.example"
@@ -141,6 +146,31 @@ def build_parser() -> argparse.ArgumentParser:
     archive.add_argument(
         "--dry-run", action="store_true", help="report what the import would do; write nothing"
     )
+
+    export = commands.add_parser(
+        "export",
+        help="write everything the site owns to a gzipped JSON Lines file (docs/backup.md)",
+    )
+    _add_common(export)
+    export.add_argument("file", help="where to write it (gzipped; .jsonl.gz by custom)")
+    export.add_argument("--site", help="only this site's threads and articles (its slug)")
+    export.add_argument(
+        "--since", help="only what was written or changed since this date (2026-01-31)"
+    )
+
+    backup = commands.add_parser(
+        "backup", help="write a checked copy of the whole database while the server runs"
+    )
+    _add_common(backup)
+    backup.add_argument(
+        "dir", nargs="?", help="the directory for it (default: the backup_dir setting)"
+    )
+    backup.add_argument("--keep", type=int, help="then keep only the newest N backups there")
+    restore = commands.add_parser(
+        "restore", help="bring a backup back into an empty database (docs/backup.md)"
+    )
+    _add_common(restore)
+    restore.add_argument("file", help="a backup that rejoinder backup wrote")
 
     check = commands.add_parser(
         "check", help="print the resolved configuration and whether the database and Redis answer"
@@ -164,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "article": _article,
         "user": _user,
         "import": _import,
+        "export": _export,
+        "backup": _backup,
+        "restore": _restore,
     }[args.command]
     try:
         return command(settings, args)
@@ -286,6 +319,8 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     from rejoinder.service import importing
 
     path = Path(args.file)
+    if args.format == "rejoinder" or (args.format == "auto" and _is_export(path)):
+        return _restore_export(settings, path, args.dry_run)
     try:
         key_map = _key_map(Path(args.key_map)) if args.key_map else {}
         name = detect(path) if args.format == "auto" else args.format
@@ -295,15 +330,172 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
         options = importing.ImportOptions(args.site_origin, key_map, args.dry_run)
         with _progress(f"importing {entries:,} entries") as progress:
             summary = asyncio.run(_run_import(settings, name, read, options, progress))
-    except ArchiveError as error:
-        print(f"rejoinder import: {error}", file=sys.stderr)
-        print("rejoinder import: nothing was imported", file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(f"rejoinder import: cannot read {error.filename}: {error.strerror}", file=sys.stderr)
-        return 1
+    except (ArchiveError, OSError) as error:
+        return _refused(error, "imported")
     for line in _summary_lines(summary):
         print(line)
+    return 0
+
+
+def _refused(error: Exception, verb: str) -> int:
+    """An import or restore that stopped before writing: why, and that nothing was written."""
+    if isinstance(error, OSError):
+        print(f"rejoinder import: cannot read {error.filename}: {error.strerror}", file=sys.stderr)
+    else:
+        print(f"rejoinder import: {error}", file=sys.stderr)
+        print(f"rejoinder import: nothing was {verb}", file=sys.stderr)
+    return 1
+
+
+def _is_export(path: Any) -> bool:
+    from rejoinder.archives.opening import opened
+    from rejoinder.service.exporting import looks_like
+
+    try:
+        with opened(path) as source:
+            return looks_like(source.read(4096))
+    except (OSError, EOFError):
+        return False
+
+
+def _restore_export(settings: Settings, path: Any, dry_run: bool) -> int:
+    from rejoinder.domain.archive import ArchiveError
+    from rejoinder.service import exporting
+
+    try:
+        with _progress(f"checking {path.name}") as progress:
+            counts = exporting.check(path, progress)
+        if not dry_run:
+            with _progress(f"restoring {counts.total():,} records") as progress:
+                asyncio.run(_run_restore(settings, path, progress))
+    except (ArchiveError, OSError) as error:
+        return _refused(error, "restored")
+    verb = "would restore" if dry_run else "restored"
+    print(f"{verb} {counts.total():,} records from {path.name}")
+    for kind, n in counts.items():
+        print(f"  {kind}: {n:,}")
+    if dry_run:
+        print("dry run: nothing was written")
+    return 0
+
+
+async def _run_restore(settings: Settings, path: Any, progress: Any) -> None:
+    from rejoinder.service.exporting import restore_from
+    from rejoinder.store.database import Database
+
+    await _run_migrations(settings)
+    database = Database(settings.database_url)
+    try:
+        await restore_from(database, path, progress)
+    finally:
+        await database.dispose()
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from rejoinder.domain.archive import ArchiveError
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            print(f"rejoinder export: --since {args.since!r} is not a date", file=sys.stderr)
+            return 2
+        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+    path = Path(args.file)
+    try:
+        with _progress(f"exporting to {path.name}") as progress:
+            counts = asyncio.run(_run_export(settings, path, args.site, since, progress))
+    except ArchiveError as error:
+        print(f"rejoinder export: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"rejoinder export: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        return 1
+    print(f"exported {counts.total():,} records to {path}")
+    for kind, n in counts.items():
+        print(f"  {kind}: {n:,}")
+    return 0
+
+
+async def _run_export(
+    settings: Settings, path: Any, site: str | None, since: Any, progress: Any
+) -> Any:
+    from datetime import UTC, datetime
+
+    from rejoinder.service.exporting import export_to
+    from rejoinder.store.database import Database
+
+    await _run_migrations(settings)
+    database = Database(settings.database_url)
+    try:
+        return await export_to(
+            database, path, now=datetime.now(UTC), site=site, since=since, progress=progress
+        )
+    finally:
+        await database.dispose()
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from rejoinder.service.backups import BackupError, take_backup
+
+    directory = args.dir or settings.backup_dir
+    if not directory:
+        print("rejoinder backup: name a directory, or set backup_dir", file=sys.stderr)
+        return 2
+    if args.keep is not None and args.keep < 1:
+        print("rejoinder backup: --keep must be at least 1", file=sys.stderr)
+        return 2
+
+    async def run() -> Path:
+        database = await _open_migrated(settings)
+        try:
+            return await take_backup(database, Path(directory), datetime.now(UTC), args.keep)
+        finally:
+            await database.dispose()
+
+    try:
+        path = asyncio.run(run())
+    except (BackupError, OSError) as error:
+        print(f"rejoinder backup: {error}", file=sys.stderr)
+        return 1
+    print(f"backup written to {path} ({path.stat().st_size:,} bytes, checked)")
+    return 0
+
+
+async def _open_migrated(settings: Settings) -> Any:
+    from rejoinder.store.database import Database
+
+    await _run_migrations(settings)
+    return Database(settings.database_url)
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rejoinder.service.backups import BackupError, restore_backup
+
+    async def run() -> None:
+        database = await _open_migrated(settings)  # an empty schema, told empty
+        try:
+            await restore_backup(database, Path(args.file))
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(run())
+    except (BackupError, OSError) as error:
+        print(f"rejoinder restore: {error}", file=sys.stderr)
+        print("rejoinder restore: nothing was restored", file=sys.stderr)
+        return 1
+    before, after = asyncio.run(_run_migrations(settings))
+    print(f"restored {args.file}" + (f" (migrated to {after})" if before != after else ""))
     return 0
 
 

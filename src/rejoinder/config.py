@@ -285,6 +285,16 @@ class Settings:
         shown_default="`<name>.key` beside a SQLite database file "
         "(`./rejoinder.db` → `./rejoinder.key`), else `./rejoinder.key`",
     )
+    backup_dir: str | None = setting(
+        None,
+        "A directory for automatic daily backups, taken by the running server (see "
+        "[backup.md](backup.md)); unset, only `rejoinder backup` takes them.",
+        _optional,
+        shown_default="(none: no automatic backups)",
+    )
+    backup_keep: int = setting(
+        7, "How many of the automatic daily backups to keep; older ones are removed.", _positive
+    )
     admin_token: str | None = setting(
         None,
         "Bearer token for creating and editing articles through `/api/articles` "

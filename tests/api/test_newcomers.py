@@ -4,12 +4,9 @@ moderated after). Trust is earned only by published comments, never by posting a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-import jwt
 import pytest
 
-from tests.support import add_moderator, moderate, page, post, posted, sign_in
+from tests.support import add_moderator, moderate, page, post, posted, sign_in, sso_token
 
 SECRET = "a-publisher-secret-of-at-least-32-bytes!"
 
@@ -99,19 +96,7 @@ def test_a_newcomers_approved_comment_edited_waits_again(desk, reader, peek):
 
 
 def test_a_signed_in_reader_earns_trust_on_every_device(desk, reader, make_client):
-    now = datetime.now(UTC)
-    token = jwt.encode(
-        {
-            "sub": "subscriber-9",
-            "name": "Marta Subscriber",
-            "email": "marta@news.example",
-            "aud": "rejoinder",
-            "iat": int(now.timestamp()),
-            "exp": int((now + timedelta(minutes=10)).timestamp()),
-        },
-        SECRET,
-        algorithm="HS256",
-    )
+    token = sso_token(SECRET, "subscriber-9", "Marta Subscriber", "marta@news.example")
     signed_in = {"Authorization": f"Bearer {token}"}
     for n in range(2):
         answer = post(reader, f"Subscriber comment {n}.", headers=signed_in, author_name=None)

@@ -33,6 +33,20 @@ def rejoinder(*args: str, env: dict[str, str], timeout: float = 60) -> subproces
     )
 
 
+@pytest.fixture
+def empty_database(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """Another database of the same kind as ``database_url``: migrated, and empty, to
+    restore into. Ask for it before ``make_client``, so it outlives the test's apps."""
+    from tests.conftest import _migrate, new_postgres, run
+
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'other.db'}"
+        run(_migrate(url))
+        yield url
+        return
+    yield from new_postgres("rejoinder_other")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from rejoinder.config import Settings
 from rejoinder.domain.events import Event
 from rejoinder.domain.sso import SsoConfig
 from rejoinder.scoring import HttpScorer, LocalModelScorer, Scorer
 from rejoinder.secret_key import load_secret
+from rejoinder.service.backups import DailyBackups
 from rejoinder.service.limits import Counter, MemoryCounter, RedisCounter
 from rejoinder.service.publishing import Publisher, event_log
 from rejoinder.service.signing import Signer
@@ -40,6 +42,7 @@ class Services:
     publisher: Publisher
     # Replaceable so tests can move time past the edit window without sleeping.
     clock: Callable[[], datetime] = field(default=utc_now)
+    backups: DailyBackups | None = None  # when ``backup_dir`` is set
 
     def publish(self, events: Iterable[Event]) -> None:
         """Announce what an operation did; call only after its commit."""
@@ -90,6 +93,10 @@ async def open_services(settings: Settings, broker: Callable[[bytes, str], None]
     database.start()
     publisher = Publisher(broker, event_log(settings, database, changes))
     publisher.start()
+    backups = None
+    if settings.backup_dir:
+        backups = DailyBackups(database, Path(settings.backup_dir), settings.backup_keep)
+        backups.start()
     return Services(
         settings=settings,
         db=database,
@@ -99,6 +106,7 @@ async def open_services(settings: Settings, broker: Callable[[bytes, str], None]
         sso=sso,
         changes=changes,
         publisher=publisher,
+        backups=backups,
     )
 
 
@@ -116,6 +124,8 @@ def make_scorer(settings: Settings) -> Scorer:
 
 async def close_services(services: Services) -> None:
     """Deliver what is queued for publishing, then close every connection."""
+    if services.backups is not None:
+        await services.backups.stop()
     await services.publisher.stop()
     await services.changes.close()
     await services.db.dispose()

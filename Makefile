@@ -28,13 +28,17 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/rejoinder demo --host 127.0.0.1 --port 8080
 
+# Two test processes, a test file each at a time (a file's servers and browser are started
+# once for it): the suite waits on servers and browsers, so two halve its time on two cores.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
+
 ## Install test needs (system packages included), start local services, run every test
 test: install-test services browser-deps
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/mypy
 	bash scripts/biome ci --error-on-warnings $(JS)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 ## Fuzz the whole HTTP API for longer than `make test` does: FUZZ_SECONDS per database
 FUZZ_SECONDS ?= 600

@@ -32,7 +32,10 @@ from rejoinder.store.migrate import upgrade
 POSTGRES_URL = os.environ.get(
     "REJOINDER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("REJOINDER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# A Redis database of its own for each parallel worker (pytest-xdist's gw0, gw1, …), since
+# some tests empty theirs: gw0 gets 15, gw1 14, and so on.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get("REJOINDER_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _WORKER}")
 
 
 def redis_answers() -> bool:

@@ -19,7 +19,9 @@ import pytest
 
 from rejoinder.cli import main
 from tests.conftest import Peek
-from tests.support import posted
+from tests.support import posted, sso_token
+
+SSO_SECRET = "a-publisher-secret-of-at-least-32-bytes!"
 
 ARCHIVES = Path(__file__).resolve().parents[1] / "archives"
 DISQUS = ARCHIVES / "disqus.xml"
@@ -131,6 +133,27 @@ def test_the_same_file_again_imports_nothing_and_changes_nothing(env, peek):
     assert "imported 0 comments" in again.stdout
     assert "already imported before: 8" in again.stdout
     assert imported(peek) == before
+
+
+def test_a_commenter_known_by_their_email_writes_as_their_signed_in_self(env, peek, make_client):
+    reader = make_client(sso_secret=SSO_SECRET, sso_audience="rejoinder")
+    token = sso_token(SSO_SECRET, "subscriber-12", "Ivan Subscriber", "Ivan@Example.org")
+    signed_in = reader.post(
+        "/api/comments",
+        json={"thread": "elsewhere", "body": "Signed in before the import."},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert signed_in.status_code == 201, signed_in.text
+    user_id = peek.scalar("SELECT id FROM users WHERE sso_subject = 'subscriber-12'")
+    assert rejoinder("import", "disqus", str(DISQUS), env=env).returncode == 0
+    # The archive's ivan@example.org is that subscriber (e-mails match in any case): not a
+    # guest, and theirs in a data export or an erasure; others stay guests.
+    ivan = peek.rows("SELECT user_id, author_guest FROM comments WHERE source_id = '1001'")
+    assert [(row[0], bool(row[1])) for row in ivan] == [(user_id, False)]
+    others = peek.scalar(
+        "SELECT count(*) FROM comments WHERE source = 'disqus' AND user_id IS NOT NULL"
+    )
+    assert others == 1
 
 
 def test_a_later_larger_export_adds_only_what_is_new(env, peek, tmp_path):

@@ -130,3 +130,40 @@ def test_the_wal_stays_bounded_under_load_that_never_pauses(tmp_path):
     checkpointer.WAL_BOUND_BYTES = 2 * 2**20
     largest = _steady_load(path, checkpointer, seconds=3)
     assert largest < 4 * checkpointer.WAL_BOUND_BYTES, largest
+
+
+def test_stopping_waits_for_the_round_running_in_the_checkpointers_thread(
+    tmp_path, sqlite_template
+):
+    """Cancelling the checkpointer's task leaves a round that already runs in its thread
+    running: stop() used to checkpoint and close the same connection beside it, which
+    crashed the process with a segmentation fault (seen under a loaded test run)."""
+    path = tmp_path / "rejoinder.db"
+    shutil.copy(sqlite_template, path)
+    happened: list[str] = []
+    started = threading.Event()
+
+    class SlowRound(Checkpointer):
+        INTERVAL_SECONDS = 0.01
+
+        def _round(self, connection: sqlite3.Connection) -> None:
+            happened.append("round begins")
+            started.set()
+            time.sleep(0.3)
+            super()._round(connection)
+            happened.append("round ends")
+
+        def _truncate(self, connection: sqlite3.Connection, wait_ms: int = 0) -> None:
+            happened.append("last checkpoint")
+            super()._truncate(connection, wait_ms)
+
+    async def start_then_stop() -> SlowRound:
+        checkpointer = SlowRound(str(path))
+        checkpointer.start()
+        assert await asyncio.to_thread(started.wait, 5)
+        await checkpointer.stop()
+        return checkpointer
+
+    checkpointer = run(start_then_stop())
+    assert happened == ["round begins", "round ends", "last checkpoint"]
+    assert checkpointer._connection is None

@@ -280,6 +280,12 @@ class Checkpointer:
         self._path = path
         self._connection: sqlite3.Connection | None = None
         self._task: asyncio.Task[None] | None = None
+        # Held by whichever thread uses the connection. Cancelling the task does not stop a
+        # round already running in its thread, so stop() must wait for that round before
+        # its last checkpoint and the close: one connection used by two threads at once, or
+        # closed under one, crashed the process (a segmentation fault at shutdown).
+        self._in_use = threading.Lock()
+        self._closed = False
         self._last_frames = -1  # WAL frames the previous round saw
         self._frame_bytes = 0  # a WAL frame: one page and its 24-byte header
 
@@ -297,7 +303,12 @@ class Checkpointer:
         return self._connection
 
     def _checkpoint(self) -> None:
-        connection = self._connect()
+        with self._in_use:
+            if self._closed:
+                return
+            self._round(self._connect())
+
+    def _round(self, connection: sqlite3.Connection) -> None:
         _busy, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         paused = frames > 0 and frames == copied and frames == self._last_frames
         self._last_frames = frames
@@ -335,12 +346,19 @@ class Checkpointer:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._connection is not None:
+        await asyncio.to_thread(self._last_round)
+
+    def _last_round(self) -> None:
+        with self._in_use:
+            self._closed = True
+            if self._connection is None:
+                return
             try:
-                await asyncio.to_thread(self._truncate, self._connection)
+                self._truncate(self._connection)
             except sqlite3.Error as error:  # a full disk, say: the WAL stays for next time
                 log.warning("WAL not emptied at shutdown: %s", error)
             self._connection.close()
+            self._connection = None
 
 
 class _WriteGroup:

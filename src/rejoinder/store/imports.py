@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement
 
 from rejoinder.domain.models import Status
 from rejoinder.store.database import Connection
@@ -145,6 +146,16 @@ async def set_roots(connection: Connection, source: str) -> None:
             return
 
 
+def visible_in(thread_id: int) -> ColumnElement[bool]:
+    """A thread's visible comments, found through the thread's index.
+
+    ``status || ''``, not ``status``: compared bare, SQLite took the (status, created_at)
+    index and read every visible comment of the site for each thread, so an import's time
+    grew with the square of its size (100,000 comments: 31 minutes). Disguised, the
+    comparison leaves SQLite the thread's own index."""
+    return and_(c.c.thread_id == thread_id, c.c.status.concat("") == Status.VISIBLE.value)
+
+
 async def recount(connection: Connection, thread_ids: Sequence[int]) -> None:
     """Reply counts, comment counts and latest comment times of ``thread_ids`` made from
     what they hold, and each thread marked changed for readers' caches."""
@@ -162,7 +173,7 @@ async def recount(connection: Connection, thread_ids: Sequence[int]) -> None:
         await connection.execute(
             update(c).where(c.c.thread_id == thread_id).values(reply_count=replies)
         )
-        shown = and_(c.c.thread_id == thread_id, c.c.status == Status.VISIBLE.value)
+        shown = visible_in(thread_id)
         await connection.execute(
             update(threads)
             .where(threads.c.id == thread_id)

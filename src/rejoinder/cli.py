@@ -332,7 +332,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
             summary = asyncio.run(_run_import(settings, name, read, options, progress))
     except (ArchiveError, OSError) as error:
         return _refused(error, "imported")
-    for line in _summary_lines(summary):
+    for line in importing.summary_lines(summary):
         print(line)
     return 0
 
@@ -501,19 +501,14 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
 
 def _key_map(path: Any) -> dict[str, str]:
     """The ``--map`` file: one ``old,new`` pair a line (a header line is allowed)."""
-    import csv
-
     from rejoinder.domain.archive import ArchiveError
+    from rejoinder.service.importing import key_map
 
-    found: dict[str, str] = {}
     with path.open(newline="", encoding="utf-8") as source:
-        for number, row in enumerate(csv.reader(source), start=1):
-            if not row or (number == 1 and [v.strip().lower() for v in row] == ["old", "new"]):
-                continue
-            if len(row) != 2 or not row[0].strip() or not row[1].strip():
-                raise ArchiveError(f"{path}: expected two columns, old and new", number)
-            found[row[0].strip()] = row[1].strip()
-    return found
+        try:
+            return key_map(source)
+        except ArchiveError as error:
+            raise ArchiveError(f"{path}: {error.message}", error.line) from None
 
 
 async def _run_import(settings: Settings, name: str, read: Any, options: Any, progress: Any) -> Any:
@@ -551,22 +546,6 @@ def _progress(label: str) -> Any:
             yield lambda done: shown.update(task, completed=done)
 
     return bar() if sys.stderr.isatty() else plain()
-
-
-def _summary_lines(summary: Any) -> list[str]:
-    verb = "would import" if summary.dry_run else "imported"
-    lines = [
-        f"{verb} {summary.comments:,} comments from {summary.source} "
-        f"({summary.threads:,} threads, {summary.new_threads:,} new)",
-        f"already imported before: {summary.already:,}",
-        f"replies whose parent is not in the archive (shown at the top level): "
-        f"{summary.unmapped_parents:,}",
-    ]
-    lines += [f"skipped, {reason}: {n:,}" for reason, n in sorted(summary.skipped.items())]
-    lines += [f"problem: {problem}" for problem in summary.problems]
-    if summary.dry_run:
-        lines.append("dry run: nothing was written")
-    return lines
 
 
 def _read_password(from_stdin: bool) -> str:

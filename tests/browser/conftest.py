@@ -175,13 +175,13 @@ def page(context):
     return context.new_page()
 
 
-def launch_with_moderator(env: dict[str, str]) -> Server:
-    """`rejoinder demo` on a database migrated first and given a moderator, ana, by
-    `rejoinder user add`, as a newsroom sets one up."""
+def launch_with_moderator(env: dict[str, str], role: str = "moderator") -> Server:
+    """`rejoinder demo` on a database migrated first and given a moderator, ana (of
+    ``role``), by `rejoinder user add`, as a newsroom sets one up."""
     command = [sys.executable, "-m", "rejoinder"]
     subprocess.run([*command, "migrate"], env=env, check=True, capture_output=True)
     added = subprocess.run(
-        [*command, "user", "add", "ana", "--role", "moderator", "--password-stdin"],
+        [*command, "user", "add", "ana", "--role", role, "--password-stdin"],
         env=env,
         input=MODERATOR_PASSWORD + "\n",
         capture_output=True,

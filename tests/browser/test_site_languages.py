@@ -74,7 +74,7 @@ def moderated(
         REJOINDER_RATE_LOGINS="100/15m",
         REJOINDER_SECRET_FILE=str(folder / "rejoinder.key"),
     )
-    server = launch_with_moderator(env)
+    server = launch_with_moderator(env, role="admin")  # an admin also sees /admin/import
     try:
         yield server
     finally:
@@ -146,7 +146,7 @@ def test_the_admin_reads_well_in_each_language(moderated, browser, language, sch
         expect(page.get_by_role("navigation", name=say.gettext("Queues"))).to_be_visible()
         expect(item.locator(".status")).to_have_text(say.gettext("pending"))
         assert axe_violations(page) == []
-        for address in ("/admin/settings", "/admin/audit"):
+        for address in ("/admin/settings", "/admin/audit", "/admin/import"):
             page.goto(f"{moderated.url}{address}")
             expect(page.locator("html")).to_have_attribute("lang", language)
             assert axe_violations(page) == [], address

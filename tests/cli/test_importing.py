@@ -168,7 +168,7 @@ def test_a_later_larger_export_adds_only_what_is_new(env, peek, tmp_path):
     (tmp_path / "later.xml.gz").write_bytes(gzip.compress(later.encode()))
     done = rejoinder("import", "auto", str(tmp_path / "later.xml.gz"), env=env)
     assert done.returncode == 0, done.stderr
-    assert "imported 1 comments" in done.stdout and "already imported before: 8" in done.stdout
+    assert "imported 1 comment from" in done.stdout and "already imported before: 8" in done.stdout
     comments = imported(peek)
     assert comments["1009"]["parent"] == "1000" and comments["1000"]["replies"] == 2
     assert threads(peek)["story-deserters"][3] == 5

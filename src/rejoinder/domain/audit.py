@@ -49,6 +49,14 @@ FIELD_WORDS = {
     "closed": phrase("closed"),
     "message": phrase("message above the comments"),
     "auto_close_days": phrase("closes"),
+    # An archive's import (the file itself is the entry's target).
+    "format": phrase("format"),
+    "threads": phrase("threads"),
+    "new_threads": phrase("new threads"),
+    "comments": phrase("comments imported"),
+    "already": phrase("imported before"),
+    "skipped": phrase("skipped"),
+    "unmapped_parents": phrase("replies without their parent"),
 }
 TEXT_FIELDS = {"body", "message"}
 
@@ -154,7 +162,8 @@ class Target(msgspec.Struct, frozen=True):
 
 
 def target(value: str) -> Target:
-    """``comment:12 author:voter``, ``ban:3 voter``, ``thread:<key>`` or ``site`` in words."""
+    """``comment:12 author:voter``, ``ban:3 voter``, ``thread:<key>``, ``archive:<file>``
+    or ``site`` in words."""
     kind, _, rest = value.partition(":")
     if kind == "comment":
         number, _, extra = rest.partition(" ")
@@ -174,6 +183,8 @@ def target(value: str) -> Target:
         return Target(phrase("ban #{number}", number=number))
     if kind == "thread":
         return Target(phrase("discussion “{key}”", key=rest))
+    if kind == "archive":
+        return Target(phrase("archive “{file}”", file=rest))
     if value == "site":
         return Target(phrase("the whole site"))
     return Target(value)

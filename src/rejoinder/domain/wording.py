@@ -40,6 +40,7 @@ ACTION_WORDS: dict[str, Phrase] = {
     "shadowban": phrase("Shadow-banned the author"),
     "lift_ban": phrase("Lifted a ban"),
     "settings": phrase("Changed the discussion rules"),
+    "import": phrase("Imported an archive"),
 }
 
 # A queue's name (``store.moderation.Queue``'s values), as its tab says it.

@@ -16,13 +16,16 @@ were written); they feed the campaign bands like native ones.
 
 from __future__ import annotations
 
+import asyncio
+import csv
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from rejoinder.domain.archive import (
+    ArchiveError,
     Entry,
     SkippedEntry,
     SourceComment,
@@ -35,6 +38,7 @@ from rejoinder.domain.errors import RejoinderError
 from rejoinder.domain.models import Status
 from rejoinder.domain.moderation.campaigns import band_keys
 from rejoinder.domain.names import clean_author_name
+from rejoinder.domain.phrases import Phrase, counted, phrase
 from rejoinder.domain.ranking import wilson_lower_bound
 from rejoinder.store import campaigns as campaign_store
 from rejoinder.store import imports as import_store
@@ -85,6 +89,62 @@ class ImportSummary:
 
 Reader = Callable[[], Iterator[Entry]]
 Progress = Callable[[int], None]
+
+
+def summary_lines(
+    summary: ImportSummary, number: Callable[[int], str] = "{:,}".format
+) -> list[Phrase]:
+    """What a run did, a line a fact: the command's output and the admin page's summary.
+    ``number`` writes a count as the reader's language does (the command: ``1,234``)."""
+    counts = {
+        "n": number(summary.comments),
+        "source": summary.source,
+        "threads": number(summary.threads),
+        "new": number(summary.new_threads),
+    }
+    if summary.dry_run:
+        first = counted(
+            "would import {n} comment from {source} ({threads} threads, {new} new)",
+            "would import {n} comments from {source} ({threads} threads, {new} new)",
+            summary.comments,
+            **counts,
+        )
+    else:
+        first = counted(
+            "imported {n} comment from {source} ({threads} threads, {new} new)",
+            "imported {n} comments from {source} ({threads} threads, {new} new)",
+            summary.comments,
+            **counts,
+        )
+    lines = [
+        first,
+        phrase("already imported before: {n}", n=number(summary.already)),
+        phrase(
+            "replies whose parent is not in the archive (shown at the top level): {n}",
+            n=number(summary.unmapped_parents),
+        ),
+    ]
+    lines += [
+        phrase("skipped, {reason}: {n}", reason=reason, n=number(n))
+        for reason, n in sorted(summary.skipped.items())
+    ]
+    lines += [phrase("problem: {problem}", problem=problem) for problem in summary.problems]
+    if summary.dry_run:
+        lines.append(phrase("dry run: nothing was written"))
+    return lines
+
+
+def key_map(lines: Iterable[str]) -> dict[str, str]:
+    """A key map's CSV: one ``old,new`` pair a line (a first line ``old,new`` is a header);
+    ``ArchiveError`` with the line of a row that is not two filled columns."""
+    found: dict[str, str] = {}
+    for number, row in enumerate(csv.reader(lines), start=1):
+        if not row or (number == 1 and [v.strip().lower() for v in row] == ["old", "new"]):
+            continue
+        if len(row) != 2 or not row[0].strip() or not row[1].strip():
+            raise ArchiveError("expected two columns, old and new", number)
+        found[row[0].strip()] = row[1].strip()
+    return found
 
 
 def check(read: Reader, progress: Progress | None = None) -> int:
@@ -178,6 +238,9 @@ class _Run:
             if len(self.pending) >= BATCH or len(self.pending_threads) >= BATCH:
                 async with transaction() as connection:
                     await self._flush(connection)
+                # Run from the admin page, the import shares the server's event loop, and
+                # SQLite's statements do not give it back: let readers in between batches.
+                await asyncio.sleep(0)
             if self.progress and self.seen % 1000 == 0:
                 self.progress(self.seen)
         async with transaction() as connection:

@@ -17,6 +17,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
 
 from rejoinder.domain.errors import Problem, RejoinderError
+from rejoinder.domain.identity import Role
 from rejoinder.domain.phrases import phrase
 from rejoinder.service import accounts
 from rejoinder.service.accounts import SESSION_LIFETIME, AdminSession, User
@@ -91,8 +92,15 @@ async def checked_form(request: Request, session: AdminSession) -> Any:
     return form
 
 
-def check_csrf(expected: str | None, sent: str | None) -> None:
-    if not expected or not sent or not hmac.compare_digest(expected, sent):
+def check_csrf(expected: str | None, sent: object) -> None:
+    # Compared as bytes: compare_digest refuses a str with non-ASCII characters (a forged
+    # field), and a field sent as a file is no token either.
+    if (
+        not expected
+        or not isinstance(sent, str)
+        or not sent
+        or not hmac.compare_digest(expected.encode(), sent.encode(errors="replace"))
+    ):
         raise RejoinderError(
             Problem.FORBIDDEN,
             "csrf_failed",
@@ -101,6 +109,15 @@ def check_csrf(expected: str | None, sent: str | None) -> None:
                 "Reload the page and try again."
             ),
             "csrf",
+        )
+
+
+def require_admin(session: AdminSession) -> None:
+    """Pages that change the whole site's content (importing an archive) are for admins;
+    a moderator who is not one gets 403."""
+    if Role.ADMIN not in session.user.roles:
+        raise RejoinderError(
+            Problem.FORBIDDEN, "admins_only", phrase("Only an admin may open this page.")
         )
 
 

@@ -19,7 +19,15 @@ from rejoinder.web.api import (
     thread_pages,
     votes,
 )
-from rejoinder.web.pages import admin, admin_manage, assets, discussion, media, site
+from rejoinder.web.pages import (
+    admin,
+    admin_import,
+    admin_manage,
+    assets,
+    discussion,
+    media,
+    site,
+)
 
 
 def route_handlers() -> list[ControllerRouterHandler]:
@@ -69,6 +77,8 @@ def route_handlers() -> list[ControllerRouterHandler]:
         admin_manage.audit_csv,
         admin_manage.settings_page,
         admin_manage.save_settings,
+        admin_import.import_page,
+        admin_import.import_archive,
         assets.static_files(),
     ]
 

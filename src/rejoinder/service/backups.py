@@ -86,15 +86,16 @@ def _url(db: Database) -> str:
 
 
 async def restore_backup(db: Database, backup: Path) -> None:
-    """Bring ``backup`` back into ``db``, which must hold no data yet (``BackupError``)."""
-    if db.is_sqlite:
-        if db.sqlite_file is None:
-            raise BackupError("an in-memory database cannot be restored into")
-        await asyncio.to_thread(backup_store.sqlite_restore, backup, db.sqlite_file)
-        return
+    """Bring ``backup`` back into ``db`` (migrated), which must hold no data yet: the same
+    tables an export's restore refuses to write over (``BackupError``)."""
+    if db.is_sqlite and db.sqlite_file is None:
+        raise BackupError("an in-memory database cannot be restored into")
     async with db.read() as connection:
         occupied = await exports.occupied(connection)
-    await asyncio.to_thread(backup_store.postgres_restore, backup, _url(db), occupied)
+    if db.sqlite_file is not None:
+        await asyncio.to_thread(backup_store.sqlite_restore, backup, db.sqlite_file, occupied)
+    else:
+        await asyncio.to_thread(backup_store.postgres_restore, backup, _url(db), occupied)
 
 
 class DailyBackups:

@@ -1,5 +1,6 @@
 """What every operation needs, opened once per process: the database, the secret, the
-scorer, the rate counters, the change signal and the publisher.
+scorer, the rate counters, the change signal, the publisher, and the daily backups
+when ``backup_dir`` is set.
 
 The web app opens them in its lifespan (``app.py``); anything else that posts, moderates or
 publishes without an HTTP request (importers, background work) is to open the same.

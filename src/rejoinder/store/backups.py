@@ -20,9 +20,6 @@ from sqlalchemy.engine import make_url
 
 from rejoinder.store.sqlite import BUSY_TIMEOUT_MS
 
-# The tables whose rows make a database "not empty" (the default site row does not).
-_DATA_TABLES = ("comments", "threads", "users", "articles", "bans", "audit_log", "voters")
-
 
 class BackupError(Exception):
     """A backup could not be taken, checked or restored; the message says why and what to do."""
@@ -67,26 +64,11 @@ def check_sqlite(path: Path) -> None:
         raise BackupError(f"{path} is an SQLite database, but not Rejoinder's")
 
 
-def sqlite_holds_data(database: str) -> list[str]:
-    if not Path(database).exists():
-        return []
-    connection = sqlite3.connect(database, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        return [
-            name
-            for name in _DATA_TABLES
-            if name in tables and connection.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone()
-        ]
-    finally:
-        connection.close()
-
-
-def sqlite_restore(backup: Path, database: str) -> None:
-    """Write a checked backup over the (empty) database at ``database``, through SQLite's
-    backup API, so a database file in WAL mode is replaced as SQLite itself would."""
+def sqlite_restore(backup: Path, database: str, occupied: list[str]) -> None:
+    """Write a checked backup over the database at ``database``, which holds no data
+    (``occupied`` says what it holds), through SQLite's backup API, so a database file in
+    WAL mode is replaced as SQLite itself would."""
     check_sqlite(backup)
-    occupied = sqlite_holds_data(database)
     if occupied:
         raise _not_empty(occupied)
     source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)

@@ -44,9 +44,14 @@ function move(step) {
 }
 
 async function refreshCounts() {
-  const response = await fetch("/admin/counts", { headers: { Accept: "application/json" } });
-  if (!response.ok) return;
-  const counts = await response.json();
+  let counts;
+  try {
+    const response = await fetch("/admin/counts", { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    counts = await response.json();
+  } catch {
+    return; // the badges stay as they were until the next change refreshes them
+  }
   for (const [name, n] of Object.entries(counts)) {
     const badge = document.querySelector(`[data-count="${name}"]`);
     if (badge) badge.textContent = String(n);
@@ -97,13 +102,21 @@ async function act(item, action, extra) {
   data.set("action", action);
   for (const [key, value] of Object.entries(extra || {})) data.set(key, value);
   item.setAttribute("aria-busy", "true");
-  // Not form.action: the buttons are named "action", which shadows the property.
-  const response = await fetch(form.getAttribute("action"), {
-    method: "POST",
-    body: new URLSearchParams(data),
-    headers: { Accept: "application/json" },
-  });
-  item.removeAttribute("aria-busy");
+  let response;
+  try {
+    // Not form.action: the buttons are named "action", which shadows the property.
+    response = await fetch(form.getAttribute("action"), {
+      method: "POST",
+      body: new URLSearchParams(data),
+      headers: { Accept: "application/json" },
+    });
+  } catch {
+    // The network, not the server: the item stays, and the next key tries again.
+    say(word("failed"));
+    return;
+  } finally {
+    item.removeAttribute("aria-busy");
+  }
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) {
     say(answer.error?.message || word("failed"));
@@ -171,6 +184,8 @@ function onKey(event) {
     const button = names.map((name) => target.querySelector(`button[value="${name}"]`)).find(Boolean);
     return button ? act(target, button.value) : null;
   });
+  // Whatever went wrong with one key, the keys after it still get their turn.
+  queued = queued.catch(() => say(word("failed")));
 }
 
 let queued = Promise.resolve();

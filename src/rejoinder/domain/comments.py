@@ -23,6 +23,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HTTP_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 
 
+def is_http_url(value: str) -> bool:
+    """An absolute http or https address (a thread's, as a publisher gives it)."""
+    return _HTTP_URL.match(value) is not None
+
+
 def check_thread_key(key: str, field: str = "thread") -> str:
     """A publisher's article id or canonical URL: any text up to 512 characters."""
     return check_single_line(key, field, max_length=MAX_THREAD_KEY_LENGTH, label="Thread key")
@@ -59,7 +64,7 @@ def _optional_url(url: str | None) -> str | None:
     url = check_single_line(
         url.strip(), "thread_url", max_length=MAX_URL_LENGTH, label="Thread URL"
     )
-    if not _HTTP_URL.match(url):
+    if not is_http_url(url):
         raise invalid("invalid_url", "Thread URL must be an http or https address.", "thread_url")
     return url
 

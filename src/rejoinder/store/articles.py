@@ -112,3 +112,17 @@ async def latest_articles(
         .limit(limit)
     )
     return [_article(row) for row in rows]
+
+
+async def latest_article_versions(
+    connection: Connection, limit: int = 50, site_id: int = DEFAULT_SITE_ID
+) -> list[tuple[int, datetime]]:
+    """(id, last change) of the articles ``latest_articles`` would give, without their
+    bodies: what tells a copy of the articles' feed is still current."""
+    rows = await connection.execute(
+        select(a.c.id, a.c.updated_at)
+        .where(a.c.site_id == site_id)
+        .order_by(a.c.published_at.desc(), a.c.id.desc())
+        .limit(limit)
+    )
+    return [(article_id, updated_at) for article_id, updated_at in rows]

@@ -25,6 +25,7 @@ from rejoinder.web.pages import (
     admin_manage,
     assets,
     discussion,
+    feeds,
     media,
     site,
 )
@@ -55,6 +56,8 @@ def route_handlers() -> list[ControllerRouterHandler]:
         site.article_page,
         site.search_page,
         discussion.comments_fragment,
+        feeds.comments_feed,
+        feeds.articles_feed,
         media.article_media,
         assets.embed_script,
         assets.count_script,

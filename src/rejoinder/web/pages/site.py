@@ -14,6 +14,7 @@ from rejoinder.service import articles, site
 from rejoinder.service.articles import Article
 from rejoinder.web.context import services
 from rejoinder.web.pages.discussion import first_page, page_as_json
+from rejoinder.web.pages.feeds import article_feeds, site_feeds
 from rejoinder.web.pages.media import media_url
 from rejoinder.web.pages.render import page, site_language
 from rejoinder.web.security import public_origin
@@ -32,7 +33,12 @@ async def home(request: Request) -> Response[str]:
     front = await site.front_page(services(request))
     return page(
         "home.html",
-        {**_common(request), "articles": front.articles, "counts": front.counts},
+        {
+            **_common(request),
+            "articles": front.articles,
+            "counts": front.counts,
+            "feeds": site_feeds(),
+        },
         language=site_language(request),
     )
 
@@ -56,6 +62,7 @@ async def article_page(request: Request, slug: FromPath[str]) -> Response[str]:
             "poster": media_url(article, "poster"),
             "captions": media_url(article, "captions"),
             "canonical": f"{public_origin(request)}/articles/{slug}",
+            "feeds": article_feeds(slug, article.headline),
         },
         media_origins=_media_origins(article),
         language=site_language(request),

@@ -8,7 +8,11 @@ on loopback with the same settings:
   reader who has voted or posted does; it takes the checked path, never the shared copy;
 - post: guest comments to a second thread, every body different: 12 to 40 words drawn at
   random, as distinct as readers' comments are (identical bodies from many names would be
-  a campaign, which Rejoinder's moderation is built to catch and hold).
+  a campaign, which Rejoinder's moderation is built to catch and hold);
+- post with two webhooks (Rejoinder only): the post workload on a fresh database with two
+  webhook endpoints registered (nginx answering 204), so each comment also writes two
+  outbox messages that the server delivers while the load runs. The outbox is to cost
+  posting no more than a quarter of its rate.
 
 Isso 0.14 runs from PyPI in a temporary virtualenv under gunicorn with 2 workers and its rate
 guard off; Rejoinder runs ``rejoinder serve --workers 2`` on a temporary SQLite database.
@@ -18,6 +22,7 @@ Run from the repository root: ``.venv/bin/python benchmarks/isso_comparison.py``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -377,12 +382,92 @@ def benchmark(server: Server, args: argparse.Namespace, work: Path) -> list[Resu
     return [measure(server, workload, args, work) for workload in workloads]
 
 
+def receivers_setup(work: Path, ports: list[int]) -> list[str]:
+    """nginx as two webhook receivers that accept every request (204) and log each one, so
+    the receivers take as little of the machine's CPU from the server as they can."""
+    root = work / "receivers"
+    (root / "logs").mkdir(parents=True)
+    (root / "tmp").mkdir()
+    servers = "".join(
+        f"  server {{ listen 127.0.0.1:{port}; access_log logs/{port}.log short;\n"
+        "    location / { return 204; } }\n"
+        for port in ports
+    )
+    (root / "nginx.conf").write_text(
+        "user root; worker_processes 1; daemon off; pid nginx.pid;\n"
+        "error_log logs/error.log warn;\n"
+        "events { worker_connections 4096; }\n"
+        "http { log_format short '$status'; keepalive_requests 1000000;\n"
+        "  client_body_temp_path tmp; proxy_temp_path tmp; fastcgi_temp_path tmp;\n"
+        f"  uwsgi_temp_path tmp; scgi_temp_path tmp;\n{servers}}}\n"
+    )
+    return [ensure_nginx(), "-p", str(root), "-c", "nginx.conf"]
+
+
+def received(work: Path, ports: list[int]) -> int:
+    """Deliveries the receivers answered 204."""
+    logs = [work / "receivers" / "logs" / f"{port}.log" for port in ports]
+    return sum(log.read_text().count("204") for log in logs if log.exists())
+
+
+def with_webhooks(
+    plain: Server, args: argparse.Namespace, work: Path, env: dict[str, str]
+) -> list[Result]:
+    """The post workload on a second server, on a fresh database with two webhook endpoints
+    registered: each comment also writes two outbox messages in its transaction, and the
+    server's workers deliver them while the load runs. The two servers take turns, round
+    after round, and each one's median is reported, so a machine busier in one moment than
+    the next does not decide the comparison."""
+    rejoinder = str(ROOT / ".venv" / "bin" / "rejoinder")
+    env = {
+        **env,
+        "REJOINDER_DATABASE_URL": f"sqlite:///{work / 'rejoinder-outbox.db'}",
+        "REJOINDER_WEBHOOK_ALLOW_PRIVATE": "true",
+    }
+    ports = [free_port(), free_port()]
+    subprocess.run([rejoinder, "migrate"], env=env, check=True, capture_output=True)
+    for port in ports:
+        subprocess.run(
+            [rejoinder, "webhook", "add", f"http://127.0.0.1:{port}/hooks"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    port = free_port()
+    command = [rejoinder, "serve", "--workers", "2", "--port", str(port), "--no-access-log"]
+    hooked = rejoinder_server(port)
+    hooked.name = "rejoinder+2 webhooks"
+    health = f"http://127.0.0.1:{ports[0]}/"
+    turns: dict[str, list[Result]] = {plain.name: [], hooked.name: []}
+    with (
+        running(receivers_setup(work, ports), env, health),
+        running(command, env, hooked.url + "/healthz"),
+    ):
+        for turn in range(args.rounds):
+            print(f"posting with and without two webhook endpoints, round {turn + 1}", flush=True)
+            for server in (plain, hooked):
+                turns[server.name].append(measure(server, "post", args, work))
+        wanted = 2 * sum(r.requests for r in turns[hooked.name]) + 1  # and the health check
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and received(work, ports) < wanted:
+            time.sleep(0.2)
+        # wrk counts the posts it saw answered; those still on their way when it stopped are
+        # stored, and delivered, too.
+        delivered = received(work, ports) - 1
+        print(f"{hooked.name}: {delivered:,} deliveries for {(wanted - 1) // 2:,} posts")
+    medians = []
+    for name, results in turns.items():
+        middle = sorted(results, key=lambda r: r.requests_per_second)[len(results) // 2]
+        medians.append(dataclasses.replace(middle, workload="post-turns", server=name))
+    return medians
+
+
 def report(results: list[Result]) -> None:
-    print(f"\n{'workload':<10} {'server':<10} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+    print(f"\n{'workload':<11} {'server':<20} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'errors':>7} {'requests':>9}")  # fmt: skip
     for r in results:
         print(
-            f"{r.workload:<10} {r.server:<10} {r.requests_per_second:>10.1f} {r.p50_ms:>8.2f} "
+            f"{r.workload:<11} {r.server:<20} {r.requests_per_second:>10.1f} {r.p50_ms:>8.2f} "
             f"{r.p99_ms:>8.2f} {r.errors:>7} {r.requests:>9}"
         )
     by = {(r.workload, r.server): r for r in results}
@@ -391,6 +476,12 @@ def report(results: list[Result]) -> None:
             by["read", "rejoinder"].requests_per_second / by["read", "nginx"].requests_per_second
         )
         print(f"ratio read  rejoinder/nginx = {share:.2f}x")
+    if ("post-turns", "rejoinder+2 webhooks") in by and ("post-turns", "rejoinder") in by:
+        kept = (
+            by["post-turns", "rejoinder+2 webhooks"].requests_per_second
+            / by["post-turns", "rejoinder"].requests_per_second
+        )
+        print(f"ratio post  with two webhooks/without = {kept:.2f}x")
     for workload in ("read", "post"):
         if (workload, "isso") in by and (workload, "rejoinder") in by:
             ratio = (
@@ -407,6 +498,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-isso", action="store_true", help="do not measure Isso")
     parser.add_argument("--skip-nginx", action="store_true", help="do not measure nginx")
+    parser.add_argument(
+        "--skip-outbox", action="store_true", help="do not measure posting with two webhooks"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="turns of posting with and without webhooks"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -426,6 +523,8 @@ def main() -> int:
         server = rejoinder_server(port)
         with running(command, env, server.url + "/healthz"):
             results += benchmark(server, args, work)
+            if not args.skip_outbox:
+                results += with_webhooks(server, args, work, env)
             thread_bytes = httpx.get(server.url + server.read_path).content
         if not args.skip_nginx:
             port = free_port()

@@ -62,6 +62,8 @@ DATA_TABLES = (
     "reports",
     "audit_log",
     "campaign_bands",
+    "outbox",
+    "webhook_endpoints",
 )
 
 

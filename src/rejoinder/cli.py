@@ -1,5 +1,5 @@
 """The ``rejoinder`` command: serve, migrate, demo, check, and the newsroom's ``article``,
-``user`` and ``import`` commands.
+``user``, ``import`` and ``webhook`` commands.
 
 Settings are resolved here, once, from flags, the environment and an optional TOML file, and
 handed to everything else. Worker processes started by ``serve --workers N`` receive the
@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rejoinder import __version__
+from rejoinder import __version__, cli_webhooks
 from rejoinder.archives.opening import FORMATS
 from rejoinder.config import SETTINGS, ConfigError, Settings
 
@@ -172,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(restore)
     restore.add_argument("file", help="a backup that rejoinder backup wrote")
 
+    cli_webhooks.add_parser(commands, _add_common)
+
     check = commands.add_parser(
         "check", help="print the resolved configuration and whether the database and Redis answer"
     )
@@ -197,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": _export,
         "backup": _backup,
         "restore": _restore,
+        "webhook": cli_webhooks.run,
     }[args.command]
     try:
         return command(settings, args)

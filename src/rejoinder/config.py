@@ -295,6 +295,39 @@ class Settings:
     backup_keep: int = setting(
         7, "How many of the automatic daily backups to keep; older ones are removed.", _positive
     )
+    outbox_attempts: int = setting(
+        12,
+        "How many times an outgoing message (a webhook delivery, an e-mail) is tried before it "
+        "is kept as failed, to be sent again from `/admin/outbox`.",
+        _positive,
+    )
+    outbox_retry: int = setting(
+        30,
+        "The wait before a failed message's second attempt; each later wait doubles, up to six "
+        "hours (so 12 attempts span about a day and a half).",
+        _positive_duration,
+        shown_default="`30s`",
+    )
+    outbox_timeout: int = setting(
+        10,
+        "How long one webhook delivery or SMTP conversation may take before it counts as failed.",
+        _positive_duration,
+        shown_default="`10s`",
+    )
+    webhook_allow_private: bool = setting(
+        False,
+        "Let webhooks go to private, loopback and link-local addresses (a receiver on the same "
+        "machine or network). Off, such an endpoint is refused when registered and at each "
+        "delivery, whatever its name resolved to before.",
+        _boolean,
+    )
+    webhook_disable_after: int = setting(
+        5,
+        "A webhook endpoint is switched off once this many of its messages in a row have failed "
+        "every attempt (`outbox_attempts`); /admin says why. Switched on again, it gets new "
+        "events; the failed ones are sent again from `/admin/webhooks`.",
+        _positive,
+    )
     admin_token: str | None = setting(
         None,
         "Bearer token for creating and editing articles through `/api/articles` "

@@ -9,6 +9,7 @@ parsed origin alone (``media_origin``), never from the text as given.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import urlsplit
 
@@ -64,3 +65,13 @@ def _is_bracketed_ip(netloc: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an IP address is on the public internet: a webhook must not reach the
+    server's own loopback, the private network behind it, or a cloud's metadata service
+    (169.254.169.254, link-local)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast

@@ -17,7 +17,7 @@ import msgspec
 
 from rejoinder.domain import markup
 from rejoinder.domain.comments import check_body
-from rejoinder.domain.errors import invalid, no_comment
+from rejoinder.domain.errors import Problem, RejoinderError, invalid, no_comment
 from rejoinder.domain.events import (
     CommentCreated,
     CommentEdited,
@@ -28,7 +28,9 @@ from rejoinder.domain.events import (
 from rejoinder.domain.models import Status, StoredComment
 from rejoinder.domain.moderation.pipeline import Action as Verdict
 from rejoinder.domain.moderation.pipeline import Finding
+from rejoinder.domain.outgoing import comment_events
 from rejoinder.domain.phrases import phrase
+from rejoinder.service import webhooks
 from rejoinder.service.outcomes import Outcome
 from rejoinder.service.services import Services
 from rejoinder.store import audit
@@ -233,9 +235,13 @@ async def apply(
     *,
     body: str | None = None,
     ban: BanRequest | None = None,
+    only_if: Status | None = None,
 ) -> Outcome[StoredComment]:
     """Apply one action in one transaction with its audit entry, for the moderator named
-    ``moderator``; the events tell readers and moderators what changed."""
+    ``moderator``; the events tell readers and moderators what changed.
+
+    ``only_if``: act only on a comment in that standing, else 409 (an outside service's
+    decision on a comment a moderator has already decided)."""
     if ban is not None:
         ban = ban_request(ban.by, ban.days, ban.reason)
     now = app.clock()
@@ -243,6 +249,16 @@ async def apply(
         comment = await moderation_store.get_for_update(connection, comment_id)
         if comment is None or comment.status is Status.DELETED:
             raise no_comment(comment_id)
+        if only_if is not None and comment.status is not only_if:
+            raise RejoinderError(
+                Problem.CONFLICT,
+                "already_decided",
+                phrase(
+                    "Comment {number} no longer waits for a decision: it is {status}.",
+                    number=comment_id,
+                    status=comment.status.value,
+                ),
+            )
         step = _Step(connection, comment, moderator, now, body, ban)
         changed = await _CHANGES[action](step)
         target = f"comment:{comment_id}"
@@ -259,6 +275,8 @@ async def apply(
         )
         thread_key = await thread_store.thread_key(connection, comment.thread_id)
         count = await thread_store.visible_count(connection, comment.thread_id)
+        hooks = comment_events(comment, changed, edited=action is Action.EDIT)
+        await webhooks.queue_comment_events(connection, app, hooks, changed, thread_key, now)
     return Outcome(changed, _announcements(thread_key, comment, changed, count, action))
 
 

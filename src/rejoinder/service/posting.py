@@ -30,7 +30,9 @@ from rejoinder.domain.identity import Identity, IdentityKind, badge_for, ban_han
 from rejoinder.domain.models import Comment, CommentDraft, Status, StoredComment
 from rejoinder.domain.moderation.pipeline import Finding
 from rejoinder.domain.names import check_guest_name
+from rejoinder.domain.outgoing import comment_events
 from rejoinder.domain.text import check_single_line
+from rejoinder.service import webhooks
 from rejoinder.service.limits import enforce
 from rejoinder.service.outcomes import Outcome
 from rejoinder.service.pipeline import (
@@ -190,6 +192,10 @@ async def post_comment(
             edit_key=edit_key,
         )
         hidden = await record(connection, app, stored, screening, now)
+        await webhooks.queue_comment_events(
+            connection, app, comment_events(None, stored), stored, draft.thread_key, now
+        )
+        await _queue_hidden_events(connection, app, hidden, draft.thread_key, now)
         body = msgspec.json.encode(
             CreatedComment(
                 stored.for_readers(),
@@ -269,6 +275,21 @@ def _arrival(
             QueueChanged(comment_id=stored.id, status=stored.status.value, reason=reasons)
         )
     return events
+
+
+async def _queue_hidden_events(
+    connection: Connection,
+    app: Services,
+    hidden: list[StoredComment],
+    thread_key: str,
+    now: datetime,
+) -> None:
+    """The webhooks of comments a campaign took off the page: each was on show before."""
+    for other in hidden:
+        before = msgspec.structs.replace(other, status=Status.VISIBLE)
+        await webhooks.queue_comment_events(
+            connection, app, comment_events(before, other), other, thread_key, now
+        )
 
 
 def _hidden(thread_key: str, stored: StoredComment, count: int, reason: str) -> list[Event]:
@@ -383,6 +404,10 @@ async def edit_comment(
             )
         hidden = await record(connection, app, updated, screening, now, edited=True)
         updated = await moderation_store.withdraw_review(connection, comment_id)
+        await webhooks.queue_comment_events(
+            connection, app, comment_events(comment, updated, edited=True), updated, thread.key, now
+        )
+        await _queue_hidden_events(connection, app, hidden, thread.key, now)
         count = await thread_store.visible_count(connection, comment.thread_id)
     events: list[Event] = []
     if updated.status is Status.VISIBLE:

@@ -15,7 +15,9 @@ from rejoinder.domain.events import CommentHidden, Event, QueueChanged
 from rejoinder.domain.identity import Identity
 from rejoinder.domain.models import Status
 from rejoinder.domain.moderation.pipeline import Action, Finding
+from rejoinder.domain.outgoing import HookEvent, comment_events
 from rejoinder.domain.text import check_single_line
+from rejoinder.service import webhooks
 from rejoinder.service.limits import enforce
 from rejoinder.service.outcomes import Outcome
 from rejoinder.service.services import Services
@@ -70,6 +72,7 @@ async def report(
             address_hash=identity.address_hash,
             now=now,
         )
+        before = comment
         if found.reach(app.settings.report_threshold) and comment.moderated_at is None:
             finding = Finding(
                 "reports",
@@ -83,6 +86,9 @@ async def report(
             thread_key = await thread_store.thread_key(connection, comment.thread_id)
             count = await thread_store.visible_count(connection, comment.thread_id)
             events.append(CommentHidden(thread=thread_key, id=comment_id, comment_count=count))
+        hooks = [HookEvent.REPORTED, *comment_events(before, comment)]
+        key = await thread_store.thread_key(connection, comment.thread_id)
+        await webhooks.queue_comment_events(connection, app, hooks, comment, key, now)
     events.append(
         QueueChanged(
             comment_id=comment_id,

@@ -11,6 +11,7 @@ from rejoinder.domain.errors import Problem, RejoinderError, invalid
 from rejoinder.domain.moderation.pipeline import Mode
 from rejoinder.domain.phrases import phrase
 from rejoinder.domain.text import check_single_line
+from rejoinder.service import webhooks
 from rejoinder.service.services import Services
 from rejoinder.store import audit
 from rejoinder.store import threads as thread_store
@@ -77,6 +78,8 @@ async def set_thread_rules(
             after={"mode": own_mode, "closed": closed, "message": message},
             now=now,
         )
+        if closed and not found.closed:
+            await webhooks.queue_thread_closed(connection, app, thread_key, now)
 
 
 def nudge_named(value: str | None, current: bool) -> bool:

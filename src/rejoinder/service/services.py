@@ -18,8 +18,10 @@ from rejoinder.domain.events import Event
 from rejoinder.domain.sso import SsoConfig
 from rejoinder.scoring import HttpScorer, LocalModelScorer, Scorer
 from rejoinder.secret_key import load_secret
+from rejoinder.service import webhooks
 from rejoinder.service.backups import DailyBackups
 from rejoinder.service.limits import Counter, MemoryCounter, RedisCounter
+from rejoinder.service.outbox import OutboxWorker
 from rejoinder.service.publishing import Publisher, event_log
 from rejoinder.service.signing import Signer
 from rejoinder.store.changes import ChangeWatch, watch_for
@@ -44,10 +46,13 @@ class Services:
     # Replaceable so tests can move time past the edit window without sleeping.
     clock: Callable[[], datetime] = field(default=utc_now)
     backups: DailyBackups | None = None  # when ``backup_dir`` is set
+    outbox: OutboxWorker | None = None  # started by ``open_services``
 
     def publish(self, events: Iterable[Event]) -> None:
         """Announce what an operation did; call only after its commit."""
         self.publisher.publish(events)
+        if self.outbox is not None:
+            self.outbox.wake()  # the operation may have queued messages: send them now
 
 
 def sso_config(settings: Settings) -> SsoConfig:
@@ -98,7 +103,7 @@ async def open_services(settings: Settings, broker: Callable[[bytes, str], None]
     if settings.backup_dir:
         backups = DailyBackups(database, Path(settings.backup_dir), settings.backup_keep)
         backups.start()
-    return Services(
+    services = Services(
         settings=settings,
         db=database,
         signer=Signer(secret),
@@ -108,6 +113,22 @@ async def open_services(settings: Settings, broker: Callable[[bytes, str], None]
         changes=changes,
         publisher=publisher,
         backups=backups,
+    )
+    services.outbox = outbox_worker(services)
+    services.outbox.start()
+    return services
+
+
+def outbox_worker(services: Services) -> OutboxWorker:
+    """The process's outbox worker, with a sender for each kind of message."""
+    settings = services.settings
+    return OutboxWorker(
+        services.db,
+        {webhooks.KIND: webhooks.WebhookSender(services)},
+        clock=lambda: services.clock(),
+        attempts=settings.outbox_attempts,
+        retry_seconds=settings.outbox_retry,
+        timeout=settings.outbox_timeout,
     )
 
 
@@ -125,6 +146,8 @@ def make_scorer(settings: Settings) -> Scorer:
 
 async def close_services(services: Services) -> None:
     """Deliver what is queued for publishing, then close every connection."""
+    if services.outbox is not None:
+        await services.outbox.stop()
     if services.backups is not None:
         await services.backups.stop()
     await services.publisher.stop()

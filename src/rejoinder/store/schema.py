@@ -354,3 +354,47 @@ live_events = Table(
     Index(None, "channel", "id"),
     Index(None, "created_at"),
 )
+
+# Messages to send (mail, webhook deliveries), written in the transaction of the change that
+# causes them, so a crash after the commit loses none (service/outbox.py delivers them).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True),
+    # Sent with the message (the webhook-id header, a mail's Message-ID) so a receiver can
+    # tell a second delivery of the same message after a crash mid-send.
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # "webhook" or "mail"
+    # The webhook endpoint, for a delivery: its last deliveries are shown to the publisher.
+    Column("endpoint_id", Id, ForeignKey("webhook_endpoints.id", ondelete="CASCADE")),
+    Column("event", String(40), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("state", String(8), nullable=False),  # "pending", "sent" or "failed"
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("due_at", UTCDateTime, nullable=False),
+    # A worker that takes a message holds it until then; if it dies, another takes it after.
+    Column("claimed_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index(None, "state", "due_at"),
+    Index(None, "endpoint_id", "id"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("description", String(200)),
+    # Space-separated event names ("comment.created comment.approved"), or "*" for all.
+    Column("events", Text, nullable=False),
+    Column("secret", String(80), nullable=False),
+    # While a receiver moves to a new secret, requests are signed with both.
+    Column("previous_secret", String(80)),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("failures_in_row", Integer, nullable=False, server_default=text("0")),
+    # Why it was switched off (too many failures in a row), shown in /admin.
+    Column("disabled_reason", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -55,6 +55,7 @@ def test_space_separated_origins_and_proxies():
         ({"REJOINDER_ALLOWED_ORIGINS": "news.example"}, "REJOINDER_ALLOWED_ORIGINS"),
         ({"REJOINDER_NEWCOMER_COMMENTS": "0"}, "REJOINDER_NEWCOMER_COMMENTS"),
         ({"REJOINDER_NEWCOMER_COMMENTS": "101"}, "REJOINDER_NEWCOMER_COMMENTS"),
+        ({"REJOINDER_LOG_FORMAT": "xml"}, "REJOINDER_LOG_FORMAT"),
     ],
 )
 def test_bad_values_name_the_setting(env, named):
@@ -165,3 +166,15 @@ def test_a_bad_flag_value_names_the_flag():
 def _subcommand(name: str):
     subparsers = next(a for a in build_parser()._actions if a.dest == "command")
     return subparsers.choices[name]
+
+
+def test_the_log_is_text_on_a_terminal_and_json_elsewhere_unless_told(monkeypatch):
+    import sys
+
+    from rejoinder.serving import log_format
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert (log_format("auto"), log_format("json")) == ("text", "json")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert (log_format("auto"), log_format("text")) == ("json", "text")
+    assert Settings.load({"REJOINDER_LOG_FORMAT": "JSON"}).log_format == "json"

@@ -56,6 +56,7 @@ def create_app(settings: Settings) -> Litestar:
 
     app = RejoinderApp(
         reader_cors=cors,
+        trusted_proxies=settings.trusted_proxies,
         route_handlers=route_handlers(),
         lifespan=[lifespan],
         plugins=[channels_plugin(settings)],
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> Litestar:
             openapi_router=api_reference.docs_router(),
         ),
         request_max_body_size=MAX_REQUEST_BYTES,
+        logging_config=None,  # the server configures logging (web/request_log.py)
     )
     allow_every_method(app)
     return app

@@ -115,6 +115,16 @@ def _boolean(value: str | bool) -> bool:
     raise ValueError(f"not true or false: {value!r}")
 
 
+LOG_FORMATS = ("auto", "json", "text")
+
+
+def _log_format(value: str) -> str:
+    lowered = str(value).strip().lower()
+    if lowered not in LOG_FORMATS:
+        raise ValueError(f"not a log format: {value!r} (use auto, json or text)")
+    return lowered
+
+
 def parse_rate(value: str | tuple[int, int]) -> tuple[int, int]:
     """``"5/1m"`` → (5 requests, per 60 seconds)."""
     if isinstance(value, tuple):
@@ -266,7 +276,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = setting(
         (),
         "Space-separated addresses or networks (`10.0.0.0/8`) of reverse proxies whose "
-        "`X-Forwarded-For` and `X-Forwarded-Proto` are believed.",
+        "`X-Forwarded-For`, `X-Forwarded-Proto` and `X-Request-Id` are believed.",
         _words,
     )
     secret: str | None = setting(
@@ -488,6 +498,13 @@ class Settings:
         "503 with `Retry-After: 1` and closed. Keep `workers × max_connections` below the "
         "open-file limit (`ulimit -n`).",
         _positive,
+    )
+    log_format: str = setting(
+        "auto",
+        "How the server writes its log on stderr: `json` (one object a line, for a log "
+        "collector), `text` (for a person), or `auto`: `text` when stderr is a terminal, else "
+        "`json`. See [operations.md](operations.md#the-log).",
+        _log_format,
     )
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 

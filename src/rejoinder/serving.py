@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import threading
 import time
 from types import FrameType
@@ -26,6 +27,7 @@ from uvicorn.server import Server
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from rejoinder.config import Settings
+from rejoinder.web.request_log import logging_config
 
 logger = logging.getLogger("uvicorn.error")
 
@@ -308,17 +310,30 @@ class Supervisor(Multiprocess):
                 process.process.join()
 
 
+def log_format(setting: str) -> str:
+    """``json`` or ``text``: the ``log_format`` setting, with ``auto`` decided by whether
+    stderr is a terminal (the workers inherit the parent's stderr, so it decides once)."""
+    if setting != "auto":
+        return setting
+    return "text" if sys.stderr.isatty() else "json"
+
+
 def serve(
     settings: Settings, app: str, *, host: str, port: int, workers: int, access_log: bool
 ) -> int:
-    """Serve the app factory ``app`` until SIGTERM or SIGINT; the exit status."""
+    """Serve the app factory ``app`` until SIGTERM or SIGINT; the exit status.
+
+    ``access_log`` is the app's own request log (``web/request_log.py``), which replaces
+    uvicorn's: its lines carry the route, the duration and the request id.
+    """
     config = ServingConfig(
         app,
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        access_log=access_log,
+        access_log=False,
+        log_config=logging_config(log_format(settings.log_format), requests=access_log),
         proxy_headers=False,
         server_header=False,
         log_level="info",

@@ -240,6 +240,7 @@ def test_redis_away_answers_503_until_it_answers_again(client, caplog):
     assert len(messages) == 2 and "recovered after" in messages[1]
 
 
+@pytest.mark.logs_traceback
 def test_a_bug_is_still_a_500_with_its_traceback(client, caplog):
     _failing_writes(client, ValueError("a bug"))
     response = post(client, "Hits a bug.")

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -104,15 +104,25 @@ def wait_until_healthy(server: Server, deadline_seconds: float = 30) -> None:
     raise AssertionError("server did not become healthy")
 
 
-def launch(args: list[str], env: dict[str, str]) -> Server:
-    """``rejoinder <args>`` serving on a free port, returned once it answers /healthz.
+def launch(
+    args: list[str],
+    env: dict[str, str],
+    *,
+    access_log: bool = False,
+    program: Sequence[str] = (sys.executable, "-m", "rejoinder"),
+    cwd: Path | None = None,
+) -> Server:
+    """``rejoinder <args>`` (or another ``program``'s) serving on a free port, returned once
+    it answers /healthz; without its request log unless ``access_log``.
 
     The caller stops it (``Server.stop``), also when it never became healthy.
     """
     port = free_port()
+    quiet = [] if access_log else ["--no-access-log"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "rejoinder", *args, "--port", str(port), "--no-access-log"],
+        [*program, *args, "--port", str(port), *quiet],
         env=env,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -133,8 +143,8 @@ def start_server(env: dict[str, str], request: pytest.FixtureRequest) -> Iterato
     printed a traceback (unless it is marked ``logs_traceback``)."""
     started: list[Server] = []
 
-    def start(*args: str) -> Server:
-        server = launch(list(args), env)
+    def start(*args: str, access_log: bool = False) -> Server:
+        server = launch(list(args), env, access_log=access_log)
         started.append(server)
         return server
 

@@ -1,11 +1,13 @@
 """The app's front door: the ASGI layers every request passes before Litestar routes it.
 
-Three things must see a request before routing: a NUL byte is refused on any path, routed or
-not (``NulGuard``); the reader's API gets CORS on its 404 and 405 answers and preflights too
-(``ReaderApiCors``); and a ready thread page is sent from memory, which only pays off before
-routing (``web/read_cache.py`` has the figures). Litestar 2 has no place for them: app-level
-``middleware`` joins each route's own stack, after routing, and the layers it puts before
-routing (its CORS and OpenTelemetry ones) are built inside its constructor.
+Four things must see a request before routing: its id and its log line (``RequestLog``,
+outermost, so that every answer below is timed and logged); a NUL byte is refused on any
+path, routed or not (``NulGuard``); the reader's API gets CORS on its 404 and 405 answers
+and preflights too (``ReaderApiCors``); and a ready thread page is sent from memory, which
+only pays off before routing (``web/read_cache.py`` has the figures). Litestar 2 has no
+place for them: app-level ``middleware`` joins each route's own stack, after routing, and
+the layers it puts before routing (its CORS and OpenTelemetry ones) are built inside its
+constructor.
 
 So the app is a ``Litestar`` whose ASGI entry sends each request through these layers and
 then into Litestar's own entry. Being a Litestar still, it is served by uvicorn as the
@@ -22,22 +24,27 @@ from litestar.config.cors import CORSConfig
 from rejoinder.web.cors import ReaderApiCors
 from rejoinder.web.nul_guard import NulGuard
 from rejoinder.web.read_cache import ReadCache, ReadyAnswers
+from rejoinder.web.request_log import RequestLog
 
 
 class RejoinderApp(Litestar):
-    """Litestar behind the front door's layers; ``reader_cors`` is the reader's API's CORS."""
+    """Litestar behind the front door's layers; ``reader_cors`` is the reader's API's CORS,
+    ``trusted_proxies`` those whose ``X-Request-Id`` is kept."""
 
-    def __init__(self, *, reader_cors: CORSConfig | None, **config: Any) -> None:
+    def __init__(
+        self, *, reader_cors: CORSConfig | None, trusted_proxies: tuple[str, ...], **config: Any
+    ) -> None:
         super().__init__(**config)
         api = ReaderApiCors(super().__call__, reader_cors)
         # The read cache holds answers as sent (bytes, ETags, headers): HTTP's, so the app's.
         self.state.reads = ReadCache()
-        self._door = ReadyAnswers(
+        ready = ReadyAnswers(
             NulGuard(api),
             self.state.reads,
             lambda: getattr(self.state, "services", None),
             api,
         )
+        self._door = RequestLog(ready, trusted_proxies, lambda: self.routes)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":

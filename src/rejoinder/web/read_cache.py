@@ -290,6 +290,7 @@ class ReadyAnswers:
         if origin is not None:
             headers = headers + await self._cors.simple_headers(origin, has_cookie)
         headers = [*headers, _VARY]
+        scope["path_template"] = PATH  # for the request's log line, as routing would set it
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return True

@@ -20,7 +20,8 @@ from rejoinder.web.context import services
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-def _is_trusted(host: str | None, trusted: tuple[str, ...]) -> bool:
+def is_trusted(host: str | None, trusted: tuple[str, ...]) -> bool:
+    """Whether ``host`` is one of the ``trusted_proxies`` (an address, a network or a name)."""
     if not host or not trusted:
         return False
     try:
@@ -44,7 +45,7 @@ def client_address(connection: ASGIConnection) -> str:
     """
     trusted = services(connection).settings.trusted_proxies
     peer = connection.client.host if connection.client else "unknown"
-    if not _is_trusted(peer, trusted):
+    if not is_trusted(peer, trusted):
         return peer
     forwarded = [
         hop.strip()
@@ -53,7 +54,7 @@ def client_address(connection: ASGIConnection) -> str:
         if hop.strip()
     ]
     for hop in reversed(forwarded):
-        if not _is_trusted(hop, trusted):
+        if not is_trusted(hop, trusted):
             return hop
     return forwarded[0] if forwarded else peer
 
@@ -62,7 +63,7 @@ def own_origin(connection: ASGIConnection) -> str:
     scheme = connection.scope.get("scheme", "http")
     host = connection.headers.get("host", "")
     trusted = services(connection).settings.trusted_proxies
-    if _is_trusted(connection.client.host if connection.client else None, trusted):
+    if is_trusted(connection.client.host if connection.client else None, trusted):
         scheme = connection.headers.get("x-forwarded-proto", scheme).split(",")[0].strip()
         host = connection.headers.get("x-forwarded-host", host).split(",")[0].strip()
     return f"{scheme}://{host}".lower()

@@ -146,7 +146,8 @@ def test_the_admin_reads_well_in_each_language(moderated, browser, language, sch
         expect(page.get_by_role("navigation", name=say.gettext("Queues"))).to_be_visible()
         expect(item.locator(".status")).to_have_text(say.gettext("pending"))
         assert axe_violations(page) == []
-        for address in ("/admin/settings", "/admin/audit", "/admin/import", "/admin/webhooks"):
+        pages = ("/admin/settings", "/admin/audit", "/admin/reports", "/admin/import")
+        for address in (*pages, "/admin/webhooks", "/admin/reports?period=fortnight"):
             page.goto(f"{moderated.url}{address}")
             expect(page.locator("html")).to_have_attribute("lang", language)
             assert axe_violations(page) == [], address

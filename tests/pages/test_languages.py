@@ -70,7 +70,8 @@ def test_a_moderators_pages_speak_the_language_their_browser_asks_for(client, da
     moderator = sign_in(client)
     queued = posted(client, ABUSE, nudge_acknowledged=True)["comment"]["id"]
     moderate(client, moderator, queued, "approve")
-    for address in ("/admin?queue=recent", "/admin/audit", "/admin/settings", "/admin/bans"):
+    pages = ("/admin?queue=recent", "/admin/audit", "/admin/settings", "/admin/bans")
+    for address in (*pages, "/admin/reports", "/admin/reports?period=fortnight"):
         response = client.get(address, headers=UKRAINIAN)
         assert '<html lang="uk">' in response.text, address
         assert response.headers["content-language"] == "uk"

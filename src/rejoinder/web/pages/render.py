@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from rejoinder import __version__
 from rejoinder.catalogues import DATE_LOCALES, negotiate, translations
 from rejoinder.domain.phrases import Phrase
-from rejoinder.domain.wording import mode_word, queue_word, status_word
+from rejoinder.domain.wording import action_word, mode_word, queue_word, status_word
 from rejoinder.web.context import services
 
 SITE_NAME = "Rejoinder News"
@@ -36,6 +36,14 @@ def _highlight(snippet: str) -> Markup:
 def _clock(seconds: float) -> str:
     minutes, second = divmod(int(seconds), 60)
     return f"{minutes}:{second:02d}"
+
+
+def _waited(seconds: float | None) -> str:
+    """A time in queue as hours and minutes (``1:05``), which every language reads alike."""
+    if seconds is None:
+        return "–"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours}:{minutes:02d}"
 
 
 def _stamp(value: datetime | None) -> str:
@@ -70,12 +78,15 @@ def templates(language: str) -> Environment:
     environment.filters.update(
         long_date=lambda value: format_date(value, "full", locale=date_locale),
         short_date=lambda value: format_date(value, "long", locale=date_locale),
+        day=lambda value: format_date(value, "medium", locale=date_locale),
         clock=_clock,
         highlight=_highlight,
         stamp=_stamp,
         mode_word=lambda value: mode_word(value).render(catalogue),
         status_word=lambda value: status_word(value).render(catalogue),
         queue_word=lambda value: queue_word(value).render(catalogue),
+        action_word=lambda value: action_word(value).render(catalogue),
+        waited=_waited,
         # A message made in code (an error's), in this language where the catalogue has it.
         message=lambda text: (
             text.render(catalogue) if isinstance(text, Phrase) else catalogue.gettext(str(text))

@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from rejoinder import __version__
 from rejoinder.config import Settings
 from rejoinder.domain.errors import RejoinderError
+from rejoinder.service.senders import start_outbox
 from rejoinder.service.services import close_services, open_services
 from rejoinder.web.admin_session import SignedOut
 from rejoinder.web.carriers import READER_HEADER
@@ -32,6 +33,7 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.services = await open_services(settings, app.plugins.get(ChannelsPlugin).publish)
+        start_outbox(app.state.services)
         try:
             yield
         finally:

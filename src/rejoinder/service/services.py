@@ -18,7 +18,6 @@ from rejoinder.domain.events import Event
 from rejoinder.domain.sso import SsoConfig
 from rejoinder.scoring import HttpScorer, LocalModelScorer, Scorer
 from rejoinder.secret_key import load_secret
-from rejoinder.service import webhooks
 from rejoinder.service.backups import DailyBackups
 from rejoinder.service.limits import Counter, MemoryCounter, RedisCounter
 from rejoinder.service.outbox import OutboxWorker
@@ -46,7 +45,7 @@ class Services:
     # Replaceable so tests can move time past the edit window without sleeping.
     clock: Callable[[], datetime] = field(default=utc_now)
     backups: DailyBackups | None = None  # when ``backup_dir`` is set
-    outbox: OutboxWorker | None = None  # started by ``open_services``
+    outbox: OutboxWorker | None = None  # a server's: started by ``service/senders.py``
 
     def publish(self, events: Iterable[Event]) -> None:
         """Announce what an operation did; call only after its commit."""
@@ -103,7 +102,7 @@ async def open_services(settings: Settings, broker: Callable[[bytes, str], None]
     if settings.backup_dir:
         backups = DailyBackups(database, Path(settings.backup_dir), settings.backup_keep)
         backups.start()
-    services = Services(
+    return Services(
         settings=settings,
         db=database,
         signer=Signer(secret),
@@ -113,22 +112,6 @@ async def open_services(settings: Settings, broker: Callable[[bytes, str], None]
         changes=changes,
         publisher=publisher,
         backups=backups,
-    )
-    services.outbox = outbox_worker(services)
-    services.outbox.start()
-    return services
-
-
-def outbox_worker(services: Services) -> OutboxWorker:
-    """The process's outbox worker, with a sender for each kind of message."""
-    settings = services.settings
-    return OutboxWorker(
-        services.db,
-        {webhooks.KIND: webhooks.WebhookSender(services)},
-        clock=lambda: services.clock(),
-        attempts=settings.outbox_attempts,
-        retry_seconds=settings.outbox_retry,
-        timeout=settings.outbox_timeout,
     )
 
 

@@ -1,0 +1,26 @@
+"""A server process's outbox worker, with a sender for each kind of message.
+
+Only servers deliver: ``rejoinder import`` or ``rejoinder webhook`` queue nothing that
+cannot wait for the server, so they open the services without it.
+"""
+
+from __future__ import annotations
+
+from rejoinder.service import webhooks
+from rejoinder.service.outbox import OutboxWorker
+from rejoinder.service.services import Services
+
+
+def start_outbox(services: Services) -> OutboxWorker:
+    settings = services.settings
+    worker = OutboxWorker(
+        services.db,
+        {webhooks.KIND: webhooks.WebhookSender(services)},
+        clock=lambda: services.clock(),
+        attempts=settings.outbox_attempts,
+        retry_seconds=settings.outbox_retry,
+        timeout=settings.outbox_timeout,
+    )
+    worker.start()
+    services.outbox = worker
+    return worker

@@ -28,7 +28,10 @@ from rejoinder.web.routes import allow_every_method, route_handlers
 MAX_REQUEST_BYTES = 1024 * 1024
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, *, metrics_dir: str | None = None) -> Litestar:
+    """The app; ``metrics_dir`` is the multiprocess metrics directory of ``rejoinder serve``
+    (``rejoinder/metrics.py``), None for metrics kept in this process alone."""
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.services = await open_services(settings, app.plugins.get(ChannelsPlugin).publish)
@@ -74,5 +77,6 @@ def create_app(settings: Settings) -> Litestar:
         ),
         request_max_body_size=MAX_REQUEST_BYTES,
     )
+    app.state.metrics_dir = metrics_dir
     allow_every_method(app)
     return app

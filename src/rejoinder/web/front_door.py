@@ -1,11 +1,13 @@
 """The app's front door: the ASGI layers every request passes before Litestar routes it.
 
-Three things must see a request before routing: a NUL byte is refused on any path, routed or
-not (``NulGuard``); the reader's API gets CORS on its 404 and 405 answers and preflights too
-(``ReaderApiCors``); and a ready thread page is sent from memory, which only pays off before
-routing (``web/read_cache.py`` has the figures). Litestar 2 has no place for them: app-level
-``middleware`` joins each route's own stack, after routing, and the layers it puts before
-routing (its CORS and OpenTelemetry ones) are built inside its constructor.
+Four things must see a request before routing: every answer is counted and timed, those
+sent from memory too (``RequestMetrics``, outermost); a NUL byte is refused on any path,
+routed or not (``NulGuard``); the reader's API gets CORS on its 404 and 405 answers and
+preflights too (``ReaderApiCors``); and a ready thread page is sent from memory, which only
+pays off before routing (``web/read_cache.py`` has the figures). Litestar 2 has no place
+for them: app-level ``middleware`` joins each route's own stack, after routing, and the
+layers it puts before routing (its CORS and OpenTelemetry ones) are built inside its
+constructor.
 
 So the app is a ``Litestar`` whose ASGI entry sends each request through these layers and
 then into Litestar's own entry. Being a Litestar still, it is served by uvicorn as the
@@ -22,6 +24,7 @@ from litestar.config.cors import CORSConfig
 from rejoinder.web.cors import ReaderApiCors
 from rejoinder.web.nul_guard import NulGuard
 from rejoinder.web.read_cache import ReadCache, ReadyAnswers
+from rejoinder.web.request_metrics import RequestMetrics
 
 
 class RejoinderApp(Litestar):
@@ -32,11 +35,13 @@ class RejoinderApp(Litestar):
         api = ReaderApiCors(super().__call__, reader_cors)
         # The read cache holds answers as sent (bytes, ETags, headers): HTTP's, so the app's.
         self.state.reads = ReadCache()
-        self._door = ReadyAnswers(
-            NulGuard(api),
-            self.state.reads,
-            lambda: getattr(self.state, "services", None),
-            api,
+        self._door = RequestMetrics(
+            ReadyAnswers(
+                NulGuard(api),
+                self.state.reads,
+                lambda: getattr(self.state, "services", None),
+                api,
+            )
         )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

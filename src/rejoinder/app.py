@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from rejoinder import __version__
 from rejoinder.config import Settings
 from rejoinder.domain.errors import RejoinderError
+from rejoinder.metrics import BATCHED
 from rejoinder.service.services import close_services, open_services
 from rejoinder.web.admin_session import SignedOut
 from rejoinder.web.carriers import READER_HEADER
@@ -38,6 +39,7 @@ def create_app(settings: Settings, *, metrics_dir: str | None = None) -> Litesta
         try:
             yield
         finally:
+            BATCHED.flush()  # the last second's counts, before the process goes
             await close_services(app.state.services)
 
     cors = None

@@ -14,7 +14,7 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 
 from rejoinder.domain.errors import Problem, RejoinderError
-from rejoinder.metrics import CONTENT_TYPE, exposition
+from rejoinder.metrics import BATCHED, CONTENT_TYPE, exposition
 from rejoinder.service.scrape import read_all
 from rejoinder.web.context import services
 
@@ -37,6 +37,7 @@ async def metrics(request: Request) -> Response[bytes]:
             "Authorization",
         )
     families = await read_all(app)
+    BATCHED.flush()  # this process's counts as of now; the others' are at most a second old
     # One small file per process and kind of metric to read: off the event loop.
     body = await asyncio.to_thread(exposition, request.app.state.metrics_dir, families)
     return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})

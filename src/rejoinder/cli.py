@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -246,6 +247,15 @@ def _run_server(settings: Settings, host: str, port: int, workers: int, access_l
         raise RuntimeError("the metrics library was imported before its directory was named")
     metrics_dir = tempfile.mkdtemp(prefix="rejoinder-metrics-")
     os.environ[_METRICS_DIR_ENV] = metrics_dir
+
+    def remove_then_die(signum: int, _: Any) -> None:
+        # One process serving dies of the SIGTERM it shut down for (uvicorn raises it again
+        # once the server has stopped), which skips the ``finally`` below.
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    signal.signal(signal.SIGTERM, remove_then_die)
     from rejoinder.serving import serve
 
     print(f"serving on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''})")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cli.conftest import Server, wait_until_healthy
@@ -202,3 +203,17 @@ def test_metrics_are_off_without_a_token(start_server):
     response = httpx.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert_error(response, 404, None)
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_each_run_gets_a_fresh_metrics_directory_removed_when_it_stops(
+    start_server, env, tmp_path, workers
+):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env["TMPDIR"] = str(temporary)
+    server = start_server("serve", "--workers", workers)
+    (directory,) = temporary.glob("rejoinder-metrics-*")
+    assert any(directory.iterdir())  # the workers' files
+    server.stop()
+    assert list(temporary.iterdir()) == []

@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from rejoinder import __version__
 from rejoinder.config import Settings
 from rejoinder.domain.errors import RejoinderError
+from rejoinder.metrics import BATCHED
 from rejoinder.service.senders import start_outbox
 from rejoinder.service.services import close_services, open_services
 from rejoinder.web.admin_session import SignedOut
@@ -29,7 +30,10 @@ from rejoinder.web.routes import allow_every_method, route_handlers
 MAX_REQUEST_BYTES = 1024 * 1024
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, *, metrics_dir: str | None = None) -> Litestar:
+    """The app; ``metrics_dir`` is the multiprocess metrics directory of ``rejoinder serve``
+    (``rejoinder/metrics.py``), None for metrics kept in this process alone."""
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.services = await open_services(settings, app.plugins.get(ChannelsPlugin).publish)
@@ -37,6 +41,7 @@ def create_app(settings: Settings) -> Litestar:
         try:
             yield
         finally:
+            BATCHED.flush()  # the last second's counts, before the process goes
             await close_services(app.state.services)
 
     cors = None
@@ -78,5 +83,6 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=MAX_REQUEST_BYTES,
         logging_config=None,  # the server configures logging (web/request_log.py)
     )
+    app.state.metrics_dir = metrics_dir
     allow_every_method(app)
     return app

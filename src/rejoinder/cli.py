@@ -14,7 +14,10 @@ import dataclasses
 import json
 import os
 import re
+import shutil
+import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +29,9 @@ if TYPE_CHECKING:  # the app is imported only where one is built, not for every 
     from litestar import Litestar
 
 _RESOLVED_ENV = "REJOINDER_RESOLVED_SETTINGS"
+# prometheus-client's own variable (rejoinder.metrics.MULTIPROCESS_DIR_ENV), named here too
+# so that nothing imports the library before the variable is set.
+_METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -234,20 +240,40 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_server(settings: Settings, host: str, port: int, workers: int, access_log: bool) -> int:
-    from rejoinder.serving import serve
-
     resolved = dataclasses.asdict(settings)
     resolved.pop("sources")
     os.environ[_RESOLVED_ENV] = json.dumps(resolved)
+    # A fresh directory for this run's metrics (rejoinder/metrics.py), named before the
+    # metrics library is first imported, here or in a worker: a file left by an earlier run
+    # would add its counts to this one's.
+    if "prometheus_client" in sys.modules:  # too late: this process would count in memory
+        raise RuntimeError("the metrics library was imported before its directory was named")
+    metrics_dir = tempfile.mkdtemp(prefix="rejoinder-metrics-")
+    os.environ[_METRICS_DIR_ENV] = metrics_dir
+
+    def remove_then_die(signum: int, _: Any) -> None:
+        # One process serving dies of the SIGTERM it shut down for (uvicorn raises it again
+        # once the server has stopped), which skips the ``finally`` below.
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    signal.signal(signal.SIGTERM, remove_then_die)
+    from rejoinder.serving import serve
+
     print(f"serving on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''})")
-    return serve(
-        settings,
-        "rejoinder.cli:worker_app",
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-    )
+    try:
+        return serve(
+            settings,
+            "rejoinder.cli:worker_app",
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=access_log,
+            metrics_dir=metrics_dir,
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def worker_app() -> Litestar:
@@ -258,7 +284,7 @@ def worker_app() -> Litestar:
     for name, value in values.items():
         if isinstance(value, list):
             values[name] = tuple(value)
-    return create_app(Settings(**values))
+    return create_app(Settings(**values), metrics_dir=os.environ.get(_METRICS_DIR_ENV))
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:

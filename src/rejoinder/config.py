@@ -345,6 +345,13 @@ class Settings:
         "stays open. Shown only as `(set)` by `rejoinder check`.",
         _optional,
     )
+    metrics_token: str | None = setting(
+        None,
+        "Bearer token for Prometheus' scrapes of `/metrics` (`Authorization: Bearer TOKEN`). "
+        "Unset, `/metrics` answers 404. Shown only as `(set)` by `rejoinder check`. See "
+        "[operations.md](operations.md#metrics).",
+        _optional,
+    )
     edit_window: int = setting(
         900,
         "How long an author may edit or delete their comment: seconds, or `30s`, `15m`, `1h`, "
@@ -576,6 +583,8 @@ class Settings:
                 shown = str(key_file(self)) + (" (unused: secret is set)" if self.secret else "")
             elif f.name == "admin_token":
                 shown = "(set)" if value else "(none: the articles API is read-only)"
+            elif f.name == "metrics_token":
+                shown = "(set)" if value else "(none: /metrics is off)"
             elif isinstance(value, tuple):
                 shown = " ".join(value) or "(none)"
             elif value is None:

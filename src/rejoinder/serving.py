@@ -27,6 +27,7 @@ from uvicorn.server import Server
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from rejoinder.config import Settings
+from rejoinder.metrics import forget_process
 from rejoinder.web.request_log import logging_config
 
 logger = logging.getLogger("uvicorn.error")
@@ -280,8 +281,28 @@ class GracefulServer(Server):
 
 
 class Supervisor(Multiprocess):
-    """uvicorn's worker supervisor, which lets go of the listening socket on SIGTERM and
-    waits for its workers only as long as their shutdown may take."""
+    """uvicorn's worker supervisor, which lets go of the listening socket on SIGTERM, waits
+    for its workers only as long as their shutdown may take, and drops the live gauges of a
+    worker that has exited (``metrics_dir``) so that they stop counting."""
+
+    metrics_dir: str | None = None
+
+    def keep_subprocess_alive(self) -> None:
+        before = {process.pid for process in self.processes}
+        super().keep_subprocess_alive()
+        self._forget_exited(before)
+
+    def restart_all(self) -> None:
+        before = {process.pid for process in self.processes}
+        super().restart_all()
+        self._forget_exited(before)
+
+    def _forget_exited(self, before: set[int | None]) -> None:
+        if self.metrics_dir is None:
+            return
+        for pid in before - {process.pid for process in self.processes}:
+            if pid is not None:
+                forget_process(pid, self.metrics_dir)
 
     def handle_term(self) -> None:
         self._stop_listening()
@@ -319,12 +340,20 @@ def log_format(setting: str) -> str:
 
 
 def serve(
-    settings: Settings, app: str, *, host: str, port: int, workers: int, access_log: bool
+    settings: Settings,
+    app: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    access_log: bool,
+    metrics_dir: str | None = None,
 ) -> int:
     """Serve the app factory ``app`` until SIGTERM or SIGINT; the exit status.
 
     ``access_log`` is the app's own request log (``web/request_log.py``), which replaces
-    uvicorn's: its lines carry the route, the duration and the request id.
+    uvicorn's: its lines carry the route, the duration and the request id. With ``workers``
+    > 1, ``metrics_dir`` is the workers' multiprocess metrics directory.
     """
     config = ServingConfig(
         app,
@@ -344,7 +373,9 @@ def serve(
     )
     try:
         if workers > 1:
-            Supervisor(config, sockets=[config.bind_socket()]).run()
+            supervisor = Supervisor(config, sockets=[config.bind_socket()])
+            supervisor.metrics_dir = metrics_dir
+            supervisor.run()
             return 0
         server = GracefulServer(config)
         server.run()

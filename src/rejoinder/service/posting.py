@@ -32,6 +32,7 @@ from rejoinder.domain.moderation.pipeline import Finding
 from rejoinder.domain.names import check_guest_name
 from rejoinder.domain.outgoing import comment_events
 from rejoinder.domain.text import check_single_line
+from rejoinder.metrics import POSTS
 from rejoinder.service import webhooks
 from rejoinder.service.limits import enforce
 from rejoinder.service.outcomes import Outcome
@@ -54,6 +55,13 @@ from rejoinder.store.database import Connection
 
 CREATED = 201
 MAX_IDEMPOTENCY_KEY = 255
+# The ``rejoinder_posts_total`` label of each status a new comment can be stored with.
+_OUTCOMES = {
+    Status.VISIBLE: "published",
+    Status.PENDING: "pending",
+    Status.REJECTED: "rejected",
+    Status.SHADOW: "shadow",
+}
 
 
 class CreatedComment(msgspec.Struct):
@@ -208,6 +216,7 @@ async def post_comment(
         if retry is not None:
             await idempotency.remember(connection, retry.key, CREATED, body)
         count = await thread_store.visible_count(connection, thread.id)
+    POSTS.labels(_OUTCOMES[stored.status]).inc()  # committed: a retry's replay is not counted
     events = _arrival(draft.thread_key, stored, screening.findings, count)
     for other in hidden:
         events += _hidden(draft.thread_key, other, count, "campaign")

@@ -8,6 +8,7 @@ them off the event loop, where they would hold up every reader's page meanwhile.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,9 +113,9 @@ async def queue_page(app: Services, queue: Queue, page_number: int) -> QueuePage
     return QueuePage(counts, items, details, more, now)
 
 
-async def queue_counts(app: Services) -> dict[Queue, int]:
+async def queue_counts(app: Services, queues: Collection[Queue] = tuple(Queue)) -> dict[Queue, int]:
     async with app.db.read_aside() as connection:
-        return await moderation_store.queue_counts(connection, app.clock())
+        return await moderation_store.queue_counts(connection, app.clock(), queues)
 
 
 async def entry_in_queue(app: Services, comment_id: int, queue: Queue) -> Entry | None:

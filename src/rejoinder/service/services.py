@@ -16,6 +16,7 @@ from pathlib import Path
 from rejoinder.config import Settings
 from rejoinder.domain.events import Event
 from rejoinder.domain.sso import SsoConfig
+from rejoinder.metrics import pool_changed
 from rejoinder.scoring import HttpScorer, LocalModelScorer, Scorer
 from rejoinder.secret_key import load_secret
 from rejoinder.service.backups import DailyBackups
@@ -78,6 +79,7 @@ async def open_services(settings: Settings, broker: Callable[[bytes, str], None]
     database = Database(
         settings.database_url, checkpoint_aside=True, replica_url=settings.read_database_url
     )
+    database.watch_pools(pool_changed)  # before any connection is taken, so none is missed
     try:
         revision = await current_revision(database)
         if revision != head_revision():

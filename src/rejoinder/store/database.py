@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeAlias, TypeVar
 
-from sqlalchemy import CursorResult, Executable, Row
+from sqlalchemy import CursorResult, Executable, Pool, Row, event
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -223,6 +223,22 @@ class Database:
     def _committed(self, touched: dict[int, int]) -> None:
         for listener in self.after_commit:
             listener(touched)
+
+    def watch_pools(self, changed: Callable[[str, int], None]) -> None:
+        """Call ``changed(pool, +1)`` when a connection is checked out of a pool and
+        ``changed(pool, -1)`` when it is returned: on SQLite the pools are ``read`` and
+        ``write``, on PostgreSQL ``primary`` (reads and writes share it) and ``replica``."""
+        pools: list[tuple[str, Pool]] = []
+        if self._sqlite_writes is not None:
+            pools = [("read", self._sqlite_reader.pool), ("write", self._sqlite_writes.engine.pool)]
+        else:
+            pools = [("primary", self._writer.pool)]
+            if self._replica is not None:
+                pools.append(("replica", self._replica.pool))
+        for name, pool in pools:
+            changed(name, 0)  # shown from the start, at 0
+            event.listen(pool, "checkout", lambda *_, name=name: changed(name, 1))
+            event.listen(pool, "checkin", lambda *_, name=name: changed(name, -1))
 
     def start(self) -> None:
         """Start background work (SQLite checkpoints, when asked for); needs a running loop."""

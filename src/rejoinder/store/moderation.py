@@ -82,9 +82,11 @@ def _item(row: AnyRow) -> QueueItem:
     )
 
 
-async def queue_counts(connection: Connection, now: datetime) -> dict[Queue, int]:
+async def queue_counts(
+    connection: Connection, now: datetime, queues: Collection[Queue] = tuple(Queue)
+) -> dict[Queue, int]:
     counts = {}
-    for queue in Queue:
+    for queue in queues:
         counts[queue] = int(
             await connection.scalar(select(func.count()).select_from(c).where(_where(queue, now)))
             or 0

@@ -1,11 +1,12 @@
 """The app's front door: the ASGI layers every request passes before Litestar routes it.
 
-Four things must see a request before routing: its id and its log line (``RequestLog``,
-outermost, so that every answer below is timed and logged); a NUL byte is refused on any
-path, routed or not (``NulGuard``); the reader's API gets CORS on its 404 and 405 answers
-and preflights too (``ReaderApiCors``); and a ready thread page is sent from memory, which
-only pays off before routing (``web/read_cache.py`` has the figures). Litestar 2 has no
-place for them: app-level ``middleware`` joins each route's own stack, after routing, and
+Five things must see a request before routing: its id and its log line (``RequestLog``,
+outermost, so that every answer below is timed and logged); every answer is counted and
+timed for /metrics, those sent from memory too (``RequestMetrics``); a NUL byte is refused
+on any path, routed or not (``NulGuard``); the reader's API gets CORS on its 404 and 405
+answers and preflights too (``ReaderApiCors``); and a ready thread page is sent from memory,
+which only pays off before routing (``web/read_cache.py`` has the figures). Litestar 2 has
+no place for them: app-level ``middleware`` joins each route's own stack, after routing, and
 the layers it puts before routing (its CORS and OpenTelemetry ones) are built inside its
 constructor.
 
@@ -25,6 +26,7 @@ from rejoinder.web.cors import ReaderApiCors
 from rejoinder.web.nul_guard import NulGuard
 from rejoinder.web.read_cache import ReadCache, ReadyAnswers
 from rejoinder.web.request_log import RequestLog
+from rejoinder.web.request_metrics import RequestMetrics
 
 
 class RejoinderApp(Litestar):
@@ -38,11 +40,13 @@ class RejoinderApp(Litestar):
         api = ReaderApiCors(super().__call__, reader_cors)
         # The read cache holds answers as sent (bytes, ETags, headers): HTTP's, so the app's.
         self.state.reads = ReadCache()
-        ready = ReadyAnswers(
-            NulGuard(api),
-            self.state.reads,
-            lambda: getattr(self.state, "services", None),
-            api,
+        ready = RequestMetrics(
+            ReadyAnswers(
+                NulGuard(api),
+                self.state.reads,
+                lambda: getattr(self.state, "services", None),
+                api,
+            )
         )
         self._door = RequestLog(ready, trusted_proxies, lambda: self.routes)
 

@@ -21,6 +21,7 @@ from litestar.response import ServerSentEventMessage
 
 from rejoinder.config import Settings
 from rejoinder.domain.events import channel_for
+from rejoinder.metrics import LIVE_STREAMS
 from rejoinder.service.event_log import RESYNC, order_of
 from rejoinder.service.publishing import Envelope
 from rejoinder.service.redis_broker import ReconnectingRedisBackend
@@ -97,6 +98,7 @@ async def channel_stream(
     if publisher.closing:
         return
     publisher.streams.add(queue)
+    LIVE_STREAMS.inc()
     try:
         async with (
             channels.start_subscription(channel) as subscriber,
@@ -133,6 +135,7 @@ async def channel_stream(
                 yield _message(envelope.id, bytes(envelope.event))
     finally:
         publisher.streams.discard(queue)
+        LIVE_STREAMS.dec()
 
 
 def _message(event_id: str, data: bytes) -> ServerSentEventMessage:

@@ -47,6 +47,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rejoinder.metrics import BATCHED, PAGE_HITS, PAGE_MISSES, READY_HITS, READY_MISSES
 from rejoinder.web.carriers import READER_HEADER, VOTER_COOKIE
 
 if TYPE_CHECKING:
@@ -152,9 +153,11 @@ class ReadCache:
         body = self._entries.get(key)
         if body is None:
             self.misses += 1
+            BATCHED.inc(PAGE_MISSES)
             return None
         self._entries.move_to_end(key)
         self.hits += 1
+        BATCHED.inc(PAGE_HITS)
         return body  # type: ignore[return-value]  # text keys hold pages
 
     def put(self, key: str, body: bytes) -> None:
@@ -279,9 +282,11 @@ class ReadyAnswers:
         reads = self._reads
         found = reads.ready(scope["query_string"], services.changes, services.clock)
         if found is None:
+            BATCHED.inc(READY_MISSES)
             return False
         ready, body = found
         reads.served += 1
+        BATCHED.inc(READY_HITS)
         if matches(if_none_match, ready.etag):
             status, headers, body = 304, ready.not_modified, b""
         else:

@@ -253,3 +253,16 @@ def test_a_callback_address_expires_after_a_week(make_client, database_url, rece
     refused = client.post(queued.payload["data"]["callback"]["url"], json={"action": "approve"})
     assert_error(refused, 403, None)
     assert refused.json()["error"]["code"] == "expired"
+
+
+def test_a_callback_with_a_garbled_signature_or_an_impossible_id_is_refused(make_client, peek):
+    client = make_client()
+    garbled = "/api/moderation/callback?comment=1&endpoint=1&expires=99&signature=%F3%82%B1i"
+    assert_error(client.post(garbled, json={"action": "approve"}), 403, None)
+    huge = (
+        "/api/moderation/callback?comment=5889465931462876332032&endpoint=1&expires=9&signature=x"
+    )
+    assert_error(client.post(huge, json={"action": "approve"}), 400, "comment")
+    negative = "/api/moderation/callback?comment=1&endpoint=-3&expires=9&signature=x"
+    assert_error(client.post(negative, json={"action": "approve"}), 400, "endpoint")
+    assert peek.counts() == {table: 0 for table in peek.counts()}

@@ -25,7 +25,10 @@ class Signer:
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
     def verify(self, purpose: str, value: str, signature: str) -> bool:
-        return hmac.compare_digest(self.sign(purpose, value), signature)
+        # As bytes: compare_digest refuses a str with non-ASCII characters, and a signature
+        # comes from whoever sends it.
+        sent = signature.encode("utf-8", errors="replace")
+        return hmac.compare_digest(self.sign(purpose, value).encode(), sent)
 
     def edit_token(self, comment_id: int, edit_key: str | None = None) -> str:
         """The token that lets a comment's author change it: the id and the comment's stored

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Request, post
-from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from rejoinder.domain.models import Status
@@ -17,6 +17,8 @@ from rejoinder.service.moderating import Action
 from rejoinder.web.api.refusals import refusals
 from rejoinder.web.context import services
 from rejoinder.web.security import guard_write
+
+MAX_ID = 2**63 - 1  # a database id's range: larger numbers are refused, never looked up
 
 
 class Decision(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -39,9 +41,9 @@ class Decided(msgspec.Struct, kw_only=True):
 async def moderation_callback(
     request: Request,
     data: JSONBody[Decision],
-    comment: FromQuery[int],
-    endpoint: FromQuery[int],
-    expires: FromQuery[int],
+    comment: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
+    endpoint: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
+    expires: Annotated[int, QueryParameter(ge=0, le=MAX_ID)],
     signature: Annotated[str, QueryParameter(max_length=100)],
 ) -> Decided:
     """Only a comment still waiting is decided here: once a moderator has acted, theirs is

@@ -18,7 +18,6 @@ from rejoinder.domain.events import Event
 from rejoinder.domain.sso import SsoConfig
 from rejoinder.scoring import HttpScorer, LocalModelScorer, Scorer
 from rejoinder.secret_key import load_secret
-from rejoinder.service import webhooks
 from rejoinder.service.backups import DailyBackups
 from rejoinder.service.limits import Counter, MemoryCounter, RedisCounter
 from rejoinder.service.outbox import OutboxWorker
@@ -120,11 +119,16 @@ async def open_services(settings: Settings, broker: Callable[[bytes, str], None]
 
 
 def outbox_worker(services: Services) -> OutboxWorker:
-    """The process's outbox worker, with a sender for each kind of message."""
+    """The process's outbox worker, with a sender for each kind of message.
+
+    The senders are imported here, not at the top: they take ``Services``, so a module-level
+    import would make the two modules import each other."""
+    from rejoinder.service import mail, webhooks
+
     settings = services.settings
     return OutboxWorker(
         services.db,
-        {webhooks.KIND: webhooks.WebhookSender(services)},
+        {webhooks.KIND: webhooks.WebhookSender(services), mail.KIND: mail.MailSender(services)},
         clock=lambda: services.clock(),
         attempts=settings.outbox_attempts,
         retry_seconds=settings.outbox_retry,

@@ -366,13 +366,9 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
     parent ? null : h("h3", { class: "form-title", text: title }),
     view.user
       ? h("p", { class: "who signed-in", text: t("signedIn", { name: view.user }) })
-      : h(
-          "div",
-          { class: "who" },
-          field("author_name", t("name"), name),
-          field("author_email", t("email"), email),
-          view.mail ? h("label", { class: "check", for: notify.id }, notify, ` ${t("mailMe")}`) : null,
-        ),
+      : h("div", { class: "who" }, field("author_name", t("name"), name), field("author_email", t("email"), email)),
+    // A signed-in reader's address comes from their sign-on, so they are offered it too.
+    view.mail ? h("label", { class: "check", for: notify.id }, notify, ` ${t("mailMe")}`) : null,
     field("body", t("body"), text),
     counter(text, t),
     preview,
@@ -416,7 +412,7 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
       spoiler: spoiler.checked,
       parent_id: parent ? parent.id : null,
     };
-    if (view.mail && !view.user && notify.checked) Object.assign(fields, { notify_replies: true, language: view.lang });
+    if (view.mail && notify.checked) Object.assign(fields, { notify_replies: true, language: view.lang });
     if (acknowledged !== null && acknowledged === text.value) fields.nudge_acknowledged = true;
     nudge.hidden = true;
     const sent = JSON.stringify(fields);
@@ -431,7 +427,8 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
         text.dispatchEvent(new Event("input"));
       }
       if (created.status !== "visible") status.textContent = t(created.status === "pending" ? "awaiting" : "refused");
-      else if (created.mail === "confirmation_sent") status.textContent = t("mailSent");
+      // A reply's form closes once it is posted: the note goes under the discussion instead.
+      else if (created.mail === "confirmation_sent") (onDone ? view.status : status).textContent = t("mailSent");
       if (onDone && created.status === "visible") onDone(created);
     } catch (error) {
       if (error.code === "nudge") {

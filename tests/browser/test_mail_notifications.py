@@ -14,7 +14,14 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PublisherSite, demo_environment
+from tests.browser.conftest import (
+    AXE,
+    DEMO_SLUG,
+    PublisherSite,
+    demo_environment,
+    show_comments,
+)
+from tests.browser.test_embed_and_look import axe_violations
 from tests.cli.conftest import Server, launch
 from tests.smtp import SmtpSink
 
@@ -102,3 +109,19 @@ def test_a_reader_confirms_hears_of_a_reply_and_unsubscribes_with_one_click(
         (queued,) = database.execute("SELECT count(*) FROM outbox WHERE kind = 'mail'").fetchone()
     assert queued == 2
     assert len(smtp.messages) == 2
+
+
+def test_the_form_with_the_mail_choice_has_no_serious_accessibility_problems(site, browser):
+    if not AXE.exists():
+        pytest.skip(f"axe-core is not installed at {AXE} (make test installs it from npm)")
+    # The page's CSP rightly refuses the injected axe script, so this context bypasses it.
+    context = browser.new_context(bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{site.url}/articles/{DEMO_SLUG}")
+        widget = page.locator("rejoinder-comments")
+        show_comments(widget)
+        expect(widget.get_by_label("E-mail me replies")).to_be_visible()
+        assert axe_violations(page) == []
+    finally:
+        context.close()

@@ -64,6 +64,8 @@ DATA_TABLES = (
     "campaign_bands",
     "outbox",
     "webhook_endpoints",
+    "mail_addresses",
+    "reply_subscriptions",
 )
 
 

@@ -90,7 +90,7 @@ KEYWORDS = {
     "counted": (1, 2),
     "phrase_in": ((1, "c"), 2),
 }
-METHODS = [("templates/**.html", "jinja2"), ("**.py", "python")]
+METHODS = [("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2"), ("**.py", "python")]
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "false"}
 PACKAGE = files("rejoinder")
 COPYRIGHT = "the Rejoinder authors"

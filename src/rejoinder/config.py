@@ -66,6 +66,13 @@ def _public_url(value: str) -> str | None:
     return origin
 
 
+def _smtp_url(value: str) -> str | None:
+    url = _optional(value)
+    if url is not None and not re.match(r"^smtps?://([^@/\s]+@)?[^@/\s:]+(:\d+)?/?$", url):
+        raise ValueError("an SMTP server is smtp://user:password@host:port (or smtps://)")
+    return url
+
+
 def _postgres_url(value: str) -> str | None:
     url = _optional(value)
     if url is not None and not url.startswith(("postgresql://", "postgres://")):
@@ -323,6 +330,25 @@ class Settings:
         "How long one webhook delivery or SMTP conversation may take before it counts as failed.",
         _positive_duration,
         shown_default="`10s`",
+    )
+    smtp_url: str | None = setting(
+        None,
+        "The SMTP server that sends reply notifications: `smtp://user:password@host:587` "
+        "(STARTTLS when the server offers it) or `smtps://…:465` (TLS from the start). Unset, "
+        "nothing is mailed and readers are not offered notifications. See [email.md](email.md).",
+        _smtp_url,
+        shown_default="(none: no e-mail)",
+    )
+    mail_from: str = setting(
+        "Rejoinder <rejoinder@localhost>",
+        "The `From` of every mail the server sends.",
+        str,
+    )
+    mail_digest_minutes: int = setting(
+        15,
+        "A reader is mailed about replies at most once in this many minutes; replies that "
+        "arrive meanwhile are gathered into one mail.",
+        _positive,
     )
     webhook_allow_private: bool = setting(
         False,

@@ -33,6 +33,7 @@ def test_unknown_thread_is_an_empty_thread_not_a_404(client):
         "comments": [],
         "next_cursor": None,
         "featured": [],
+        "mail": False,  # no smtp_url: the widget offers no e-mail
     }
 
 

@@ -30,7 +30,7 @@ from rejoinder.domain.moderation.pipeline import Action as Verdict
 from rejoinder.domain.moderation.pipeline import Finding
 from rejoinder.domain.outgoing import comment_events
 from rejoinder.domain.phrases import phrase
-from rejoinder.service import webhooks
+from rejoinder.service import mail, webhooks
 from rejoinder.service.outcomes import Outcome
 from rejoinder.service.services import Services
 from rejoinder.store import audit
@@ -277,6 +277,8 @@ async def apply(
         count = await thread_store.visible_count(connection, comment.thread_id)
         hooks = comment_events(comment, changed, edited=action is Action.EDIT)
         await webhooks.queue_comment_events(connection, app, hooks, changed, thread_key, now)
+        if comment.status is not Status.VISIBLE and changed.status is Status.VISIBLE:
+            await mail.queue_reply(connection, app, changed, now)  # a reply published late
     return Outcome(changed, _announcements(thread_key, comment, changed, count, action))
 
 

@@ -33,7 +33,7 @@ from rejoinder.domain.names import check_guest_name
 from rejoinder.domain.outgoing import comment_events
 from rejoinder.domain.text import check_single_line
 from rejoinder.metrics import POSTS
-from rejoinder.service import webhooks
+from rejoinder.service import mail, webhooks
 from rejoinder.service.limits import enforce
 from rejoinder.service.outcomes import Outcome
 from rejoinder.service.pipeline import (
@@ -72,6 +72,9 @@ class CreatedComment(msgspec.Struct):
     # "visible", or "pending" while it waits for a moderator, or "rejected".
     status: str = "visible"
     notice: str | None = None
+    # When notify_replies was asked: "confirmation_sent", "confirmation_waiting" or
+    # "following" (service/mail.py).
+    mail: str | None = None
 
 
 class EditedComment(msgspec.Struct):
@@ -94,6 +97,9 @@ class Submission:
     spoiler: bool = False
     # The writer was nudged about this text and sends it anyway (domain/moderation/nudge.py).
     nudge_acknowledged: bool = False
+    # Mail replies to author_email (double opt-in: service/mail.py), in this language.
+    notify_replies: bool = False
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,15 +128,19 @@ async def post_comment(
     *,
     page_origins: tuple[str, ...] = (),
     retry: Retry | None = None,
+    link_base: str = "",
 ) -> Outcome[Answer]:
     """Check, screen and store a new comment. ``page_origins`` are the origins of this
-    server's own pages, whose thread titles and addresses are believed.
+        server's own pages, whose thread titles and addresses are believed; ``link_base`` the
+    origin the links in this writer's mail start with (``public_url``, else the request's).
 
-    A nudge (422) is raised inside the write, after every other check, so the writer is
-    never nudged about a comment that would be refused anyway; its rollback takes the
-    Idempotency-Key claim with it, so the revised or acknowledged post is a new request."""
+        A nudge (422) is raised inside the write, after every other check, so the writer is
+        never nudged about a comment that would be refused anyway; its rollback takes the
+        Idempotency-Key claim with it, so the revised or acknowledged post is a new request."""
     now = app.clock()
     draft = _draft(identity, submission)
+    if submission.notify_replies:
+        mail.check_request(app.settings, draft.author_email)
     if retry is not None:
         key = check_single_line(
             retry.key, "Idempotency-Key", max_length=MAX_IDEMPOTENCY_KEY, label="Idempotency-Key"
@@ -204,6 +214,11 @@ async def post_comment(
             connection, app, comment_events(None, stored), stored, draft.thread_key, now
         )
         await _queue_hidden_events(connection, app, hidden, draft.thread_key, now)
+        await mail.queue_reply(connection, app, stored, now)
+        mailing = None
+        if submission.notify_replies:
+            language = submission.language or app.settings.language
+            mailing = await mail.ask_for_replies(connection, app, stored, language, link_base, now)
         body = msgspec.json.encode(
             CreatedComment(
                 stored.for_readers(),
@@ -211,6 +226,7 @@ async def post_comment(
                 stored.created_at + timedelta(seconds=app.settings.edit_window),
                 status=_status_for_author(stored.status),
                 notice=_notice_for(stored.status),
+                mail=mailing,
             )
         )
         if retry is not None:

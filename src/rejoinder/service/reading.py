@@ -40,6 +40,8 @@ class ThreadPage(msgspec.Struct):
     next_cursor: str | None
     # Editors' picks, on the first page only, shown above the rest with a badge.
     featured: list[Comment] = []
+    # The server mails replies (smtp_url is set): the widget offers "E-mail me replies".
+    mail: bool = False
 
 
 class RepliesPage(msgspec.Struct):
@@ -47,9 +49,9 @@ class RepliesPage(msgspec.Struct):
     next_cursor: str | None
 
 
-def empty_page(thread_key: str) -> ThreadPage:
+def empty_page(thread_key: str, *, mail: bool = False) -> ThreadPage:
     """The page of a thread nobody has commented on yet."""
-    return ThreadPage(ThreadInfo(thread_key, None, None, 0, False), [], None)
+    return ThreadPage(ThreadInfo(thread_key, None, None, 0, False), [], None, mail=mail)
 
 
 class ThreadSnapshot:
@@ -61,6 +63,7 @@ class ThreadSnapshot:
         self._connection = connection
         self.thread = thread
         self.now = app.clock()
+        self.mail = app.settings.smtp_url is not None
 
     async def own_view(self, identify: Callable[[], Identity]) -> Viewer | None:
         """The reader, if the thread holds shadow-banned comments and the reader is known:
@@ -78,7 +81,9 @@ class ThreadSnapshot:
         assert self.thread is not None  # callers answer an unknown thread with empty_page
         if viewer is None:
             return await self._shared(sort, limit, after)
-        return await _build(self._connection, self.thread, self.now, sort, limit, after, viewer)
+        return await _build(
+            self._connection, self.thread, self.now, sort, limit, after, viewer, self.mail
+        )
 
     async def _shared(self, sort: Sort, limit: int, after: Cursor | None) -> bytes:
         """The page every anonymous reader shares, built on the read replica when there is
@@ -94,11 +99,13 @@ class ThreadSnapshot:
                 async with db.replica_read() as replica:
                     version = await thread_store.version_of(replica, found.id)
                     if version is not None and version >= found.version:
-                        return await _build(replica, found, self.now, sort, limit, after, None)
+                        return await _build(
+                            replica, found, self.now, sort, limit, after, None, self.mail
+                        )
             except (OSError, SQLAlchemyError) as error:
                 log.warning("read replica failed, reading from the primary: %s", error)
                 db.replica_failed()
-        return await _build(self._connection, found, self.now, sort, limit, after, None)
+        return await _build(self._connection, found, self.now, sort, limit, after, None, self.mail)
 
 
 @asynccontextmanager
@@ -116,6 +123,7 @@ async def _build(
     limit: int,
     after: Cursor | None,
     reader: Viewer | None,
+    mail: bool,
 ) -> bytes:
     top = await comment_store.top_level_page(connection, found.id, sort, limit + 1, after, reader)
     page, more = top[:limit], len(top) > limit
@@ -138,6 +146,7 @@ async def _build(
             [c for c in nested if c.id not in pick_ids],
             next_cursor,
             featured=[c for c in nested if c.id in pick_ids],
+            mail=mail,
         )
     )
 

@@ -6,7 +6,7 @@ cannot wait for the server, so they open the services without it.
 
 from __future__ import annotations
 
-from rejoinder.service import webhooks
+from rejoinder.service import mail, webhooks
 from rejoinder.service.outbox import OutboxWorker
 from rejoinder.service.services import Services
 
@@ -15,7 +15,7 @@ def start_outbox(services: Services) -> OutboxWorker:
     settings = services.settings
     worker = OutboxWorker(
         services.db,
-        {webhooks.KIND: webhooks.WebhookSender(services)},
+        {webhooks.KIND: webhooks.WebhookSender(services), mail.KIND: mail.MailSender(services)},
         clock=lambda: services.clock(),
         attempts=settings.outbox_attempts,
         retry_seconds=settings.outbox_retry,

@@ -10,12 +10,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
 from rejoinder.domain.models import Status
 from rejoinder.store.comments import _COLUMNS, _stored, get_comment, mark_deleted
 from rejoinder.store.database import Connection
-from rejoinder.store.schema import comments, reports, threads, users, votes
+from rejoinder.store.schema import (
+    comments,
+    mail_addresses,
+    reply_subscriptions,
+    reports,
+    threads,
+    users,
+    votes,
+)
 from rejoinder.store.users import delete_user
 
 
@@ -95,6 +103,7 @@ async def erase_author(
     removed: list[tuple[int, int]] = []
     if authored is not None:
         ids = [row.id for row in await connection.execute(select(comments.c.id).where(authored))]
+        await _forget_mail(connection, authored)
         for comment_id in ids:
             comment = await get_comment(connection, comment_id, for_update=True)
             if comment is None:
@@ -131,6 +140,18 @@ async def erase_author(
     if user_id is not None:
         await delete_user(connection, user_id)
     return removed
+
+
+async def _forget_mail(connection: Connection, authored: ColumnElement[bool]) -> None:
+    """The addresses they gave for reply notifications go, with what they followed."""
+    given = select(func.lower(comments.c.author_email)).where(
+        authored, comments.c.author_email.is_not(None)
+    )
+    addresses = select(mail_addresses.c.id).where(mail_addresses.c.address.in_(given))
+    await connection.execute(
+        delete(reply_subscriptions).where(reply_subscriptions.c.address_id.in_(addresses))
+    )
+    await connection.execute(delete(mail_addresses).where(mail_addresses.c.address.in_(given)))
 
 
 def _reporters(user_id: int | None, voter_id: int | None) -> list[str]:

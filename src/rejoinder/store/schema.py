@@ -398,3 +398,32 @@ webhook_endpoints = Table(
     Column("disabled_reason", Text),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Reply notifications by e-mail (service/mail.py): an address a reader gave, confirmed by the
+# link in the one confirmation mail before anything else is sent to it.
+mail_addresses = Table(
+    "mail_addresses",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("address", String(254), nullable=False, unique=True),  # as given, lower-cased
+    # The reader's language and the origin the links in their mail start with, from the post.
+    Column("language", String(8), nullable=False),
+    Column("link_base", String(2048), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirm_sent_at", UTCDateTime),
+    Column("confirmed_at", UTCDateTime),
+    Column("unsubscribed_at", UTCDateTime),
+    # The digest waiting in the outbox, while more replies may still join it, and the earliest
+    # the next one may go (the last one's time plus ``mail_digest_minutes``).
+    Column("digest_outbox_id", Id, ForeignKey("outbox.id", ondelete="SET NULL")),
+    Column("next_digest_at", UTCDateTime),
+)
+
+reply_subscriptions = Table(
+    "reply_subscriptions",
+    metadata,
+    Column("comment_id", Id, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    Column("address_id", Id, ForeignKey("mail_addresses.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "address_id"),
+)

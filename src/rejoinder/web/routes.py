@@ -30,6 +30,7 @@ from rejoinder.web.pages import (
     assets,
     discussion,
     feeds,
+    mail,
     media,
     site,
 )
@@ -64,6 +65,9 @@ def route_handlers() -> list[ControllerRouterHandler]:
         discussion.comments_fragment,
         feeds.comments_feed,
         feeds.articles_feed,
+        mail.confirm_page,
+        mail.unsubscribe_page,
+        mail.unsubscribe,
         media.article_media,
         assets.embed_script,
         assets.count_script,

@@ -48,6 +48,16 @@ class NewComment(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     author_email: str | None = None
     spoiler: Annotated[bool, Meta(description="Cover the text until a reader opens it")] = False
     nudge_acknowledged: NudgeAcknowledged = False
+    notify_replies: Annotated[
+        bool,
+        Meta(
+            description="Mail replies to `author_email` (after it is confirmed by the link in "
+            "one confirmation mail); refused 400 `mail_off` when the server sends no mail"
+        ),
+    ] = False
+    language: Annotated[
+        str | None, Meta(description="The reader's language, for their mail", examples=["uk"])
+    ] = None
 
 
 class CommentEdit(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

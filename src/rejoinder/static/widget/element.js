@@ -224,6 +224,7 @@ class RejoinderComments extends HTMLElement {
         this.liveSlot.replaceChildren();
       }
       this.closed = page.thread.closed;
+      this.mail = page.mail === true; // the server mails replies: offer "E-mail me replies"
       this.message.textContent = page.thread.message || "";
       this.message.hidden = !page.thread.message;
       for (const comment of page.featured || []) {

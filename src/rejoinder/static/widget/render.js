@@ -355,6 +355,7 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
   const email = h("input", { type: "email", autocomplete: "email", maxlength: LIMITS.email });
   const text = h("textarea", { rows: parent ? "3" : "4", required: true });
   const spoiler = h("input", { type: "checkbox", id: `${id}-spoiler`, name: "spoiler" });
+  const notify = h("input", { type: "checkbox", id: `${id}-notify`, name: "notify_replies" });
   const submit = h("button", { type: "submit", class: "primary", text: t("post") });
   const status = h("p", { class: "error form-error", role: "alert" });
   const [previewButton, preview] = previewOf(text, view);
@@ -366,6 +367,8 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
     view.user
       ? h("p", { class: "who signed-in", text: t("signedIn", { name: view.user }) })
       : h("div", { class: "who" }, field("author_name", t("name"), name), field("author_email", t("email"), email)),
+    // A signed-in reader's address comes from their sign-on, so they are offered it too.
+    view.mail ? h("label", { class: "check", for: notify.id }, notify, ` ${t("mailMe")}`) : null,
     field("body", t("body"), text),
     counter(text, t),
     preview,
@@ -409,6 +412,7 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
       spoiler: spoiler.checked,
       parent_id: parent ? parent.id : null,
     };
+    if (view.mail && notify.checked) Object.assign(fields, { notify_replies: true, language: view.lang });
     if (acknowledged !== null && acknowledged === text.value) fields.nudge_acknowledged = true;
     nudge.hidden = true;
     const sent = JSON.stringify(fields);
@@ -423,6 +427,8 @@ export function composeForm(view, { parent = null, onDone = null } = {}) {
         text.dispatchEvent(new Event("input"));
       }
       if (created.status !== "visible") status.textContent = t(created.status === "pending" ? "awaiting" : "refused");
+      // A reply's form closes once it is posted: the note goes under the discussion instead.
+      else if (created.mail === "confirmation_sent") (onDone ? view.status : status).textContent = t("mailSent");
       if (onDone && created.status === "visible") onDone(created);
     } catch (error) {
       if (error.code === "nudge") {

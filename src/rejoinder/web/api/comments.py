@@ -42,6 +42,7 @@ async def create_comment(request: Request, data: JSONBody[NewComment]) -> Respon
         Submission(**msgspec.structs.asdict(data)),
         page_origins=(own_origin(request), public_origin(request)),
         retry=retry,
+        link_base=public_origin(request),
     )
     app.publish(done.events)
     answer = done.result

@@ -50,7 +50,9 @@ async def list_comments(
     generation = None if identified else app.changes.generation()
     async with reading.thread_snapshot(app, key) as snapshot:
         if snapshot.thread is None:
-            return _json(msgspec.json.encode(reading.empty_page(key)), identified)
+            return _json(
+                msgspec.json.encode(reading.empty_page(key, mail=snapshot.mail)), identified
+            )
         own = await snapshot.own_view(lambda: reading_identity(request))
         if own is not None:
             # Their own shadow-banned comments may be in it: this page is theirs alone.

@@ -26,6 +26,8 @@ export default {
   loadMore: "Mehr laden",
   loading: "Wird geladen…",
   empty: "Noch keine Kommentare. Schreiben Sie den ersten.",
+  mailMe: "Antworten per E-Mail",
+  mailSent: "Wir haben Ihnen eine E-Mail geschickt: Öffnen Sie den Link darin, um Antworten per E-Mail zu erhalten.",
   formTitle: "Diskutieren Sie mit",
   replyTitle: "Antwort an {name}",
   name: "Name",
@@ -90,6 +92,8 @@ export default {
     nul_byte: "Das enthält nicht erlaubte Zeichen.",
     name_reserved:
       "Dieser Name ist der Redaktion oder einem anderen Leser vorbehalten. Bitte wählen Sie einen anderen.",
+    email_required: "Geben Sie eine E-Mail-Adresse an, um Antworten per E-Mail zu erhalten.",
+    mail_off: "Diese Website verschickt keine E-Mail-Benachrichtigungen.",
     invalid_email: "Bitte geben Sie eine gültige E-Mail-Adresse an oder lassen Sie das Feld leer.",
     thread_closed: "Diese Diskussion ist geschlossen.",
     parent_deleted: "Dieser Kommentar wurde gelöscht.",

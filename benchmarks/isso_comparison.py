@@ -9,9 +9,10 @@ on loopback with the same settings:
 - post: guest comments to a second thread, every body different: 12 to 40 words drawn at
   random, as distinct as readers' comments are (identical bodies from many names would be
   a campaign, which Rejoinder's moderation is built to catch and hold);
-- post with two webhooks (Rejoinder only): the post workload on a fresh database with two
-  webhook endpoints registered (nginx answering 204), so each comment also writes two
-  outbox messages that the server delivers while the load runs. The outbox is to cost
+- post with notifications (Rejoinder only): the post workload on a fresh database with two
+  webhook endpoints registered (nginx answering 204) and reply mails on (an SMTP server in
+  this process), every post a reply to a reader who asked for reply mails: each comment
+  also writes two webhook deliveries and joins that reader's digest. The outbox is to cost
   posting no more than a quarter of its rate.
 
 Isso 0.14 runs from PyPI in a temporary virtualenv under gunicorn with 2 workers and its rate
@@ -23,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import email
+import email.policy
 import json
 import os
 import random
@@ -39,6 +42,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -410,51 +414,109 @@ def received(work: Path, ports: list[int]) -> int:
     return sum(log.read_text().count("204") for log in logs if log.exists())
 
 
+class MailSink:
+    """An SMTP server in this process (aiosmtpd) that keeps what it is sent: the reader's
+    confirmation, then the digests of replies, a few mails in all."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.port = free_port()
+        self.mails: list[bytes] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+                sink.mails.append(envelope.content)
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> MailSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
+def subscribe(server: Server, sink: MailSink) -> int:
+    """A reader who asks for reply mails and confirms from the mail; their comment's id."""
+    body = {
+        **server.post_body("bench-post", "Subscriber", None, "Tell me when anyone answers."),
+        "author_email": "subscriber@example.org",
+        "notify_replies": True,
+    }
+    created = httpx.post(server.url + "/api/comments", json=body).json()
+    deadline = time.monotonic() + 30
+    while not sink.mails and time.monotonic() < deadline:
+        time.sleep(0.1)
+    text = email.message_from_bytes(sink.mails[0], policy=email.policy.default)
+    plain = text.get_body(("plain",))
+    assert plain is not None
+    link = re.search(r"\S+/mail/confirm\?\S+", plain.get_content())
+    assert link is not None, "no confirmation link in the mail"
+    assert httpx.get(link.group(0)).status_code == 200
+    return server.created_id(created)
+
+
 def with_webhooks(
     plain: Server, args: argparse.Namespace, work: Path, env: dict[str, str]
 ) -> list[Result]:
     """The post workload on a second server, on a fresh database with two webhook endpoints
-    registered: each comment also writes two outbox messages in its transaction, and the
-    server's workers deliver them while the load runs. The two servers take turns, round
-    after round, and each one's median is reported, so a machine busier in one moment than
-    the next does not decide the comparison."""
+    registered and reply mails on: each comment answers a reader who asked for reply mails
+    (and confirmed), so it also writes two webhook deliveries and joins that reader's digest
+    in its transaction, and the server's workers deliver them while the load runs. The two
+    servers take turns, round after round, and each one's median is reported, so a machine
+    busier in one moment than the next does not decide the comparison."""
     rejoinder = str(ROOT / ".venv" / "bin" / "rejoinder")
+    port = free_port()
+    sink = MailSink()
     env = {
         **env,
         "REJOINDER_DATABASE_URL": f"sqlite:///{work / 'rejoinder-outbox.db'}",
         "REJOINDER_WEBHOOK_ALLOW_PRIVATE": "true",
+        "REJOINDER_SMTP_URL": f"smtp://127.0.0.1:{sink.port}",
+        "REJOINDER_MAIL_FROM": "comments@news.example",
+        "REJOINDER_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     ports = [free_port(), free_port()]
     subprocess.run([rejoinder, "migrate"], env=env, check=True, capture_output=True)
-    for port in ports:
+    for receiver in ports:
         subprocess.run(
-            [rejoinder, "webhook", "add", f"http://127.0.0.1:{port}/hooks"],
+            [rejoinder, "webhook", "add", f"http://127.0.0.1:{receiver}/hooks"],
             env=env,
             check=True,
             capture_output=True,
         )
-    port = free_port()
     command = [rejoinder, "serve", "--workers", "2", "--port", str(port), "--no-access-log"]
     hooked = rejoinder_server(port)
-    hooked.name = "rejoinder+2 webhooks"
+    hooked.name = "rejoinder+webhooks+mail"
     health = f"http://127.0.0.1:{ports[0]}/"
     turns: dict[str, list[Result]] = {plain.name: [], hooked.name: []}
     with (
+        sink,
         running(receivers_setup(work, ports), env, health),
         running(command, env, hooked.url + "/healthz"),
     ):
+        followed = subscribe(hooked, sink)
+        reply = hooked.post_body
+        hooked.post_body = lambda thread, author, _, text: reply(thread, author, followed, text)
         for turn in range(args.rounds):
-            print(f"posting with and without two webhook endpoints, round {turn + 1}", flush=True)
+            print(f"posting with and without notifications, round {turn + 1}", flush=True)
             for server in (plain, hooked):
                 turns[server.name].append(measure(server, "post", args, work))
-        wanted = 2 * sum(r.requests for r in turns[hooked.name]) + 1  # and the health check
+        wanted = 2 * sum(r.requests for r in turns[hooked.name]) + 3  # the subscriber's, the check
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and received(work, ports) < wanted:
             time.sleep(0.2)
         # wrk counts the posts it saw answered; those still on their way when it stopped are
         # stored, and delivered, too.
         delivered = received(work, ports) - 1
-        print(f"{hooked.name}: {delivered:,} deliveries for {(wanted - 1) // 2:,} posts")
+        print(
+            f"{hooked.name}: {delivered:,} webhook deliveries for {(wanted - 1) // 2:,} posts, "
+            f"{len(sink.mails)} mails (the confirmation, then digests)"
+        )
     medians = []
     for name, results in turns.items():
         middle = sorted(results, key=lambda r: r.requests_per_second)[len(results) // 2]
@@ -463,11 +525,11 @@ def with_webhooks(
 
 
 def report(results: list[Result]) -> None:
-    print(f"\n{'workload':<11} {'server':<20} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+    print(f"\n{'workload':<11} {'server':<24} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'errors':>7} {'requests':>9}")  # fmt: skip
     for r in results:
         print(
-            f"{r.workload:<11} {r.server:<20} {r.requests_per_second:>10.1f} {r.p50_ms:>8.2f} "
+            f"{r.workload:<11} {r.server:<24} {r.requests_per_second:>10.1f} {r.p50_ms:>8.2f} "
             f"{r.p99_ms:>8.2f} {r.errors:>7} {r.requests:>9}"
         )
     by = {(r.workload, r.server): r for r in results}
@@ -476,12 +538,12 @@ def report(results: list[Result]) -> None:
             by["read", "rejoinder"].requests_per_second / by["read", "nginx"].requests_per_second
         )
         print(f"ratio read  rejoinder/nginx = {share:.2f}x")
-    if ("post-turns", "rejoinder+2 webhooks") in by and ("post-turns", "rejoinder") in by:
+    if ("post-turns", "rejoinder+webhooks+mail") in by and ("post-turns", "rejoinder") in by:
         kept = (
-            by["post-turns", "rejoinder+2 webhooks"].requests_per_second
+            by["post-turns", "rejoinder+webhooks+mail"].requests_per_second
             / by["post-turns", "rejoinder"].requests_per_second
         )
-        print(f"ratio post  with two webhooks/without = {kept:.2f}x")
+        print(f"ratio post  with notifications/without = {kept:.2f}x")
     for workload in ("read", "post"):
         if (workload, "isso") in by and (workload, "rejoinder") in by:
             ratio = (
@@ -499,7 +561,9 @@ def main() -> int:
     parser.add_argument("--skip-isso", action="store_true", help="do not measure Isso")
     parser.add_argument("--skip-nginx", action="store_true", help="do not measure nginx")
     parser.add_argument(
-        "--skip-outbox", action="store_true", help="do not measure posting with two webhooks"
+        "--skip-outbox",
+        action="store_true",
+        help="do not measure posting with webhooks and reply mails",
     )
     parser.add_argument(
         "--rounds", type=int, default=3, help="turns of posting with and without webhooks"

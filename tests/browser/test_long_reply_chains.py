@@ -18,7 +18,11 @@ def test_more_replies_come_in_order_from_one_button(demo, page):
     page.goto(f"{demo.url}/articles/{DEMO_SLUG}")
     widget = page.locator("rejoinder-comments")
     show_comments(widget)
+    best_first = widget.locator(f"#comment-{root}").element_handle()
     widget.get_by_role("button", name="Newest").click()
+    # Wait for the newest-first page to replace the first one: a click before that lands on
+    # a button the new page throws away.
+    best_first.wait_for_element_state("hidden")
     item = widget.locator(f"#comment-{root}")
     expect(item.locator(f"#comment-{answers[2]}")).to_be_visible()
     expect(item.locator(f"#comment-{answers[3]}")).to_be_hidden()

@@ -1,12 +1,14 @@
-"""A server killed with SIGKILL after acknowledging comments, before their webhooks got out,
-sends every one of them once it is back: the messages were stored with the comments. A
-message may arrive twice (the receiver tells by its webhook-id), never not at all. On both
-databases, with two worker processes sharing the outbox."""
+"""A server killed with SIGKILL after acknowledging comments, before their webhooks and
+e-mails got out, sends every one of them once it is back: the messages were stored with the
+comments. A message may arrive twice (the receiver tells by its webhook-id, a mail reader by
+its Message-ID), never not at all. On both databases, with two worker processes sharing the
+outbox; the receiver and the SMTP server only start listening after the kill."""
 
 from __future__ import annotations
 
 import os
 import signal
+from collections import Counter
 
 import httpx
 
@@ -14,12 +16,17 @@ from tests.cli.conftest import free_port, launch
 from tests.cli.load import payload
 from tests.cli.test_importing import rejoinder
 from tests.receivers import WebhookReceiver
+from tests.smtp import SmtpSink
 
 POSTS = 30
 
 
-def test_sigkill_before_delivery_loses_no_webhook(env):
+def test_sigkill_before_delivery_loses_no_webhook_and_no_mail(env):
+    smtp = SmtpSink()  # its port is chosen; it listens only after the kill
     env.update(
+        REJOINDER_SMTP_URL=smtp.url,
+        REJOINDER_MAIL_FROM="comments@news.example",
+        REJOINDER_PUBLIC_URL="https://comments.news.example",
         REJOINDER_RATE_POSTS_PER_ADDRESS="100000/1m",
         REJOINDER_WEBHOOK_ALLOW_PRIVATE="true",
         REJOINDER_OUTBOX_RETRY="1s",
@@ -36,7 +43,8 @@ def test_sigkill_before_delivery_loses_no_webhook(env):
     try:
         with httpx.Client(base_url=server.url, timeout=10) as client:
             for number in range(POSTS):
-                response = client.post("/api/comments", json=payload(0, number))
+                asks = {"author_email": f"reader{number}@example.org", "notify_replies": True}
+                response = client.post("/api/comments", json={**payload(0, number), **asks})
                 assert response.status_code == 201, response.text
                 acknowledged.append(response.json()["comment"]["id"])
         os.killpg(server.process.pid, signal.SIGKILL)
@@ -44,15 +52,18 @@ def test_sigkill_before_delivery_loses_no_webhook(env):
     finally:
         server.stop()
 
-    with WebhookReceiver(port) as receiver:
+    with WebhookReceiver(port) as receiver, smtp:
         restarted = launch(["serve", "--workers", "2"], env)
         try:
             got = receiver.wait_for(
                 lambda got: {d.payload["data"]["comment"]["id"] for d in got} >= set(acknowledged),
                 timeout=60,
             )
+            mails = smtp.wait_for(lambda mails: len({m["To"] for m in mails}) == POSTS, 60)
         finally:
             restarted.stop()
+    assert {m["To"] for m in mails} == {f"reader{n}@example.org" for n in range(POSTS)}
+    assert max(Counter(m["Message-ID"] for m in mails).values()) <= 2
     delivered = [d.payload["data"]["comment"]["id"] for d in got]
     assert sorted(set(delivered)) == sorted(acknowledged)
     by_message: dict[str, int] = {}

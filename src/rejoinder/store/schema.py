@@ -433,3 +433,16 @@ reply_subscriptions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "address_id"),
 )
+
+# Moderators' queue digests (service/staff_mail.py): "hour" or "day" while a staff user wants
+# one, the moment the last one covered up to, and when the next is due.
+staff_mail = Table(
+    "staff_mail",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("language", String(8), nullable=False),
+    Column("queue_every", String(8)),
+    Column("queue_since", UTCDateTime),
+    Column("queue_due_at", UTCDateTime),
+    Index(None, "queue_due_at"),
+)

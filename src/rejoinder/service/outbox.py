@@ -116,7 +116,10 @@ class OutboxWorker:
         """
         now = self.clock()
         for task in self.periodic:
-            await task(now)
+            try:
+                await task(now)
+            except Exception as error:  # a digest that cannot be queued holds up no delivery
+                log_failure("queueing scheduled outbox messages failed", error)
         # Looked for with a read first: an idle server takes no write lock every round, and
         # an empty write is no sign that the disk has room again (service/faults.py).
         async with self.db.read() as connection:

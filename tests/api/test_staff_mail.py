@@ -13,6 +13,7 @@ import pytest
 
 from rejoinder.service import staff_mail
 from rejoinder.store.database import Database
+from tests.api.test_articles_api import AUTH, TOKEN, story
 from tests.api.test_mail import FAST, html_of, text_of, wait_for
 from tests.pages.test_languages import UKRAINIAN
 from tests.support import add_moderator, posted, report_from, sign_in
@@ -182,3 +183,70 @@ def test_a_digest_needs_an_address(site, database_url, peek):
     assert refused.status_code == 400
     assert 'id="email-error"' in refused.text
     assert peek.scalar("SELECT count(*) FROM staff_mail") == 0
+
+
+# The comments on a writer's stories.
+
+
+@pytest.fixture
+def newsroom(make_client, smtp, database_url):
+    client = make_client(
+        **FAST, smtp_url=smtp.url, suspect_words=("propaganda",), admin_token=TOKEN
+    )
+    created = client.post("/api/articles", json=story(author="ana"), headers=AUTH)
+    assert created.status_code == 201, created.text
+    assert client.get("/api/articles/ceasefire-talks").json()["author"] == "ana"
+    add_moderator(database_url)
+    csrf = sign_in(client)
+    saved = client.post("/admin/me", data={"csrf": csrf, "stories": "1", "email": ANA})
+    assert saved.status_code == 200
+    return client
+
+
+def story_mail(peek) -> list[str]:
+    return [
+        state
+        for (state,) in peek.rows(
+            "SELECT state FROM outbox WHERE event = 'mail.stories' ORDER BY id"
+        )
+    ]
+
+
+def test_the_writer_gets_the_published_comments_on_their_story_only(newsroom, smtp, clock, peek):
+    posted(newsroom, "On another story.", thread="some-other-story")
+    first = posted(newsroom, "Good **reporting**, <script>x</script>.", thread="ceasefire-talks")
+    (mailed,) = smtp.wait_for(lambda got: len(got) == 1)
+    assert mailed["To"] == ANA
+    assert mailed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text, html = text_of(mailed), html_of(mailed)
+    assert "Good **reporting**" in text and "On another story" not in text
+    assert f"#comment-{first['comment']['id']}" in text
+    assert "<strong>reporting</strong>" in html and "<script>" not in html
+    held_there = posted(
+        newsroom, "Pure propaganda.", thread="ceasefire-talks", nudge_acknowledged=True
+    )
+    assert held_there["status"] == "pending"
+    posted(newsroom, "A second thought.", thread="ceasefire-talks")
+    posted(newsroom, "A third thought.", thread="ceasefire-talks")
+    wait_for(lambda: story_mail(peek) == ["sent", "pending"])  # waits for its window
+    clock.advance(15 * 60 + 1)
+    got = smtp.wait_for(lambda got: len(got) == 2)
+    digest = text_of(got[1])
+    assert "A second thought." in digest and "A third thought." in digest
+    assert "propaganda" not in digest
+
+
+def test_one_click_unsubscribe_stops_the_story_mail(newsroom, smtp, peek):
+    posted(newsroom, "First.", thread="ceasefire-talks")
+    (mailed,) = smtp.wait_for(lambda got: len(got) == 1)
+    address = str(mailed["List-Unsubscribe"]).strip("<>")
+    address = address.removeprefix("https://comments.example")
+    answer = newsroom.post(
+        address,
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 200
+    assert peek.scalar("SELECT stories FROM staff_mail") in (False, 0)
+    posted(newsroom, "Nobody is told of this.", thread="ceasefire-talks")
+    assert story_mail(peek) == ["sent"]

@@ -15,6 +15,7 @@ PHRASES = (
     "Every hour",
     "Every day",
     "Your e-mail address",
+    "E-mail me the comments on my stories",
 )
 
 

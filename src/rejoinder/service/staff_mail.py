@@ -1,4 +1,6 @@
-"""Mail for staff: a moderator's digest of the queue, hourly or daily, by their choice.
+"""Mail for staff: a moderator's digest of the queue, hourly or daily, by their choice, and
+the comments on a writer's stories (articles whose ``author`` is them), gathered like a
+reader's replies into one mail per ``mail_digest_minutes``.
 
 Scheduling is durable and safe with several server processes: each user's next due time is
 a row (``staff_mail.queue_due_at``); every outbox worker's round looks for due rows and, in
@@ -12,18 +14,19 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from rejoinder.catalogues import LANGUAGES, translations
 from rejoinder.domain.errors import invalid
 from rejoinder.domain.identity import Role
-from rejoinder.domain.models import Status
+from rejoinder.domain.models import Status, StoredComment
 from rejoinder.domain.moderation.pipeline import decode_findings
 from rejoinder.domain.outgoing import OutboxMessage
 from rejoinder.domain.phrases import phrase
 from rejoinder.service import mail
+from rejoinder.store import mail as mail_store
 from rejoinder.store import staff_mail as staff_store
 from rejoinder.store.database import Connection
 from rejoinder.store.mail import queue_mail
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 
 KIND = "staff-mail"
 QUEUE = "mail.queue"
+STORIES = "mail.stories"
 PURPOSE = "staff-mail-link"
 UNSUBSCRIBE_PATH = "/mail/staff/unsubscribe"
 EVERY = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
@@ -49,6 +53,7 @@ async def choose(
     every: str | None,
     email: str | None,
     language: str,
+    stories: bool = False,
 ) -> None:
     """A moderator's choice on /admin/me: a digest every hour or day (or none), in
     ``language`` (their admin pages' language), to their address (set here if it was empty)."""
@@ -62,7 +67,7 @@ async def choose(
         address = email.strip() if email and not current.email else None
         if address is not None and "@" not in address:
             raise invalid("invalid_email", phrase("Give an e-mail address."), "email")
-        if every is not None and not (current.email or address):
+        if (every is not None or stories) and not (current.email or address):
             raise invalid("email_required", phrase("Give an e-mail address."), "email")
         await staff_store.choose(
             connection,
@@ -70,6 +75,7 @@ async def choose(
             email=address,
             language=language if language in LANGUAGES else app.settings.language,
             every=every,
+            stories=stories,
             now=now,
             due_at=now + EVERY[every] if every else None,
         )
@@ -114,13 +120,48 @@ async def _queue(connection: Connection, now: datetime) -> int:
     return queued
 
 
+async def queue_story_comment(
+    connection: Connection, app: Services, comment: StoredComment, now: datetime
+) -> None:
+    """A comment is on show: the writer of its story hears of it in their next digest, which
+    opens at once after a quiet spell and gathers what follows for ``mail_digest_minutes``.
+    Not their own comments. In the transaction that published it."""
+    if comment.status is not Status.VISIBLE or not mail.enabled(app.settings):
+        return
+    writer = await staff_store.writer_of(connection, comment.thread_id)
+    if writer is None or comment.user_id == writer.user_id:
+        return
+    if writer.story_outbox_id is not None:
+        payload = await mail_store.open_digest(connection, writer.story_outbox_id, now)
+        if payload is not None:
+            content = json.loads(payload)
+            content["comments"] = [*content["comments"], comment.id]
+            await mail_store.rewrite_digest(connection, writer.story_outbox_id, json.dumps(content))
+            return
+    due = max(now, writer.story_next_at or now)
+    outbox_id = await queue_mail(
+        connection,
+        message_id=new_message_id(),
+        event=STORIES,
+        payload=json.dumps({"user": writer.user_id, "comments": [comment.id]}),
+        due_at=due,
+        now=now,
+        kind=KIND,
+    )
+    window = timedelta(minutes=app.settings.mail_digest_minutes)
+    await staff_store.set_story_digest(connection, writer.user_id, outbox_id, due + window)
+
+
 async def unsubscribe(app: Services, token: str) -> str:
-    """The one-click link of a digest: the digest is off. The user's language, for the page."""
+    """The one-click link of a digest: that digest is off. The user's language, for the page."""
     user_id, scope = mail.read_token(app, token, PURPOSE)
-    if scope != "queue":
+    if scope not in ("queue", "stories"):
         raise mail.bad_link()
     async with app.db.write() as connection:
-        await staff_store.stop_queue(connection, user_id)
+        if scope == "queue":
+            await staff_store.stop_queue(connection, user_id)
+        else:
+            await staff_store.stop_stories(connection, user_id)
         return (await staff_store.choices(connection, user_id)).language
 
 
@@ -137,6 +178,9 @@ class StaffMailSender:
 
     async def __call__(self, message: OutboxMessage) -> None:
         content = json.loads(message.payload)
+        if message.event == STORIES:
+            await self._stories(message, content)
+            return
         since = datetime.fromisoformat(content["since"])
         until = datetime.fromisoformat(content["until"])
         async with self.app.db.read() as connection:
@@ -147,9 +191,8 @@ class StaffMailSender:
         items = [item for item in items if item.status != Status.DELETED.value]
         if not items:
             return  # all dealt with meanwhile
-        base = self.app.settings.public_url or "http://localhost"
-        token = mail.link_token(self.app, user.user_id, "queue", mail.UNSUBSCRIBE_DAYS, PURPOSE)
-        stop = mail.link_to(base, UNSUBSCRIBE_PATH, token)
+        stop = self._stop(user.user_id, "queue")
+        base = self._base()
         subject = translations(user.language).ngettext(
             "%(num)d comment for moderators", "%(num)d comments for moderators", len(items)
         ) % {"num": len(items)}
@@ -169,6 +212,40 @@ class StaffMailSender:
         ]
         mail.add_parts(sent, "queue", user.language, {"items": shown, "stop_link": stop})
         await mail.send(self.app.settings, sent)
+
+    async def _stories(self, message: OutboxMessage, content: dict[str, Any]) -> None:
+        async with self.app.db.read() as connection:
+            user = await staff_store.choices(connection, content["user"])
+            found = await staff_store.story_comments(connection, content["comments"])
+        if not user.stories or not user.email or not found:
+            return  # switched off since, or every comment withdrawn meanwhile
+        stop = self._stop(user.user_id, "stories")
+        subject = translations(user.language).ngettext(
+            "A comment on your story", "%(num)d comments on your stories", len(found)
+        ) % {"num": len(found)}
+        sent = mail.headers(self.app, message, user.email, subject, stop)
+        shown = [
+            {
+                "author_name": comment.author_name,
+                "body_markdown": comment.body_markdown,
+                # Sanitised when it was stored (domain/markup.py): the only HTML put in unescaped.
+                "body_html": Markup(comment.body_html),
+                "title": comment.thread_title or comment.thread_key,
+                "link": f"{comment.thread_url}#comment-{comment.id}"
+                if comment.thread_url
+                else f"{self._base()}/articles/{comment.thread_key}#comment-{comment.id}",
+            }
+            for comment in found
+        ]
+        mail.add_parts(sent, "stories", user.language, {"comments": shown, "stop_link": stop})
+        await mail.send(self.app.settings, sent)
+
+    def _base(self) -> str:
+        return self.app.settings.public_url or "http://localhost"
+
+    def _stop(self, user_id: int, scope: str) -> str:
+        token = mail.link_token(self.app, user_id, scope, mail.UNSUBSCRIBE_DAYS, PURPOSE)
+        return mail.link_to(self._base(), UNSUBSCRIBE_PATH, token)
 
 
 def _excerpt(body_html: str) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import Select, delete, func, insert, or_, select, update
 from rejoinder.domain.models import Status
 from rejoinder.store._sql import locks_rows
 from rejoinder.store.database import AnyRow, Connection
-from rejoinder.store.schema import comments, reports, staff_mail, threads, users
+from rejoinder.store.schema import articles, comments, reports, staff_mail, threads, users
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -23,6 +23,26 @@ class StaffMail(msgspec.Struct, kw_only=True):
     language: str
     queue_every: str | None
     queue_due_at: datetime | None
+    stories: bool = False
+
+
+class Writer(msgspec.Struct, kw_only=True):
+    """The staff user whose story a comment is on, when they asked for its comments."""
+
+    user_id: int
+    email: str
+    story_outbox_id: int | None
+    story_next_at: datetime | None
+
+
+class StoryComment(msgspec.Struct, kw_only=True):
+    id: int
+    author_name: str
+    body_markdown: str
+    body_html: str
+    thread_key: str
+    thread_title: str | None
+    thread_url: str | None
 
 
 class Due(msgspec.Struct, kw_only=True):
@@ -52,6 +72,7 @@ async def choices(connection: Connection, user_id: int) -> StaffMail:
                 staff_mail.c.language,
                 staff_mail.c.queue_every,
                 staff_mail.c.queue_due_at,
+                staff_mail.c.stories,
             )
             .select_from(users.outerjoin(staff_mail, staff_mail.c.user_id == users.c.id))
             .where(users.c.id == user_id)
@@ -63,6 +84,7 @@ async def choices(connection: Connection, user_id: int) -> StaffMail:
         language=row.language or "en",
         queue_every=row.queue_every,
         queue_due_at=row.queue_due_at,
+        stories=bool(row.stories),
     )
 
 
@@ -73,6 +95,7 @@ async def choose(
     email: str | None,
     language: str,
     every: str | None,
+    stories: bool,
     now: datetime,
     due_at: datetime | None,
 ) -> None:
@@ -87,6 +110,7 @@ async def choose(
             queue_every=every,
             queue_since=now if every else None,
             queue_due_at=due_at,
+            stories=stories,
         )
     )
 
@@ -97,6 +121,68 @@ async def stop_queue(connection: Connection, user_id: int) -> None:
         .where(staff_mail.c.user_id == user_id)
         .values(queue_every=None, queue_since=None, queue_due_at=None)
     )
+
+
+async def stop_stories(connection: Connection, user_id: int) -> None:
+    await connection.execute(
+        update(staff_mail).where(staff_mail.c.user_id == user_id).values(stories=False)
+    )
+
+
+async def writer_of(connection: Connection, thread_id: int) -> Writer | None:
+    """The writer of the story this thread discusses, if they want its comments mailed; locked
+    on PostgreSQL, as the digest waiting for them may be rewritten."""
+    query = (
+        select(
+            staff_mail.c.user_id,
+            users.c.email,
+            staff_mail.c.story_outbox_id,
+            staff_mail.c.story_next_at,
+        )
+        .select_from(threads)
+        .join(
+            articles,
+            (articles.c.site_id == threads.c.site_id) & (articles.c.slug == threads.c.key),
+        )
+        .join(users, users.c.username == articles.c.author)
+        .join(staff_mail, staff_mail.c.user_id == users.c.id)
+        .where(threads.c.id == thread_id, staff_mail.c.stories, users.c.email.is_not(None))
+    )
+    if locks_rows(connection):
+        query = query.with_for_update(of=staff_mail)
+    row = (await connection.execute(query)).first()
+    return _struct(Writer, row) if row else None
+
+
+async def set_story_digest(
+    connection: Connection, user_id: int, outbox_id: int, next_at: datetime
+) -> None:
+    await connection.execute(
+        update(staff_mail)
+        .where(staff_mail.c.user_id == user_id)
+        .values(story_outbox_id=outbox_id, story_next_at=next_at)
+    )
+
+
+async def story_comments(connection: Connection, comment_ids: list[int]) -> list[StoryComment]:
+    """The comments, among these, still on show."""
+    if not comment_ids:
+        return []
+    query = (
+        select(
+            comments.c.id,
+            comments.c.author_name,
+            comments.c.body_markdown,
+            comments.c.body_html,
+            threads.c.key.label("thread_key"),
+            threads.c.title.label("thread_title"),
+            threads.c.url.label("thread_url"),
+        )
+        .join(threads, threads.c.id == comments.c.thread_id)
+        .where(comments.c.id.in_(comment_ids), comments.c.status == Status.VISIBLE.value)
+        .order_by(comments.c.id)
+    )
+    return [_struct(StoryComment, row) for row in (await connection.execute(query)).all()]
 
 
 async def due_digests(connection: Connection, now: datetime) -> list[Due]:

@@ -1,5 +1,6 @@
-"""``/admin/me``: a staff user's own e-mail: their address if they had none, and whether they
-get a digest of the queue every hour or day (service/staff_mail.py)."""
+"""``/admin/me``: a staff user's own e-mail: their address if they had none, whether they
+get a digest of the queue every hour or day, and the comments on their stories
+(service/staff_mail.py)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ async def save_me(request: Request, session: SignedIn) -> Response:
             every=every if isinstance(every, str) and every else None,
             email=email if isinstance(email, str) else None,
             language=admin_language(request),
+            stories=form.get("stories") == "1",
         )
     except RejoinderError as error:
         if error.field not in FIELDS:

@@ -1,4 +1,5 @@
-"""Moderators' queue digests by e-mail: who asked, how often, and when each is next due.
+"""Staff mail: moderators' queue digests (who asked, how often, when each is next due), and
+the comments on a story mailed to its author, named by the article's new ``author``.
 
 Revision ID: 0016
 Revises: 0015
@@ -28,9 +29,15 @@ def upgrade() -> None:
         sa.Column("queue_every", sa.String(8)),
         sa.Column("queue_since", Moment),
         sa.Column("queue_due_at", Moment),
+        sa.Column("stories", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("story_outbox_id", Id, sa.ForeignKey("outbox.id", ondelete="SET NULL")),
+        sa.Column("story_next_at", Moment),
     )
     op.create_index("ix_staff_mail_queue_due_at", "staff_mail", ["queue_due_at"])
+    op.create_index("ix_staff_mail_story_outbox_id", "staff_mail", ["story_outbox_id"])
+    op.add_column("articles", sa.Column("author", sa.String(64)))
 
 
 def downgrade() -> None:
+    op.drop_column("articles", "author")
     op.drop_table("staff_mail")

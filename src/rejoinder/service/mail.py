@@ -120,26 +120,55 @@ async def queue_reply(
     follower = await mail_store.follower_of(connection, reply.parent_id)
     if follower is None or (reply.author_email or "").casefold() == follower.address:
         return
-    if follower.digest_outbox_id is not None:
-        payload = await mail_store.open_digest(connection, follower.digest_outbox_id, now)
+    opened = await add_to_digest(
+        connection,
+        app,
+        waiting=follower.digest_outbox_id,
+        next_at=follower.next_digest_at,
+        owner={"address": follower.id},
+        key="replies",
+        item=reply.id,
+        now=now,
+        event=REPLIES,
+    )
+    if opened is not None:
+        await mail_store.set_digest(connection, follower.id, *opened)
+
+
+async def add_to_digest(
+    connection: Connection,
+    app: Services,
+    *,
+    waiting: int | None,
+    next_at: datetime | None,
+    owner: dict[str, int],
+    key: str,
+    item: int,
+    now: datetime,
+    event: str,
+    kind: str = KIND,
+) -> tuple[int, datetime] | None:
+    """Add ``item`` to the ``key`` list of the digest ``waiting`` while no worker has taken
+    it; else queue a new digest for ``owner``, due at ``next_at`` (at once after a quiet
+    spell). For a new one, its outbox id and when the next window starts, to be stored."""
+    if waiting is not None:
+        payload = await mail_store.open_digest(connection, waiting, now)
         if payload is not None:
             content = json.loads(payload)
-            content["replies"] = [*content["replies"], reply.id]
-            await mail_store.rewrite_digest(
-                connection, follower.digest_outbox_id, json.dumps(content)
-            )
-            return
-    window = timedelta(minutes=app.settings.mail_digest_minutes)
-    due = max(now, follower.next_digest_at or now)
+            content[key] = [*content[key], item]
+            await mail_store.rewrite_digest(connection, waiting, json.dumps(content))
+            return None
+    due = max(now, next_at or now)
     outbox_id = await mail_store.queue_mail(
         connection,
         message_id=new_message_id(),
-        event=REPLIES,
-        payload=json.dumps({"address": follower.id, "replies": [reply.id]}),
+        event=event,
+        payload=json.dumps({**owner, key: [item]}),
         due_at=due,
         now=now,
+        kind=kind,
     )
-    await mail_store.set_digest(connection, follower.id, outbox_id, due + window)
+    return outbox_id, due + timedelta(minutes=app.settings.mail_digest_minutes)
 
 
 # Links: the address id, what the link does, and its expiry, signed.

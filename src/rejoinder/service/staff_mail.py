@@ -26,7 +26,6 @@ from rejoinder.domain.moderation.pipeline import decode_findings
 from rejoinder.domain.outgoing import OutboxMessage
 from rejoinder.domain.phrases import phrase
 from rejoinder.service import mail
-from rejoinder.store import mail as mail_store
 from rejoinder.store import staff_mail as staff_store
 from rejoinder.store.database import Connection
 from rejoinder.store.mail import queue_mail
@@ -131,25 +130,20 @@ async def queue_story_comment(
     writer = await staff_store.writer_of(connection, comment.thread_id)
     if writer is None or comment.user_id == writer.user_id:
         return
-    if writer.story_outbox_id is not None:
-        payload = await mail_store.open_digest(connection, writer.story_outbox_id, now)
-        if payload is not None:
-            content = json.loads(payload)
-            content["comments"] = [*content["comments"], comment.id]
-            await mail_store.rewrite_digest(connection, writer.story_outbox_id, json.dumps(content))
-            return
-    due = max(now, writer.story_next_at or now)
-    outbox_id = await queue_mail(
+    opened = await mail.add_to_digest(
         connection,
-        message_id=new_message_id(),
-        event=STORIES,
-        payload=json.dumps({"user": writer.user_id, "comments": [comment.id]}),
-        due_at=due,
+        app,
+        waiting=writer.story_outbox_id,
+        next_at=writer.story_next_at,
+        owner={"user": writer.user_id},
+        key="comments",
+        item=comment.id,
         now=now,
+        event=STORIES,
         kind=KIND,
     )
-    window = timedelta(minutes=app.settings.mail_digest_minutes)
-    await staff_store.set_story_digest(connection, writer.user_id, outbox_id, due + window)
+    if opened is not None:
+        await staff_store.set_story_digest(connection, writer.user_id, *opened)
 
 
 async def unsubscribe(app: Services, token: str) -> str:

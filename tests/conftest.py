@@ -28,6 +28,7 @@ from rejoinder.app import create_app
 from rejoinder.config import Settings
 from rejoinder.store.database import Database
 from rejoinder.store.migrate import upgrade
+from tests.smtp import SmtpSink
 
 POSTGRES_URL = os.environ.get(
     "REJOINDER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -66,6 +67,7 @@ DATA_TABLES = (
     "webhook_endpoints",
     "mail_addresses",
     "reply_subscriptions",
+    "staff_mail",
 )
 
 
@@ -302,3 +304,10 @@ class Peek:
 @pytest.fixture
 def peek(database_url: str) -> Peek:
     return Peek(database_url)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) on a free port, keeping what it is sent."""
+    with SmtpSink() as running:
+        yield running

@@ -7,23 +7,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.smtp import SmtpSink
 from tests.support import add_moderator, assert_error, moderate, page, post, posted, sign_in
 
 READER = "reader@example.org"
 FAST = {"outbox_retry": 1, "outbox_timeout": 2, "public_url": "https://comments.example"}
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    with SmtpSink() as running:
-        yield running
 
 
 @pytest.fixture

@@ -65,3 +65,12 @@ def test_bad_front_matter_names_the_key(change, field):
 def test_a_file_without_front_matter_is_refused():
     with pytest.raises(RejoinderError):
         parse_article("# Just markdown\n")
+
+
+def test_the_front_matter_may_name_the_writers_staff_username():
+    named = GOOD.replace('byline = "Anya Korzun"', 'byline = "Anya Korzun"\nauthor = "anya"')
+    assert parse_article(named).author == "anya"
+    assert parse_article(GOOD).author is None
+    with pytest.raises(RejoinderError) as refused:
+        parse_article(GOOD.replace('byline = "Anya Korzun"', 'byline = "A"\nauthor = 7'))
+    assert refused.value.field == "author"

@@ -42,6 +42,7 @@ CAPTION_FORMATS = {".vtt": "vtt", ".srt": "srt"}
 _FRONT_MATTER = re.compile(r"\A\+\+\+[ \t]*\n(.*?)\n\+\+\+[ \t]*\n?(.*)\Z", re.DOTALL)
 _KNOWN_KEYS = {
     "slug", "headline", "standfirst", "byline", "published", "tags", "video", "poster", "captions",
+    "author",
 }  # fmt: skip
 
 
@@ -60,6 +61,7 @@ class ArticleDraft(msgspec.Struct, kw_only=True):
     video_poster: str | None = None
     captions: str | None = None
     captions_format: str | None = None
+    author: str | None = None  # the writer's staff username
 
 
 def check_slug(slug: object, field: str = "slug") -> str:
@@ -145,6 +147,7 @@ def parse_article(text: str, base: Path | None = None) -> ArticleDraft:
         poster=_media(meta.get("poster"), "poster", base),
         captions=captions,
         captions_format=captions_format,
+        author=meta.get("author"),
     )
 
 
@@ -161,6 +164,7 @@ def draft_article(
     poster: str | None = None,
     captions: str | None = None,
     captions_format: str | None = None,
+    author: object = None,
 ) -> ArticleDraft:
     """Check every field of an article, from a file or the API, and render its body."""
     meta = {"headline": headline, "standfirst": standfirst, "byline": byline}
@@ -191,4 +195,15 @@ def draft_article(
         video_poster=poster,
         captions=captions,
         captions_format=captions_format if captions is not None else None,
+        author=_author(author),
     )
+
+
+def _author(author: object) -> str | None:
+    """A staff username, or none; that such a user exists is not required (they may be added
+    later, and a story outlives its writer's account)."""
+    if author is None or author == "":
+        return None
+    if not isinstance(author, str) or len(author) > 64 or not author.strip():
+        raise invalid("invalid", "author is a staff username, at most 64 characters.", "author")
+    return author.strip()

@@ -120,67 +120,99 @@ async def queue_reply(
     follower = await mail_store.follower_of(connection, reply.parent_id)
     if follower is None or (reply.author_email or "").casefold() == follower.address:
         return
-    if follower.digest_outbox_id is not None:
-        payload = await mail_store.open_digest(connection, follower.digest_outbox_id, now)
+    opened = await add_to_digest(
+        connection,
+        app,
+        waiting=follower.digest_outbox_id,
+        next_at=follower.next_digest_at,
+        owner={"address": follower.id},
+        key="replies",
+        item=reply.id,
+        now=now,
+        event=REPLIES,
+    )
+    if opened is not None:
+        await mail_store.set_digest(connection, follower.id, *opened)
+
+
+async def add_to_digest(
+    connection: Connection,
+    app: Services,
+    *,
+    waiting: int | None,
+    next_at: datetime | None,
+    owner: dict[str, int],
+    key: str,
+    item: int,
+    now: datetime,
+    event: str,
+    kind: str = KIND,
+) -> tuple[int, datetime] | None:
+    """Add ``item`` to the ``key`` list of the digest ``waiting`` while no worker has taken
+    it; else queue a new digest for ``owner``, due at ``next_at`` (at once after a quiet
+    spell). For a new one, its outbox id and when the next window starts, to be stored."""
+    if waiting is not None:
+        payload = await mail_store.open_digest(connection, waiting, now)
         if payload is not None:
             content = json.loads(payload)
-            content["replies"] = [*content["replies"], reply.id]
-            await mail_store.rewrite_digest(
-                connection, follower.digest_outbox_id, json.dumps(content)
-            )
-            return
-    window = timedelta(minutes=app.settings.mail_digest_minutes)
-    due = max(now, follower.next_digest_at or now)
+            content[key] = [*content[key], item]
+            await mail_store.rewrite_digest(connection, waiting, json.dumps(content))
+            return None
+    due = max(now, next_at or now)
     outbox_id = await mail_store.queue_mail(
         connection,
         message_id=new_message_id(),
-        event=REPLIES,
-        payload=json.dumps({"address": follower.id, "replies": [reply.id]}),
+        event=event,
+        payload=json.dumps({**owner, key: [item]}),
         due_at=due,
         now=now,
+        kind=kind,
     )
-    await mail_store.set_digest(connection, follower.id, outbox_id, due + window)
+    return outbox_id, due + timedelta(minutes=app.settings.mail_digest_minutes)
 
 
 # Links: the address id, what the link does, and its expiry, signed.
 
 
-def link_token(app: Services, address_id: int, scope: str, days: int) -> str:
+def link_token(
+    app: Services, address_id: int, scope: str, days: int, purpose: str = PURPOSE
+) -> str:
+    """Signed for ``purpose``: a reader's address id, or a staff user's id (service/staff_mail)."""
     expires = int((app.clock() + timedelta(days=days)).timestamp())
     value = f"{address_id}.{scope}.{expires}"
-    return f"{value}.{app.signer.sign(PURPOSE, value)}"
+    return f"{value}.{app.signer.sign(purpose, value)}"
 
 
-def read_token(app: Services, token: str) -> tuple[int, str]:
+def read_token(app: Services, token: str, purpose: str = PURPOSE) -> tuple[int, str]:
     """The address id and scope ("confirm", "all", or comment ids joined by "-") of a link
     this server signed and that has not expired."""
     value, _, signature = token.rpartition(".")
     parts = value.split(".")
     if len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit():
-        raise _bad_link()
-    if not app.signer.verify(PURPOSE, value, signature):
-        raise _bad_link()
+        raise bad_link()
+    if not app.signer.verify(purpose, value, signature):
+        raise bad_link()
     if app.clock().timestamp() > int(parts[2]):
         raise RejoinderError(Problem.FORBIDDEN, "expired", phrase("This link has expired."))
     return int(parts[0]), parts[1]
 
 
-def _bad_link() -> RejoinderError:
+def bad_link() -> RejoinderError:
     return RejoinderError(Problem.FORBIDDEN, "bad_signature", phrase("This link is not valid."))
 
 
-def _link(base: str, path: str, token: str) -> str:
+def link_to(base: str, path: str, token: str) -> str:
     return f"{base}{path}?{urlencode({'token': token})}"
 
 
 async def confirm(app: Services, token: str) -> MailAddress:
     address_id, scope = read_token(app, token)
     if scope != "confirm":
-        raise _bad_link()
+        raise bad_link()
     async with app.db.write() as connection:
         found = await mail_store.confirm(connection, address_id, app.clock())
     if found is None:
-        raise _bad_link()
+        raise bad_link()
     return found
 
 
@@ -188,13 +220,13 @@ async def unsubscribe(app: Services, token: str) -> MailAddress:
     """Stop what the link names: replies to some comments, or every mail to the address."""
     address_id, scope = read_token(app, token)
     if scope == "confirm":
-        raise _bad_link()
+        raise bad_link()
     chosen = None if scope == "all" else [int(n) for n in scope.split("-") if n.isdigit()]
     async with app.db.write() as connection:
         await mail_store.unfollow(connection, address_id, chosen, app.clock())
         found = await mail_store.address_by_id(connection, address_id)
     if found is None:
-        raise _bad_link()
+        raise bad_link()
     return found
 
 
@@ -204,7 +236,7 @@ async def address_of(app: Services, token: str) -> MailAddress:
     async with app.db.read() as connection:
         found = await mail_store.address_by_id(connection, address_id)
     if found is None:
-        raise _bad_link()
+        raise bad_link()
     return found
 
 
@@ -263,39 +295,28 @@ class MailSender:
     def _headers(
         self, message: OutboxMessage, address: MailAddress, subject: str, scope: str
     ) -> EmailMessage:
-        mail = EmailMessage()
-        mail["From"] = self.app.settings.mail_from
-        mail["To"] = address.address
-        mail["Subject"] = subject
-        mail["Date"] = format_datetime(self.app.clock())
-        host = urlsplit(address.link_base).hostname or "rejoinder.invalid"
-        # The outbox message's id, so a delivery repeated after a crash is the same message.
-        mail["Message-ID"] = f"<{message.message_id}@{host}>"
-        unsubscribe = _link(
+        unsubscribe = link_to(
             address.link_base,
             UNSUBSCRIBE_PATH,
             link_token(self.app, address.id, scope, UNSUBSCRIBE_DAYS),
         )
-        mail["List-Unsubscribe"] = f"<{unsubscribe}>"
-        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        mail["Auto-Submitted"] = "auto-generated"
-        return mail
+        return headers(self.app, message, address.address, subject, unsubscribe)
 
     def _stop_all(self, address: MailAddress) -> str:
         token = link_token(self.app, address.id, "all", UNSUBSCRIBE_DAYS)
-        return _link(address.link_base, UNSUBSCRIBE_PATH, token)
+        return link_to(address.link_base, UNSUBSCRIBE_PATH, token)
 
     def _confirmation(self, message: OutboxMessage, address: MailAddress) -> EmailMessage:
         catalogue = translations(address.language)
         subject = catalogue.gettext("Confirm your address to be told of replies")
         mail = self._headers(message, address, subject, "all")
-        confirm_link = _link(
+        confirm_link = link_to(
             address.link_base,
             CONFIRM_PATH,
             link_token(self.app, address.id, "confirm", CONFIRM_DAYS),
         )
         context = {"confirm_link": confirm_link, "stop_link": self._stop_all(address)}
-        self._parts(mail, "confirm", address.language, context)
+        add_parts(mail, "confirm", address.language, context)
         return mail
 
     def _replies(
@@ -319,39 +340,62 @@ class MailSender:
             for reply in replies
         ]
         context = {"replies": shown, "stop_link": self._stop_all(address)}
-        self._parts(mail, "replies", address.language, context)
+        add_parts(mail, "replies", address.language, context)
         return mail
 
-    @staticmethod
-    def _parts(mail: EmailMessage, name: str, language: str, context: dict[str, Any]) -> None:
-        text, html = _render(name, language, {**context, "language": language})
-        mail.set_content(text)
-        mail.add_alternative(html, subtype="html")
-        mail["Content-Language"] = language  # after: set_content drops Content-* headers
-
     async def _send(self, mail: EmailMessage) -> None:
-        settings = self.app.settings
-        assert settings.smtp_url is not None
-        parts = urlsplit(settings.smtp_url)
-        implicit = parts.scheme == "smtps"
-        try:
-            await aiosmtplib.send(
-                mail,
-                hostname=parts.hostname,
-                port=parts.port or (465 if implicit else 587),
-                username=unquote(parts.username) if parts.username else None,
-                password=unquote(parts.password) if parts.password else None,
-                use_tls=implicit,
-                start_tls=False if implicit else None,  # None: STARTTLS when offered
-                timeout=settings.outbox_timeout,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as refused:
-            codes = [recipient.code for recipient in refused.recipients]
-            reason = "; ".join(f"{r.code} {r.message}" for r in refused.recipients)
-            raise DeliveryFailed(f"SMTP {reason}", final=all(c >= 500 for c in codes)) from None
-        except aiosmtplib.SMTPResponseException as answered:
-            raise DeliveryFailed(
-                f"SMTP {answered.code} {answered.message}", final=answered.code >= 500
-            ) from None
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            raise DeliveryFailed(f"{type(error).__name__}: {error}") from None
+        await send(self.app.settings, mail)
+
+
+def headers(
+    app: Services, message: OutboxMessage, to: str, subject: str, unsubscribe: str
+) -> EmailMessage:
+    """A mail's headers, with the one-click unsubscribe (RFC 8058) that ``unsubscribe`` does."""
+    mail = EmailMessage()
+    mail["From"] = app.settings.mail_from
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(app.clock())
+    host = urlsplit(unsubscribe).hostname or "rejoinder.invalid"
+    # The outbox message's id, so a delivery repeated after a crash is the same message.
+    mail["Message-ID"] = f"<{message.message_id}@{host}>"
+    mail["List-Unsubscribe"] = f"<{unsubscribe}>"
+    mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    mail["Auto-Submitted"] = "auto-generated"
+    return mail
+
+
+def add_parts(mail: EmailMessage, name: str, language: str, context: dict[str, Any]) -> None:
+    """The text and HTML parts, from templates/mail/``name``.txt and .html."""
+    text, html = _render(name, language, {**context, "language": language})
+    mail.set_content(text)
+    mail.add_alternative(html, subtype="html")
+    mail["Content-Language"] = language  # after: set_content drops Content-* headers
+
+
+async def send(settings: Settings, mail: EmailMessage) -> None:
+    """One SMTP conversation; a failure says whether trying again can help."""
+    assert settings.smtp_url is not None
+    parts = urlsplit(settings.smtp_url)
+    implicit = parts.scheme == "smtps"
+    try:
+        await aiosmtplib.send(
+            mail,
+            hostname=parts.hostname,
+            port=parts.port or (465 if implicit else 587),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            use_tls=implicit,
+            start_tls=False if implicit else None,  # None: STARTTLS when offered
+            timeout=settings.outbox_timeout,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as refused:
+        codes = [recipient.code for recipient in refused.recipients]
+        reason = "; ".join(f"{r.code} {r.message}" for r in refused.recipients)
+        raise DeliveryFailed(f"SMTP {reason}", final=all(c >= 500 for c in codes)) from None
+    except aiosmtplib.SMTPResponseException as answered:
+        raise DeliveryFailed(
+            f"SMTP {answered.code} {answered.message}", final=answered.code >= 500
+        ) from None
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+        raise DeliveryFailed(f"{type(error).__name__}: {error}") from None

@@ -30,7 +30,7 @@ from rejoinder.domain.moderation.pipeline import Action as Verdict
 from rejoinder.domain.moderation.pipeline import Finding
 from rejoinder.domain.outgoing import comment_events
 from rejoinder.domain.phrases import phrase
-from rejoinder.service import mail, webhooks
+from rejoinder.service import mail, staff_mail, webhooks
 from rejoinder.service.outcomes import Outcome
 from rejoinder.service.services import Services
 from rejoinder.store import audit
@@ -279,6 +279,7 @@ async def apply(
         await webhooks.queue_comment_events(connection, app, hooks, changed, thread_key, now)
         if comment.status is not Status.VISIBLE and changed.status is Status.VISIBLE:
             await mail.queue_reply(connection, app, changed, now)  # a reply published late
+            await staff_mail.queue_story_comment(connection, app, changed, now)
     return Outcome(changed, _announcements(thread_key, comment, changed, count, action))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import msgspec
@@ -56,8 +56,11 @@ class OutboxWorker:
         attempts: int,
         retry_seconds: float,
         timeout: float,
+        periodic: Sequence[Callable[[datetime], Awaitable[int]]] = (),
     ) -> None:
         self.db = db
+        # Run at the start of every round, to queue what falls due by the clock (digests).
+        self.periodic = tuple(periodic)
         self.senders = dict(senders)
         self.clock = clock
         self.attempts = attempts
@@ -112,6 +115,11 @@ class OutboxWorker:
         writer, and a transaction per message halved the rate at which readers could post.
         """
         now = self.clock()
+        for task in self.periodic:
+            try:
+                await task(now)
+            except Exception as error:  # a digest that cannot be queued holds up no delivery
+                log_failure("queueing scheduled outbox messages failed", error)
         # Looked for with a read first: an idle server takes no write lock every round, and
         # an empty write is no sign that the disk has room again (service/faults.py).
         async with self.db.read() as connection:

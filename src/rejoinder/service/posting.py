@@ -33,7 +33,7 @@ from rejoinder.domain.names import check_guest_name
 from rejoinder.domain.outgoing import comment_events
 from rejoinder.domain.text import check_single_line
 from rejoinder.metrics import POSTS
-from rejoinder.service import mail, webhooks
+from rejoinder.service import mail, staff_mail, webhooks
 from rejoinder.service.limits import enforce
 from rejoinder.service.outcomes import Outcome
 from rejoinder.service.pipeline import (
@@ -215,6 +215,7 @@ async def post_comment(
         )
         await _queue_hidden_events(connection, app, hidden, draft.thread_key, now)
         await mail.queue_reply(connection, app, stored, now)
+        await staff_mail.queue_story_comment(connection, app, stored, now)
         mailing = None
         if submission.notify_replies:
             language = submission.language or app.settings.language

@@ -40,6 +40,7 @@ _COLUMNS = (
     a.c.video_poster,
     a.c.captions,
     a.c.captions_format,
+    a.c.author,
     a.c.updated_at,
 )
 

@@ -141,13 +141,15 @@ async def queue_mail(
     payload: str,
     due_at: datetime,
     now: datetime,
+    kind: str = "mail",
 ) -> int:
-    """An outbox message of kind "mail", due at ``due_at`` (a digest waits for its window)."""
+    """An outbox message of kind "mail" (or ``kind``), due at ``due_at`` (a digest waits for
+    its window)."""
     new_id: int = await connection.scalar(
         insert(outbox)
         .values(
             message_id=message_id,
-            kind="mail",
+            kind=kind,
             event=event,
             payload=payload,
             state=MessageState.PENDING.value,

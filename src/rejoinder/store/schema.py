@@ -254,6 +254,8 @@ articles = Table(
     Column("captions_format", String(8)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The staff username of the story's writer, who may ask for its comments by e-mail.
+    Column("author", String(64)),
     UniqueConstraint("site_id", "slug"),
     Index(None, "site_id", "published_at"),
 )
@@ -432,4 +434,23 @@ reply_subscriptions = Table(
     Column("address_id", Id, ForeignKey("mail_addresses.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "address_id"),
+)
+
+# Moderators' queue digests (service/staff_mail.py): "hour" or "day" while a staff user wants
+# one, the moment the last one covered up to, and when the next is due.
+staff_mail = Table(
+    "staff_mail",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("language", String(8), nullable=False),
+    Column("queue_every", String(8)),
+    Column("queue_since", UTCDateTime),
+    Column("queue_due_at", UTCDateTime),
+    # "E-mail me the comments on my stories" (articles whose ``author`` is this user), and
+    # the digest of them waiting in the outbox, as for readers' replies (store/mail.py).
+    Column("stories", Boolean, nullable=False, server_default=text("false")),
+    Column("story_outbox_id", Id, ForeignKey("outbox.id", ondelete="SET NULL")),
+    Column("story_next_at", UTCDateTime),
+    Index(None, "queue_due_at"),
+    Index(None, "story_outbox_id"),  # for the foreign key: the outbox's sweep removes rows
 )

@@ -11,7 +11,7 @@ from rejoinder.domain.errors import Problem, RejoinderError
 from rejoinder.domain.identity import STAFF_ROLES, Role, format_roles, parse_roles
 from rejoinder.store._sql import Prepared, insert_ignoring_conflicts
 from rejoinder.store.database import AnyRow, Connection
-from rejoinder.store.schema import sessions, users
+from rejoinder.store.schema import sessions, staff_mail, users
 
 
 class User(msgspec.Struct, frozen=True):
@@ -164,6 +164,7 @@ async def staff_names(connection: Connection) -> list[str]:
 
 async def delete_user(connection: Connection, user_id: int) -> None:
     await connection.execute(delete(sessions).where(sessions.c.user_id == user_id))
+    await connection.execute(delete(staff_mail).where(staff_mail.c.user_id == user_id))
     await connection.execute(delete(users).where(users.c.id == user_id))
 
 

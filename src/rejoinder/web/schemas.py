@@ -102,6 +102,10 @@ class ArticleInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     poster: str | None = None
     captions: str | None = None
     captions_format: Literal["vtt", "srt"] | None = None
+    author: Annotated[
+        str | None,
+        Meta(description="The writer's staff username: they may ask for the comments by e-mail"),
+    ] = None
 
 
 class ArticleSummary(msgspec.Struct):
@@ -129,6 +133,7 @@ class ArticleOut(ArticleSummary, kw_only=True):
     captions: str | None
     captions_format: str | None
     updated_at: datetime
+    author: str | None = None
 
 
 class ErrorDetail(msgspec.Struct):

@@ -72,6 +72,7 @@ def _full(article: Article) -> ArticleOut:
         captions=article.captions,
         captions_format=article.captions_format,
         updated_at=article.updated_at,
+        author=article.author,
     )
 
 
@@ -106,6 +107,7 @@ def _checked(data: ArticleInput, slug: str | None) -> ArticleDraft:
         poster=_web_address(data.poster, "poster"),
         captions=data.captions,
         captions_format=data.captions_format,
+        author=data.author,
     )
 
 

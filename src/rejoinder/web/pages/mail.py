@@ -16,7 +16,7 @@ from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_403_FORBIDDEN
 
 from rejoinder.domain.errors import RejoinderError
-from rejoinder.service import mail
+from rejoinder.service import mail, staff_mail
 from rejoinder.web.context import services
 from rejoinder.web.pages.render import page, site_language
 
@@ -61,3 +61,22 @@ async def unsubscribe(request: Request, token: Token) -> Response[str]:
     except RejoinderError as error:
         return _refused(request, error)
     return _answer(request, address.language, done=True)
+
+
+@get(staff_mail.UNSUBSCRIBE_PATH, include_in_schema=False)
+async def staff_unsubscribe_page(request: Request, token: Token) -> Response[str]:
+    try:
+        language = await staff_mail.language_of(services(request), token)
+    except RejoinderError as error:
+        return _refused(request, error)
+    return _answer(request, language, ask=True, token=token)
+
+
+@post(staff_mail.UNSUBSCRIBE_PATH, include_in_schema=False, status_code=HTTP_200_OK)
+async def staff_unsubscribe(request: Request, token: Token) -> Response[str]:
+    """A queue digest's one-click link: the digest is off."""
+    try:
+        language = await staff_mail.unsubscribe(services(request), token)
+    except RejoinderError as error:
+        return _refused(request, error)
+    return _answer(request, language, done=True)

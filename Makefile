@@ -28,9 +28,10 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/rejoinder demo --host 127.0.0.1 --port 8080
 
-# Two test processes, a test file each at a time (a file's servers and browser are started
-# once for it): the suite waits on servers and browsers, so two halve its time on two cores.
-PYTEST_WORKERS ?= -n 2 --dist loadfile
+# Four test processes, a test file each at a time (a file's servers and browser are started
+# once for it). The suite mostly waits on servers, browsers and timers, not the CPU: on two
+# cores two workers took 1020 s on an idle machine, four 824 s with other tests beside them.
+PYTEST_WORKERS ?= -n 4 --dist loadfile
 
 ## Install test needs (system packages included), start local services, run every test
 test: install-test services browser-deps

@@ -6,13 +6,15 @@ comment. Each test runs on SQLite and on PostgreSQL against a real HTTP receiver
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 
 from tests.cli.test_importing import rejoinder
 from tests.receivers import WebhookReceiver
-from tests.support import add_moderator, assert_error, moderate, page, posted, sign_in
+from tests.support import THREAD, add_moderator, assert_error, moderate, page, posted, sign_in
 
 FAST = {"webhook_allow_private": True, "outbox_retry": 1, "outbox_timeout": 2}
 
@@ -103,6 +105,62 @@ def test_a_moderators_decisions_are_events(make_client, database_url, receiver):
             "comment.featured",
         ]
     )
+
+
+def close(client, csrf: str, closed: bool) -> None:
+    form = {"csrf": csrf, "thread": THREAD, "mode": "", "message": ""}
+    saved = client.post("/admin/settings", data=form | ({"closed": "on"} if closed else {}))
+    assert saved.status_code == 200, saved.text
+
+
+def test_a_moderator_closing_a_discussion_is_announced_once_per_closing(
+    make_client, database_url, receiver
+):
+    client = make_client(**FAST)
+    add_webhook(database_url, receiver.url, events="thread.closed")
+    posted(client)
+    add_moderator(database_url)
+    csrf = sign_in(client)
+    close(client, csrf, closed=True)
+    close(client, csrf, closed=True)  # saved again, still closed: nothing new
+    (closing,) = receiver.wait_for(lambda got: len(got) >= 1)
+    assert closing.payload["data"]["thread"] == {"key": THREAD}
+    assert closing.payload["data"]["by"] == "moderator"
+    close(client, csrf, closed=False)
+    close(client, csrf, closed=True)  # reopened and closed again: news again
+    receiver.wait_for(lambda got: len(got) >= 2)
+    time.sleep(1.5)
+    assert receiver.events() == ["thread.closed", "thread.closed"]
+
+
+def test_a_discussion_closing_by_itself_is_announced_once_whatever_the_processes(
+    make_client, database_url, receiver, clock
+):
+    """Auto-close is time passing, not a request: the outbox's scheduled pass finds it,
+    and of two server processes only one announces it."""
+    client = make_client(**FAST)
+    other = make_client(**FAST)
+    add_webhook(database_url, receiver.url, events="thread.closed")
+    add_moderator(database_url)
+    csrf = sign_in(client)
+    saved = client.post(
+        "/admin/settings", data={"csrf": csrf, "mode": "post", "auto_close_days": "3"}
+    )
+    assert saved.status_code == 200, saved.text
+    posted(client)
+    opened = clock()  # the clock runs on in real time too: the first comment was just now
+    clock.advance(3 * 86400 - 60)
+    time.sleep(2.5)  # rounds pass on both servers: not closed yet
+    assert receiver.events() == [] and page(other)["thread"]["closed"] is False
+    clock.advance(120)
+    (closing,) = receiver.wait_for(lambda got: len(got) >= 1)
+    data = closing.payload["data"]
+    assert data["thread"] == {"key": THREAD} and data["by"] == "auto_close"
+    closed_at = datetime.fromisoformat(data["closed_at"])
+    assert abs(closed_at - (opened + timedelta(days=3))) < timedelta(seconds=5)
+    clock.advance(3600)
+    time.sleep(2.5)
+    assert receiver.events() == ["thread.closed"]
 
 
 def test_a_failing_receiver_is_tried_again_until_it_answers(

@@ -78,8 +78,10 @@ async def set_thread_rules(
             after={"mode": own_mode, "closed": closed, "message": message},
             now=now,
         )
-        if closed and not found.closed:
-            await webhooks.queue_thread_closed(connection, app, thread_key, now)
+        if closed and not found.is_closed(now):
+            await webhooks.queue_thread_closed(connection, app, found, now)
+        elif found.closed and not closed:  # reopened: its next closing is news again
+            await thread_store.forget_closing(connection, found.id)
 
 
 def nudge_named(value: str | None, current: bool) -> bool:

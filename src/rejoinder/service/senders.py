@@ -24,7 +24,10 @@ def start_outbox(services: Services) -> OutboxWorker:
         attempts=settings.outbox_attempts,
         retry_seconds=settings.outbox_retry,
         timeout=settings.outbox_timeout,
-        periodic=[lambda now: staff_mail.queue_due(services, now)],
+        periodic=[
+            lambda now: staff_mail.queue_due(services, now),
+            webhooks.AutoClosings(services),
+        ],
     )
     worker.start()
     services.outbox = worker

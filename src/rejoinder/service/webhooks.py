@@ -40,9 +40,11 @@ from rejoinder.domain.phrases import phrase
 from rejoinder.domain.web_addresses import check_media_url, is_public_address
 from rejoinder.service.outbox import DeliveryFailed
 from rejoinder.store import outbox as outbox_store
+from rejoinder.store import threads as thread_store
 from rejoinder.store import webhooks as webhook_store
 from rejoinder.store.database import Connection, Database
 from rejoinder.store.outbox import NewMessage
+from rejoinder.store.threads import ClosedByItself, ThreadRow
 from rejoinder.store.webhooks import Endpoint
 
 if TYPE_CHECKING:
@@ -240,25 +242,81 @@ async def queue_comment_events(
 
 
 async def queue_thread_closed(
-    connection: Connection, app: Services, thread_key: str, now: datetime
+    connection: Connection,
+    app: Services,
+    thread: ThreadRow | ClosedByItself,
+    now: datetime,
+    *,
+    closed_at: datetime | None = None,
 ) -> None:
+    """Tell the endpoints that want it that a discussion closed, once per closing: by a
+    moderator now, or by itself at ``closed_at`` (``auto_close_days`` after it opened), for
+    the endpoints that existed by then."""
+    if not await thread_store.announce_closing(connection, thread.id, now):
+        return
+    when = closed_at or now
+    data = {
+        "thread": {"key": thread.key},
+        "closed_at": when.isoformat(),
+        "by": "auto_close" if closed_at else "moderator",
+    }
     messages = []
     for endpoint in await webhook_store.enabled(connection):
-        if endpoint.wants(HookEvent.THREAD_CLOSED):
+        if endpoint.wants(HookEvent.THREAD_CLOSED) and endpoint.created_at <= when:
             message_id = outbox_store.new_message_id()
-            payload = _payload(
-                HookEvent.THREAD_CLOSED, message_id, now, {"thread": {"key": thread_key}}
-            )
             messages.append(
                 NewMessage(
                     message_id=message_id,
                     kind=KIND,
                     event=HookEvent.THREAD_CLOSED.value,
                     endpoint_id=endpoint.id,
-                    payload=payload,
+                    payload=_payload(HookEvent.THREAD_CLOSED, message_id, now, data),
                 )
             )
     await outbox_store.add(connection, messages, now)
+
+
+class AutoClosings:
+    """The outbox's scheduled pass that announces discussions closed by ``auto_close_days``.
+
+    Closing by itself is a moment passing, with no request to hang the event on. Every
+    process's worker looks at most once a minute (a closing is a matter of days), and only
+    while some endpoint wants ``thread.closed``; ``threads.close_announced_at`` keeps two
+    processes from both announcing one.
+    """
+
+    EVERY = timedelta(minutes=1)
+    BATCH = 200
+
+    def __init__(self, app: Services) -> None:
+        self.app = app
+        self._next: datetime | None = None
+
+    async def __call__(self, now: datetime) -> int:
+        if self._next is not None and now < self._next:
+            return 0
+        self._next = now + self.EVERY
+        async with self.app.db.read() as connection:
+            wanting = [
+                endpoint.created_at
+                for endpoint in await webhook_store.enabled(connection)
+                if endpoint.wants(HookEvent.THREAD_CLOSED)
+            ]
+            if not wanting:
+                return 0
+            closed = await thread_store.closed_by_themselves(
+                connection, now, min(wanting), self.BATCH
+            )
+        if not closed:
+            return 0
+        async with self.app.db.write() as connection:
+            for thread in closed:
+                await queue_thread_closed(
+                    connection, self.app, thread, now, closed_at=thread.closed_at
+                )
+        if len(closed) == self.BATCH:
+            self._next = now  # more waiting: the next round goes on
+        return len(closed)
 
 
 def signature(endpoint: Endpoint, message_id: str, at: datetime, body: str) -> str:

@@ -121,6 +121,9 @@ threads = Table(
     Column("shadowed", Integer, nullable=False, server_default=text("0")),
     # Editors' picks ever marked and not unmarked: while 0, nobody looks for them.
     Column("featured", Integer, nullable=False, server_default=text("0")),
+    # When webhooks were told it closed: by a moderator, or by itself after auto_close_days
+    # (the outbox's scheduled pass, service/webhooks.queue_auto_closed); once either way.
+    Column("close_announced_at", UTCDateTime),
     UniqueConstraint("site_id", "key"),
 )
 
@@ -451,6 +454,9 @@ staff_mail = Table(
     Column("stories", Boolean, nullable=False, server_default=text("false")),
     Column("story_outbox_id", Id, ForeignKey("outbox.id", ondelete="SET NULL")),
     Column("story_next_at", UTCDateTime),
+    # The origin the choice was made on (the configured public_url, else the request's): the
+    # mails' links point there, as readers' addresses keep theirs.
+    Column("link_base", String(2048)),
     Index(None, "queue_due_at"),
     Index(None, "story_outbox_id"),  # for the foreign key: the outbox's sweep removes rows
 )

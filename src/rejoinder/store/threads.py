@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Integer, and_, bindparam, select, update
+from sqlalchemy import Integer, and_, bindparam, func, select, update
 
 from rejoinder.domain.models import ThreadInfo
 from rejoinder.domain.moderation.pipeline import Mode
@@ -336,3 +336,61 @@ async def visible_count(connection: Connection, thread_id: int) -> int:
     """The thread's count of comments on show, as readers see it in "Comments (N)"."""
     count = await _COUNT.scalar(connection, thread_id=thread_id)
     return int(count or 0)
+
+
+class ClosedByItself(msgspec.Struct, frozen=True):
+    """A thread its site's ``auto_close_days`` has closed, not yet announced to webhooks."""
+
+    id: int
+    key: str
+    closed_at: datetime
+
+
+async def closed_by_themselves(
+    connection: Connection, now: datetime, since: datetime, limit: int
+) -> list[ClosedByItself]:
+    """Threads that closed by themselves between ``since`` and ``now`` and were not announced;
+    the oldest first. ``since`` bounds the read: closings before the first webhook existed
+    concern nobody."""
+    opened = func.coalesce(
+        articles.c.published_at, threads.c.published_at, threads.c.created_at, type_=UTCDateTime
+    )
+    found: list[ClosedByItself] = []
+    for site_id, days in (
+        await connection.execute(
+            select(sites.c.id, sites.c.auto_close_days).where(sites.c.auto_close_days.is_not(None))
+        )
+    ).all():
+        span = timedelta(days=days)
+        rows = await connection.execute(
+            select(threads.c.id, threads.c.key, opened.label("opened"))
+            .select_from(_FROM)
+            .where(
+                threads.c.site_id == site_id,
+                threads.c.closed.is_(False),
+                threads.c.close_announced_at.is_(None),
+                opened <= now - span,
+                opened >= since - span,
+            )
+            .order_by(opened)
+            .limit(limit)
+        )
+        found += [ClosedByItself(row.id, row.key, row.opened + span) for row in rows]
+    return sorted(found, key=lambda thread: thread.closed_at)[:limit]
+
+
+async def announce_closing(connection: Connection, thread_id: int, now: datetime) -> bool:
+    """Note that webhooks were told this thread closed; False if they were already (by
+    another process, or a moderator's closing), so that each closing is announced once."""
+    result = await connection.execute(
+        update(threads)
+        .where(threads.c.id == thread_id, threads.c.close_announced_at.is_(None))
+        .values(close_announced_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def forget_closing(connection: Connection, thread_id: int) -> None:
+    await connection.execute(
+        update(threads).where(threads.c.id == thread_id).values(close_announced_at=None)
+    )

@@ -77,7 +77,8 @@ def test_an_hourly_digest_lists_what_was_held_and_comes_once_at_its_time(
     assert "propaganda" in text.lower()  # the reason it is held, and the excerpt
     assert "<script>" not in html and "<img" not in html
     wait_for(lambda: due_at(peek) > first_due)
-    assert digests(peek) == ["sent"]
+    # Recorded as sent in the round after the SMTP server took it: wait for that.
+    wait_for(lambda: digests(peek) == ["sent"])
     # Rounds later the same hour find it queued already, and nothing new since.
     assert rounds_at(site, database_url, clock(), 2) == 0
     assert digests(peek) == ["sent"]
@@ -100,6 +101,22 @@ def test_a_newly_reported_comment_is_in_the_next_digest(site, smtp, clock, peek,
     (digest,) = smtp.wait_for(lambda got: len(got) == 1)
     assert "reported" in text_of(digest) and "spam" in text_of(digest)
     assert f"/admin/comments/{visible}" in text_of(digest)
+
+
+def test_without_public_url_the_links_lead_where_the_moderator_chose_the_digest(
+    make_client, smtp, clock, database_url
+):
+    """Never to http://localhost: the origin of the /admin/me request is kept with the
+    choice, as a reader's address keeps the origin they subscribed on."""
+    settings = {**FAST, "public_url": None}
+    site = make_client(**settings, smtp_url=smtp.url, suspect_words=("propaganda",))
+    opt_in(site, database_url, headers={"Host": "desk.news.example"})
+    comment_id = held(site)
+    clock.advance(HOUR + 1)
+    (digest,) = smtp.wait_for(lambda got: len(got) == 1)
+    assert f"http://desk.news.example/admin/comments/{comment_id}" in text_of(digest)
+    assert digest["List-Unsubscribe"].startswith("<http://desk.news.example/mail/staff/")
+    assert "localhost" not in text_of(digest)
 
 
 def rounds_at(client, database_url: str, now: datetime, processes: int) -> int:

@@ -13,6 +13,7 @@ items still held then.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,8 @@ from rejoinder.store.outbox import new_message_id
 if TYPE_CHECKING:
     from rejoinder.service.services import Services
 
+log = logging.getLogger("rejoinder")
+
 KIND = "staff-mail"
 QUEUE = "mail.queue"
 STORIES = "mail.stories"
@@ -52,10 +55,12 @@ async def choose(
     every: str | None,
     email: str | None,
     language: str,
+    link_base: str,
     stories: bool = False,
 ) -> None:
     """A moderator's choice on /admin/me: a digest every hour or day (or none), in
-    ``language`` (their admin pages' language), to their address (set here if it was empty)."""
+    ``language`` (their admin pages' language), to their address (set here if it was empty),
+    with links to ``link_base`` (the origin they chose on)."""
     if every is not None and every not in EVERY:
         raise invalid("invalid_choice", phrase("Unknown choice."), "queue_every")
     if every is not None and not roles & MODERATING:
@@ -75,6 +80,7 @@ async def choose(
             language=language if language in LANGUAGES else app.settings.language,
             every=every,
             stories=stories,
+            link_base=link_base,
             now=now,
             due_at=now + EVERY[every] if every else None,
         )
@@ -185,8 +191,10 @@ class StaffMailSender:
         items = [item for item in items if item.status != Status.DELETED.value]
         if not items:
             return  # all dealt with meanwhile
-        stop = self._stop(user.user_id, "queue")
-        base = self._base()
+        base = self._base(user)
+        if base is None:
+            return
+        stop = self._stop(base, user.user_id, "queue")
         subject = translations(user.language).ngettext(
             "%(num)d comment for moderators", "%(num)d comments for moderators", len(items)
         ) % {"num": len(items)}
@@ -213,7 +221,10 @@ class StaffMailSender:
             found = await staff_store.story_comments(connection, content["comments"])
         if not user.stories or not user.email or not found:
             return  # switched off since, or every comment withdrawn meanwhile
-        stop = self._stop(user.user_id, "stories")
+        base = self._base(user)
+        if base is None:
+            return
+        stop = self._stop(base, user.user_id, "stories")
         subject = translations(user.language).ngettext(
             "A comment on your story", "%(num)d comments on your stories", len(found)
         ) % {"num": len(found)}
@@ -227,19 +238,27 @@ class StaffMailSender:
                 "title": comment.thread_title or comment.thread_key,
                 "link": f"{comment.thread_url}#comment-{comment.id}"
                 if comment.thread_url
-                else f"{self._base()}/articles/{comment.thread_key}#comment-{comment.id}",
+                else f"{base}/articles/{comment.thread_key}#comment-{comment.id}",
             }
             for comment in found
         ]
         mail.add_parts(sent, "stories", user.language, {"comments": shown, "stop_link": stop})
         await mail.send(self.app.settings, sent)
 
-    def _base(self) -> str:
-        return self.app.settings.public_url or "http://localhost"
+    def _base(self, user: staff_store.StaffMail) -> str | None:
+        """The origin the links point to; none for a choice stored before 0017 on a server
+        without ``public_url``: a mail whose links lead nowhere is not sent."""
+        base = user.link_base or self.app.settings.public_url
+        if base is None:
+            log.warning(
+                "staff mail for user %s not sent: no public_url; choose again at /admin/me",
+                user.user_id,
+            )
+        return base
 
-    def _stop(self, user_id: int, scope: str) -> str:
+    def _stop(self, base: str, user_id: int, scope: str) -> str:
         token = mail.link_token(self.app, user_id, scope, mail.UNSUBSCRIBE_DAYS, PURPOSE)
-        return mail.link_to(self._base(), UNSUBSCRIBE_PATH, token)
+        return mail.link_to(base, UNSUBSCRIBE_PATH, token)
 
 
 def _excerpt(body_html: str) -> str:

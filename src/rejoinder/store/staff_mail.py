@@ -24,6 +24,8 @@ class StaffMail(msgspec.Struct, kw_only=True):
     queue_every: str | None
     queue_due_at: datetime | None
     stories: bool = False
+    # Where the mails' links point: the origin the choice was made on (None before 0017).
+    link_base: str | None = None
 
 
 class Writer(msgspec.Struct, kw_only=True):
@@ -73,6 +75,7 @@ async def choices(connection: Connection, user_id: int) -> StaffMail:
                 staff_mail.c.queue_every,
                 staff_mail.c.queue_due_at,
                 staff_mail.c.stories,
+                staff_mail.c.link_base,
             )
             .select_from(users.outerjoin(staff_mail, staff_mail.c.user_id == users.c.id))
             .where(users.c.id == user_id)
@@ -85,6 +88,7 @@ async def choices(connection: Connection, user_id: int) -> StaffMail:
         queue_every=row.queue_every,
         queue_due_at=row.queue_due_at,
         stories=bool(row.stories),
+        link_base=row.link_base,
     )
 
 
@@ -96,6 +100,7 @@ async def choose(
     language: str,
     every: str | None,
     stories: bool,
+    link_base: str,
     now: datetime,
     due_at: datetime | None,
 ) -> None:
@@ -111,6 +116,7 @@ async def choose(
             queue_since=now if every else None,
             queue_due_at=due_at,
             stories=stories,
+            link_base=link_base,
         )
     )
 

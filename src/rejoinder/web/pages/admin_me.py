@@ -15,6 +15,7 @@ from rejoinder.web.context import services
 from rejoinder.web.errors import STATUS_FOR
 from rejoinder.web.pages.admin import admin_page, error_page
 from rejoinder.web.pages.render import admin_language
+from rejoinder.web.security import public_origin
 
 FIELDS = ("email", "queue_every")
 
@@ -59,6 +60,7 @@ async def save_me(request: Request, session: SignedIn) -> Response:
             every=every if isinstance(every, str) and every else None,
             email=email if isinstance(email, str) else None,
             language=admin_language(request),
+            link_base=public_origin(request),
             stories=form.get("stories") == "1",
         )
     except RejoinderError as error:

@@ -215,6 +215,18 @@ def test_a_forged_or_expired_link_is_refused(mailing, smtp, clock):
     assert mailing.get(url).status_code == 403
 
 
+def test_a_reader_downloading_their_data_gets_the_address_and_what_it_follows(
+    mailing, smtp, make_client
+):
+    comment_id = confirmed_follower(mailing, smtp)
+    (address,) = mailing.get("/api/me/data").json()["mail"]
+    assert address["address"] == READER and address["language"] == "uk"
+    assert address["confirmed_at"] and address["unsubscribed_at"] is None
+    assert address["follows_replies_to"] == [comment_id]
+    stranger = make_client(**FAST, smtp_url=smtp.url)  # another browser: nothing of theirs
+    assert stranger.get("/api/me/data").json()["mail"] == []
+
+
 def test_a_reader_who_erases_their_data_leaves_no_address_behind(mailing, smtp, peek):
     confirmed_follower(mailing, smtp)
     assert mailing.delete("/api/me").status_code == 200

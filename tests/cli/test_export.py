@@ -19,9 +19,12 @@ from tests.support import add_moderator, moderate, page, posted, report_from, si
 SECRET = "a-publisher-secret-of-at-least-32-bytes!"
 
 
-def newsroom(make_client, database_url: str, env: dict[str, str], tmp_path: Path) -> None:
+def newsroom(
+    make_client, database_url: str, env: dict[str, str], tmp_path: Path, smtp_url: str = ""
+) -> None:
     """A site with a bit of everything: an article, guests and a subscriber, replies, votes,
-    a report, moderators' decisions and a ban, an imported archive with late parents."""
+    a report, moderators' decisions and a ban, an imported archive with late parents; with
+    ``smtp_url``, a guest following replies by mail and a moderator's queue digest too."""
     story = tmp_path / "story.md"
     story.write_text(GOOD)
     assert rejoinder("article", "add", str(story), env=env).returncode == 0
@@ -49,6 +52,14 @@ def newsroom(make_client, database_url: str, env: dict[str, str], tmp_path: Path
     moderate(desk, csrf, first["comment"]["id"], "feature")
     spam = posted(voter, "Cheap watches here.", thread="surge-in-deserters")
     moderate(desk, csrf, spam["comment"]["id"], "ban", reason="spam", days="7")
+    if smtp_url:
+        mailing = make_client(smtp_url=smtp_url)
+        followed = {"author_email": "olena@news.example", "notify_replies": True}
+        posted(mailing, "Tell me who answers.", thread="surge-in-deserters", **followed)
+        chosen = desk.post(
+            "/admin/me", data={"csrf": csrf, "queue_every": "day", "email": "desk@news.example"}
+        )
+        assert chosen.status_code == 200
 
 
 def exported(path: Path) -> list[dict]:
@@ -57,9 +68,9 @@ def exported(path: Path) -> list[dict]:
 
 
 def test_export_restore_export_is_the_same_file(
-    empty_database, make_client, database_url, env, tmp_path
+    empty_database, make_client, database_url, env, tmp_path, smtp
 ):
-    newsroom(make_client, database_url, env, tmp_path)
+    newsroom(make_client, database_url, env, tmp_path, smtp.url)
     first = tmp_path / "first.jsonl.gz"
     done = rejoinder("export", str(first), env=env)
     assert done.returncode == 0, done.stderr
@@ -69,7 +80,8 @@ def test_export_restore_export_is_the_same_file(
     assert end == {"type": "end", "records": len(records) - 2}
     kinds = {record["type"] for record in records[1:-1]}
     assert kinds == {
-        "site", "user", "voter", "article", "thread", "comment", "vote", "report", "ban", "audit"
+        "site", "user", "voter", "article", "thread", "comment", "vote", "report", "ban",
+        "mail_address", "reply_subscription", "staff_mail", "audit",
     }  # fmt: skip
     # Nothing that is a secret or made again: no password hashes, edit keys or rendered HTML.
     text = gzip.decompress(first.read_bytes()).decode()

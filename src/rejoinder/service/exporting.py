@@ -25,6 +25,7 @@ from typing import Any
 
 import msgspec
 
+from rejoinder.catalogues import LANGUAGES
 from rejoinder.domain import markup
 from rejoinder.domain.archive import ArchiveError
 from rejoinder.domain.articles import ArticleDraft
@@ -45,6 +46,9 @@ _WORDS = {
     ("site", "moderation_mode"): {mode.value for mode in Mode},
     ("thread", "moderation_mode"): {mode.value for mode in Mode},
     ("ban", "kind"): {"user", "voter", "email", "address"},
+    ("staff_mail", "queue_every"): {"hour", "day"},
+    ("staff_mail", "language"): set(LANGUAGES),
+    ("mail_address", "language"): set(LANGUAGES),
 }
 _JSON_TYPES: dict[tuple[str, str], Any] = {
     ("comment", "moderation"): list[Finding] | None,

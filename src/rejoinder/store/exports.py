@@ -3,11 +3,13 @@ database with their ids, so links to ``#comment-123`` and bans of a reader keep 
 same after a move from SQLite to PostgreSQL.
 
 What a newsroom owns is exported: sites, users (never their password hashes), readers' voter
-rows, articles, threads, comments with their moderation history, votes, reports, bans and the
+rows, articles, threads, comments with their moderation history, votes, reports, bans,
+readers' reply-mail addresses and the comments they follow, staff's mail choices, and the
 audit log. What can be made again is not: rendered HTML (made afresh from the markdown on
 restore, so nothing in a file reaches a page unsanitised), the cache version of a thread, the
 edit keys of comments (secrets for tokens that expire within minutes), sessions, retry keys,
-live events and campaign bands. ``docs/backup.md`` documents each record.
+live events, campaign bands, webhook endpoints (their secrets should not travel) and the
+outbox. ``docs/backup.md`` documents each record.
 """
 
 from __future__ import annotations
@@ -41,8 +43,11 @@ from rejoinder.store.schema import (
     audit_log,
     bans,
     comments,
+    mail_addresses,
+    reply_subscriptions,
     reports,
     sites,
+    staff_mail,
     threads,
     users,
     voters,
@@ -108,6 +113,11 @@ KINDS: tuple[Kind, ...] = (
     Kind("vote", votes),
     Kind("report", reports),
     Kind("ban", bans),
+    # Readers' reply notifications and staff's mail choices; a digest waiting in the outbox
+    # is not carried over (the outbox is not), so the reference to it is not either.
+    Kind("mail_address", mail_addresses, omitted=("digest_outbox_id",)),
+    Kind("reply_subscription", reply_subscriptions),
+    Kind("staff_mail", staff_mail, omitted=("story_outbox_id",)),
     Kind("audit", audit_log, json=("before", "after")),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
@@ -127,8 +137,10 @@ def _since(kind: Kind, since: datetime) -> ColumnElement[bool] | None:
         return t.updated_at >= since
     if kind.name == "ban":
         return or_(t.created_at >= since, t.lifted_at >= since)
-    if kind.name in ("report", "audit"):
+    if kind.name in ("report", "audit", "reply_subscription"):
         return t.created_at >= since
+    if kind.name == "mail_address":
+        return or_(t.created_at >= since, t.confirmed_at >= since, t.unsubscribed_at >= since)
     return None
 
 
@@ -141,8 +153,14 @@ def _of_site(kind: Kind, site_id: int) -> ColumnElement[bool] | None:
         return t.site_id == site_id
     if kind.name == "comment":
         return t.thread_id.in_(site_threads)
-    if kind.name in ("vote", "report"):
-        return t.comment_id.in_(select(comments.c.id).where(comments.c.thread_id.in_(site_threads)))
+    site_comments = select(comments.c.id).where(comments.c.thread_id.in_(site_threads))
+    if kind.name in ("vote", "report", "reply_subscription"):
+        return t.comment_id.in_(site_comments)
+    if kind.name == "mail_address":  # those following a comment on the site
+        followed = select(reply_subscriptions.c.address_id).where(
+            reply_subscriptions.c.comment_id.in_(site_comments)
+        )
+        return t.id.in_(followed)
     return None
 
 

@@ -39,7 +39,13 @@ def _authored(user_id: int | None, voter_id: int | None) -> ColumnElement[bool] 
 async def author_data(
     connection: Connection, *, user_id: int | None, voter_id: int | None
 ) -> dict[str, Any]:
-    data: dict[str, Any] = {"user": None, "comments": [], "votes": [], "reports": []}
+    data: dict[str, Any] = {
+        "user": None,
+        "comments": [],
+        "votes": [],
+        "reports": [],
+        "mail": [],
+    }
     if user_id is not None:
         row = (await connection.execute(select(users).where(users.c.id == user_id))).first()
         if row is not None:
@@ -73,6 +79,7 @@ async def author_data(
                     "votes_down": comment.votes_down,
                 }
             )
+        data["mail"] = await _mail_of(connection, authored)
     if voter_id is not None:
         rows = await connection.execute(
             select(votes.c.comment_id, votes.c.value, votes.c.updated_at).where(
@@ -140,6 +147,36 @@ async def erase_author(
     if user_id is not None:
         await delete_user(connection, user_id)
     return removed
+
+
+async def _mail_of(connection: Connection, authored: ColumnElement[bool]) -> list[dict[str, Any]]:
+    """The addresses they gave for reply notifications (the ones erasing removes), each with
+    where it stands and the comments it follows."""
+    given = select(func.lower(comments.c.author_email)).where(
+        authored, comments.c.author_email.is_not(None)
+    )
+    found = []
+    for row in await connection.execute(
+        select(mail_addresses)
+        .where(mail_addresses.c.address.in_(given))
+        .order_by(mail_addresses.c.id)
+    ):
+        followed = await connection.execute(
+            select(reply_subscriptions.c.comment_id)
+            .where(reply_subscriptions.c.address_id == row.id)
+            .order_by(reply_subscriptions.c.comment_id)
+        )
+        found.append(
+            {
+                "address": row.address,
+                "language": row.language,
+                "created_at": row.created_at,
+                "confirmed_at": row.confirmed_at,
+                "unsubscribed_at": row.unsubscribed_at,
+                "follows_replies_to": [comment_id for (comment_id,) in followed],
+            }
+        )
+    return found
 
 
 async def _forget_mail(connection: Connection, authored: ColumnElement[bool]) -> None:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from rejoinder.service.mail import DIGEST_SHOWN
 from tests.support import add_moderator, assert_error, moderate, page, post, posted, sign_in
 
 READER = "reader@example.org"
@@ -117,6 +118,23 @@ def test_replies_within_the_window_come_in_one_digest(mailing, smtp, clock, peek
     got = smtp.wait_for(lambda got: len(got) == 3)
     digest = text_of(got[2])
     assert "Second answer." in digest and "Third answer." in digest
+
+
+def test_a_digest_shows_its_first_replies_and_counts_the_rest(mailing, smtp, clock, peek):
+    parent = confirmed_follower(mailing, smtp)
+    posted(mailing, "First answer.", parent_id=parent)
+    smtp.wait_for(lambda got: len(got) == 2)
+    for n in range(DIGEST_SHOWN + 3):
+        posted(mailing, f"Answer number {n}.", parent_id=parent)
+    wait_for(lambda: queued_mail(peek) == ["sent", "sent", "pending"])
+    clock.advance(15 * 60 + 1)
+    digest = smtp.wait_for(lambda got: len(got) == 3)[2]
+    text = text_of(digest)
+    assert f"Answer number {DIGEST_SHOWN - 1}." in text
+    assert f"Answer number {DIGEST_SHOWN}." not in text
+    assert "Ще 3 відповіді — в обговоренні." in text  # in the reader's language
+    assert "Ще 3 відповіді" in html_of(digest)
+    assert str(DIGEST_SHOWN + 3) in digest["Subject"]
 
 
 def test_one_click_unsubscribe_stops_the_mail(mailing, smtp, clock, peek):

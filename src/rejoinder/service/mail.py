@@ -48,6 +48,10 @@ UNSUBSCRIBE_PATH = "/mail/unsubscribe"
 CONFIRM_DAYS = 7
 UNSUBSCRIBE_DAYS = 90
 ASK_AGAIN_AFTER = timedelta(days=1)
+# A digest shows this many items and counts the rest: a mail of a thousand replies helps no
+# one, and rewriting an ever longer list on every reply made a busy thread's posting slow
+# (each reply read and wrote the whole list: 10,000 replies in a window, 10,000 ids a post).
+DIGEST_SHOWN = 20
 
 # What a post that asked for notifications is told (``CreatedComment.mail``).
 CONFIRMATION_SENT = "confirmation_sent"  # a confirmation mail is on its way
@@ -155,7 +159,10 @@ async def add_to_digest(
         payload = await mail_store.open_digest(connection, waiting, now)
         if payload is not None:
             content = json.loads(payload)
-            content[key] = [*content[key], item]
+            if len(content[key]) < DIGEST_SHOWN:
+                content[key] = [*content[key], item]
+            else:
+                content["more"] = content.get("more", 0) + 1
             await mail_store.rewrite_digest(connection, waiting, json.dumps(content))
             return None
     due = max(now, next_at or now)
@@ -287,7 +294,7 @@ class MailSender:
         if message.event == REPLIES:
             if not address.receives or not replies:
                 return
-            mail = self._replies(message, address, replies)
+            mail = self._replies(message, address, replies, content.get("more", 0))
         else:
             mail = self._confirmation(message, address)
         await self._send(mail)
@@ -320,12 +327,18 @@ class MailSender:
         return mail
 
     def _replies(
-        self, message: OutboxMessage, address: MailAddress, replies: list[mail_store.ReplyInMail]
+        self,
+        message: OutboxMessage,
+        address: MailAddress,
+        replies: list[mail_store.ReplyInMail],
+        more: int,
     ) -> EmailMessage:
+        """The replies shown, and ``more`` counted beyond them (some may have gone since)."""
         catalogue = translations(address.language)
+        total = len(replies) + more
         subject = catalogue.ngettext(
-            "A reply to your comment", "%(num)d replies to your comments", len(replies)
-        ) % {"num": len(replies)}
+            "A reply to your comment", "%(num)d replies to your comments", total
+        ) % {"num": total}
         followed = sorted({reply.parent_id for reply in replies})
         mail = self._headers(message, address, subject, "-".join(map(str, followed)))
         shown = [
@@ -339,7 +352,7 @@ class MailSender:
             }
             for reply in replies
         ]
-        context = {"replies": shown, "stop_link": self._stop_all(address)}
+        context = {"replies": shown, "more": more, "stop_link": self._stop_all(address)}
         add_parts(mail, "replies", address.language, context)
         return mail
 

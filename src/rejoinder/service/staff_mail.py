@@ -225,9 +225,11 @@ class StaffMailSender:
         if base is None:
             return
         stop = self._stop(base, user.user_id, "stories")
+        more = content.get("more", 0)  # beyond the digest's DIGEST_SHOWN (service/mail.py)
+        total = len(found) + more
         subject = translations(user.language).ngettext(
-            "A comment on your story", "%(num)d comments on your stories", len(found)
-        ) % {"num": len(found)}
+            "A comment on your story", "%(num)d comments on your stories", total
+        ) % {"num": total}
         sent = mail.headers(self.app, message, user.email, subject, stop)
         shown = [
             {
@@ -242,7 +244,8 @@ class StaffMailSender:
             }
             for comment in found
         ]
-        mail.add_parts(sent, "stories", user.language, {"comments": shown, "stop_link": stop})
+        context = {"comments": shown, "more": more, "stop_link": stop}
+        mail.add_parts(sent, "stories", user.language, context)
         await mail.send(self.app.settings, sent)
 
     def _base(self, user: staff_store.StaffMail) -> str | None:

@@ -18,7 +18,7 @@ from rejoinder.domain.identity import Viewer
 from rejoinder.domain.models import CommentDraft, Sort, Status, StoredComment
 from rejoinder.domain.moderation.pipeline import Finding, encode_findings
 from rejoinder.domain.ranking import Cursor
-from rejoinder.store._sql import Prepared, locks_rows
+from rejoinder.store._sql import Prepared
 from rejoinder.store.database import Connection
 from rejoinder.store.schema import comments as c
 from rejoinder.store.threads import add_to_count, touch
@@ -80,15 +80,19 @@ def _stored(row: Sequence[Any]) -> StoredComment:
     return StoredComment(**values)
 
 
+_ONE = select(*_COLUMNS).where(c.c.id == bindparam("comment_id"))
+# Every reply reads its parent, every vote, report and moderator's action its comment: built
+# once (Prepared). Locked on PostgreSQL when the caller will change it.
+_GET = Prepared(_ONE)
+_GET_FOR_UPDATE = Prepared(_ONE, postgresql=_ONE.with_for_update())
+
+
 async def get_comment(
     connection: Connection, comment_id: int, *, for_update: bool = False
 ) -> StoredComment | None:
     if not is_possible_id(comment_id):
         return None
-    query = select(*_COLUMNS).where(c.c.id == comment_id)
-    if for_update and locks_rows(connection):
-        query = query.with_for_update()
-    row = (await connection.execute(query)).first()
+    row = await (_GET_FOR_UPDATE if for_update else _GET).first(connection, comment_id=comment_id)
     return _stored(row) if row else None
 
 

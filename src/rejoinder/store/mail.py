@@ -7,13 +7,20 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, delete, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, select, update
 
 from rejoinder.domain.models import Status
 from rejoinder.domain.outgoing import MessageState
-from rejoinder.store._sql import locks_rows
+from rejoinder.store._sql import Prepared, locks_rows
 from rejoinder.store.database import AnyRow, Connection
-from rejoinder.store.schema import comments, mail_addresses, outbox, reply_subscriptions, threads
+from rejoinder.store.schema import (
+    UTCDateTime,
+    comments,
+    mail_addresses,
+    outbox,
+    reply_subscriptions,
+    threads,
+)
 
 
 class MailAddress(msgspec.Struct, kw_only=True):
@@ -116,21 +123,26 @@ async def follow(connection: Connection, comment_id: int, address_id: int, now: 
     )
 
 
+_FIELDS = MailAddress.__struct_fields__
+
+# On every reply, so built once (store/_sql.py's Prepared); locked on PostgreSQL, as the
+# address's waiting digest may be rewritten.
+_FOLLOWER = (
+    select(*(mail_addresses.c[name] for name in _FIELDS))
+    .join(reply_subscriptions, reply_subscriptions.c.address_id == mail_addresses.c.id)
+    .where(
+        reply_subscriptions.c.comment_id == bindparam("comment_id"),
+        mail_addresses.c.confirmed_at.is_not(None),
+        mail_addresses.c.unsubscribed_at.is_(None),
+    )
+)
+_FOLLOWER_OF = Prepared(_FOLLOWER, postgresql=_FOLLOWER.with_for_update(of=mail_addresses))
+
+
 async def follower_of(connection: Connection, comment_id: int) -> MailAddress | None:
     """The address that follows replies to this comment, if it receives mail."""
-    query = (
-        select(mail_addresses)
-        .join(reply_subscriptions, reply_subscriptions.c.address_id == mail_addresses.c.id)
-        .where(
-            reply_subscriptions.c.comment_id == comment_id,
-            mail_addresses.c.confirmed_at.is_not(None),
-            mail_addresses.c.unsubscribed_at.is_(None),
-        )
-    )
-    if locks_rows(connection):
-        query = query.with_for_update(of=mail_addresses)
-    row = (await connection.execute(query)).first()
-    return _address(row) if row else None
+    row = await _FOLLOWER_OF.first(connection, comment_id=comment_id)
+    return MailAddress(**dict(zip(_FIELDS, row, strict=True))) if row else None
 
 
 async def queue_mail(
@@ -162,24 +174,29 @@ async def queue_mail(
     return new_id
 
 
+_WAITING = select(outbox.c.payload).where(
+    outbox.c.id == bindparam("outbox_id"),
+    outbox.c.state == MessageState.PENDING.value,
+    outbox.c.attempts == 0,
+    outbox.c.claimed_until.is_(None)
+    | (outbox.c.claimed_until < bindparam("now", type_=UTCDateTime)),
+)
+_OPEN_DIGEST = Prepared(_WAITING, postgresql=_WAITING.with_for_update())
+_REWRITE_DIGEST = Prepared(
+    update(outbox).where(outbox.c.id == bindparam("outbox_id")).values(payload=bindparam("payload"))
+)
+
+
 async def open_digest(connection: Connection, outbox_id: int, now: datetime) -> str | None:
     """The payload of a digest no worker has taken yet (so a reply may still join it), else
     None. On PostgreSQL the row is locked, so a worker's claim waits for this transaction or
     this one sees the claim."""
-    query = select(outbox.c.payload).where(
-        outbox.c.id == outbox_id,
-        outbox.c.state == MessageState.PENDING.value,
-        outbox.c.attempts == 0,
-        outbox.c.claimed_until.is_(None) | (outbox.c.claimed_until < now),
-    )
-    if locks_rows(connection):
-        query = query.with_for_update()
-    payload: str | None = (await connection.execute(query)).scalar()
+    payload: str | None = await _OPEN_DIGEST.scalar(connection, outbox_id=outbox_id, now=now)
     return payload
 
 
 async def rewrite_digest(connection: Connection, outbox_id: int, payload: str) -> None:
-    await connection.execute(update(outbox).where(outbox.c.id == outbox_id).values(payload=payload))
+    await _REWRITE_DIGEST.rows(connection, outbox_id=outbox_id, payload=payload)
 
 
 async def set_digest(

@@ -16,12 +16,23 @@ from datetime import datetime
 from uuid import uuid4
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from rejoinder.domain.outgoing import MessageState, OutboxMessage
-from rejoinder.store._sql import Prepared, locks_rows
+from rejoinder.store._sql import Prepared
 from rejoinder.store.database import AnyRow, Connection
-from rejoinder.store.schema import outbox
+from rejoinder.store.schema import UTCDateTime, outbox
 
 
 def new_message_id() -> str:
@@ -98,7 +109,7 @@ _COLUMNS = (
 )
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     return and_(
         outbox.c.state == MessageState.PENDING.value,
         outbox.c.due_at <= now,
@@ -106,14 +117,37 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
+_CLAIMABLE = (
+    select(*_COLUMNS)
+    .where(_due(bindparam("now", type_=UTCDateTime)))
+    .order_by(outbox.c.due_at, outbox.c.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+# Every round of a busy outbox: built once, and read as plain rows (store/_sql.py).
+_CLAIM = Prepared(_CLAIMABLE, postgresql=_CLAIMABLE.with_for_update(skip_locked=True))
+
+
 async def claim(
     connection: Connection, now: datetime, until: datetime, limit: int
 ) -> list[OutboxMessage]:
     """Take up to ``limit`` due messages, oldest first, for the caller until ``until``."""
-    query = select(*_COLUMNS).where(_due(now)).order_by(outbox.c.due_at, outbox.c.id).limit(limit)
-    if locks_rows(connection):
-        query = query.with_for_update(skip_locked=True)
-    found = [_message(row) for row in (await connection.execute(query)).all()]
+    found = [
+        OutboxMessage(
+            id=row[0],
+            message_id=row[1],
+            kind=row[2],
+            endpoint_id=row[3],
+            event=row[4],
+            payload=row[5],
+            state=MessageState(row[6]),
+            attempts=row[7],
+            due_at=row[8],
+            last_error=row[9],
+            created_at=row[10],
+            sent_at=row[11],
+        )
+        for row in await _CLAIM.rows(connection, now=now, limit=limit)
+    ]
     if found:
         await connection.execute(
             update(outbox)

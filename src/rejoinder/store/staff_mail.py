@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import TypeVar
 
 import msgspec
-from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 
 from rejoinder.domain.models import Status
-from rejoinder.store._sql import locks_rows
+from rejoinder.store._sql import Prepared, locks_rows
 from rejoinder.store.database import AnyRow, Connection
 from rejoinder.store.schema import articles, comments, reports, staff_mail, threads, users
 
@@ -135,29 +135,33 @@ async def stop_stories(connection: Connection, user_id: int) -> None:
     )
 
 
+_WRITER = (
+    select(
+        staff_mail.c.user_id,
+        users.c.email,
+        staff_mail.c.story_outbox_id,
+        staff_mail.c.story_next_at,
+    )
+    .select_from(threads)
+    .join(
+        articles,
+        (articles.c.site_id == threads.c.site_id) & (articles.c.slug == threads.c.key),
+    )
+    .join(users, users.c.username == articles.c.author)
+    .join(staff_mail, staff_mail.c.user_id == users.c.id)
+    .where(threads.c.id == bindparam("thread_id"), staff_mail.c.stories, users.c.email.is_not(None))
+)
+# On every comment, so built once (store/_sql.py's Prepared).
+_WRITER_OF = Prepared(_WRITER, postgresql=_WRITER.with_for_update(of=staff_mail))
+
+
 async def writer_of(connection: Connection, thread_id: int) -> Writer | None:
     """The writer of the story this thread discusses, if they want its comments mailed; locked
     on PostgreSQL, as the digest waiting for them may be rewritten."""
-    query = (
-        select(
-            staff_mail.c.user_id,
-            users.c.email,
-            staff_mail.c.story_outbox_id,
-            staff_mail.c.story_next_at,
-        )
-        .select_from(threads)
-        .join(
-            articles,
-            (articles.c.site_id == threads.c.site_id) & (articles.c.slug == threads.c.key),
-        )
-        .join(users, users.c.username == articles.c.author)
-        .join(staff_mail, staff_mail.c.user_id == users.c.id)
-        .where(threads.c.id == thread_id, staff_mail.c.stories, users.c.email.is_not(None))
-    )
-    if locks_rows(connection):
-        query = query.with_for_update(of=staff_mail)
-    row = (await connection.execute(query)).first()
-    return _struct(Writer, row) if row else None
+    row = await _WRITER_OF.first(connection, thread_id=thread_id)
+    if row is None:
+        return None
+    return Writer(user_id=row[0], email=row[1], story_outbox_id=row[2], story_next_at=row[3])
 
 
 async def set_story_digest(

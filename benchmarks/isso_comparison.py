@@ -12,8 +12,9 @@ on loopback with the same settings:
 - post with notifications (Rejoinder only): the post workload on a fresh database with two
   webhook endpoints registered (nginx answering 204) and reply mails on (an SMTP server in
   this process), every post a reply to a reader who asked for reply mails: each comment
-  also writes two webhook deliveries and joins that reader's digest. The outbox is to cost
-  posting no more than a quarter of its rate.
+  also writes two webhook deliveries and joins that reader's digest. The plain server posts
+  the same replies, to a comment nobody follows, in turns with it ("post-turns"). The
+  outbox is to cost posting no more than a quarter of its rate.
 
 Isso 0.14 runs from PyPI in a temporary virtualenv under gunicorn with 2 workers and its rate
 guard off; Rejoinder runs ``rejoinder serve --workers 2`` on a temporary SQLite database.
@@ -460,6 +461,12 @@ def subscribe(server: Server, sink: MailSink) -> int:
     return server.created_id(created)
 
 
+def replies_to(server: Server, parent: int) -> Callable[[str, str, int | None, str], dict]:
+    """The server's post bodies, as replies to ``parent``."""
+    body = server.post_body
+    return lambda thread, author, _, text: body(thread, author, parent, text)
+
+
 def with_webhooks(
     plain: Server, args: argparse.Namespace, work: Path, env: dict[str, str]
 ) -> list[Result]:
@@ -500,8 +507,16 @@ def with_webhooks(
         running(command, env, hooked.url + "/healthz"),
     ):
         followed = subscribe(hooked, sink)
-        reply = hooked.post_body
-        hooked.post_body = lambda thread, author, _, text: reply(thread, author, followed, text)
+        replying = replies_to(hooked, followed)
+        # The same posts on both: replies to one comment, there followed by mail.
+        unfollowed = httpx.post(
+            plain.url + "/api/comments",
+            json=plain.post_body("bench-post", "Subscriber", None, "Tell me when anyone answers."),
+        ).json()
+        plain = dataclasses.replace(
+            plain, post_body=replies_to(plain, plain.created_id(unfollowed))
+        )
+        hooked = dataclasses.replace(hooked, post_body=replying)
         for turn in range(args.rounds):
             print(f"posting with and without notifications, round {turn + 1}", flush=True)
             for server in (plain, hooked):

@@ -49,6 +49,40 @@ def test_a_site_not_listed_shows_the_comments_and_says_it_cannot_post(demo, else
     assert errors == []
 
 
+def test_a_read_refused_with_credentials_after_another_found_the_way_is_retried(
+    demo, elsewhere, page
+):
+    """Found when the server was slow: the first page was asked for with credentials while
+    the count was on its way; the count, refused, retried without them and marked the widget
+    read-only, and the page's refusal, arriving after that, was taken for a network failure
+    ("Could not reach the comments server") instead of being retried the same way."""
+    held: dict[str, list] = {"counts": [], "comments": []}
+    page.route("**/api/counts?*", lambda route: held["counts"].append(route))
+    page.route("**/api/comments?*", lambda route: held["comments"].append(route))
+
+    def wait_for(kind: str, number: int) -> None:
+        for _ in range(200):
+            if len(held[kind]) >= number:
+                return
+            page.wait_for_timeout(25)
+        raise AssertionError(f"{kind}: {len(held[kind])} requests, expected {number}")
+
+    page.goto(elsewhere.story("race.html", demo))
+    widget = page.locator("rejoinder-comments")
+    wait_for("counts", 1)
+    widget.get_by_role("button", name="Show comments").click()
+    wait_for("comments", 1)  # sent with credentials: nothing says read-only yet
+    held["counts"][0].continue_()  # refused with credentials
+    wait_for("counts", 2)
+    held["counts"][1].continue_()  # answered without: the widget is read-only now
+    expect(widget.get_by_role("heading", name=re.compile(r"Comments \([1-9]"))).to_be_visible()
+    held["comments"][0].continue_()  # its refusal arrives only now
+    wait_for("comments", 2)
+    held["comments"][1].continue_()
+    expect(widget.locator(".author")).to_have_text(["John", "Mr Person"])
+    assert NETWORK not in words_on_show(widget)
+
+
 def test_the_ukrainian_widget_says_it_in_ukrainian(demo, elsewhere, page):
     url = elsewhere.story("quote-uk.html", demo, lang="uk", extra=' data-rejoinder-lang="uk"')
     page.goto(url)

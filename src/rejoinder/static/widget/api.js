@@ -63,12 +63,15 @@ export class Api {
     }
     const url = `${this.base}${path}`;
     const anonymous = { method, credentials: "omit", headers: { Accept: "application/json" } };
+    // Whether this request goes without credentials, decided now: another request may find
+    // the site read-only while this one is on its way, and its refusal must be retried too.
+    const bare = this.readOnly && method === "GET";
     let response;
     try {
-      response = await fetch(url, this.readOnly && method === "GET" ? anonymous : init);
+      response = await fetch(url, bare ? anonymous : init);
     } catch {
       // Refused with credentials but answered without: this site may read, not write.
-      if (method !== "GET" || this.readOnly) throw new ApiError(0, "network", null, null);
+      if (method !== "GET" || bare) throw new ApiError(0, "network", null, null);
       response = await fetch(url, anonymous).catch(() => null);
       if (!response) throw new ApiError(0, "network", null, null);
       this.readOnly = true;

@@ -5,6 +5,7 @@ test runs on SQLite and on PostgreSQL against a real SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from email.message import EmailMessage
@@ -12,7 +13,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from rejoinder.config import Settings
+from rejoinder.service import mail
 from rejoinder.service.mail import DIGEST_SHOWN
+from rejoinder.service.outbox import DeliveryFailed
 from tests.support import add_moderator, assert_error, moderate, page, post, posted, sign_in
 
 READER = "reader@example.org"
@@ -194,6 +198,25 @@ def test_a_server_that_fails_for_a_while_gets_the_mail_later(mailing, smtp, peek
     wait_for(lambda: [row[:2] for row in peek.rows(sql)] == [("sent", 2)])
     ((_, _, message_id),) = peek.rows(sql)
     assert confirmation["Message-ID"] == f"<{message_id}@comments.example>"  # nothing lost
+
+
+def test_a_process_without_smtp_leaves_the_mail_for_one_that_has_it(
+    mailing, make_client, smtp, peek
+):
+    """One outbox serves every process: one started without ``smtp_url`` may claim a mail,
+    and that attempt fails in words (no traceback) to be tried again, not lost."""
+    without = make_client(**FAST)
+    assert without.get("/healthz").status_code == 200
+    follow(mailing)
+    smtp.wait_for(lambda got: len(got) == 1, timeout=30)
+    sql = "SELECT state, last_error FROM outbox WHERE kind = 'mail'"
+    wait_for(lambda: [row[0] for row in peek.rows(sql)] == ["sent"])
+
+
+def test_sending_without_smtp_is_a_failed_attempt_not_a_crash():
+    with pytest.raises(DeliveryFailed, match="no smtp_url") as failed:
+        asyncio.run(mail.send(Settings(), EmailMessage()))
+    assert not failed.value.final
 
 
 def test_a_refused_recipient_is_kept_as_failed_for_the_admin(mailing, smtp, peek, database_url):

@@ -387,8 +387,13 @@ def add_parts(mail: EmailMessage, name: str, language: str, context: dict[str, A
 
 
 async def send(settings: Settings, mail: EmailMessage) -> None:
-    """One SMTP conversation; a failure says whether trying again can help."""
-    assert settings.smtp_url is not None
+    """One SMTP conversation; a failure says whether trying again can help.
+
+    A process started without ``smtp_url`` may still claim mail that another queued (one
+    outbox for every process): that attempt fails, to be tried again, perhaps by the other.
+    """
+    if settings.smtp_url is None:
+        raise DeliveryFailed("this server process has no smtp_url; it cannot send mail")
     parts = urlsplit(settings.smtp_url)
     implicit = parts.scheme == "smtps"
     try:

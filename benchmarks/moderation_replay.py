@@ -39,7 +39,7 @@ from rejoinder.app import create_app  # noqa: E402
 from rejoinder.config import Settings  # noqa: E402
 from rejoinder.store.database import Database  # noqa: E402
 from rejoinder.store.migrate import upgrade  # noqa: E402
-from rejoinder.web.api import comments as comments_api  # noqa: E402
+from rejoinder.service import posting as comments_api  # noqa: E402  (the pipeline steps it calls)
 
 BANNED = ("kill yourself", "subhuman", "vermin")
 SUSPECT = ("traitor", "paid troll", "crypto")
@@ -276,7 +276,11 @@ class Timer:
             finally:
                 self.current += time.perf_counter() - started
 
+        timed.timed = True  # type: ignore[attr-defined]
         return timed
+
+
+TIMER = Timer()
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -284,22 +288,23 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def replay(database_url: str, items: list[dict]) -> dict:
+async def replay(database_url: str, items: list[dict], **overrides: object) -> dict:
     database = Database(database_url)
     try:
         await upgrade(database)
     finally:
         await database.dispose()
+    options: dict[str, object] = {"banned_words": BANNED, "suspect_words": SUSPECT}
     settings = Settings(
         database_url=database_url,
         secret="benchmark",
-        banned_words=BANNED,
-        suspect_words=SUSPECT,
         rate_posts_per_address=(10**9, 60),
+        **(options | overrides),  # type: ignore[arg-type]
     )
-    timer = Timer()
+    timer = TIMER
     for name in ("prescreen", "look_up", "record"):
-        setattr(comments_api, name, timer.wrap(getattr(comments_api, name)))
+        if not getattr(getattr(comments_api, name), "timed", False):
+            setattr(comments_api, name, timer.wrap(getattr(comments_api, name)))
     app = create_app(settings)
     added: list[float] = []
     total: list[float] = []
@@ -377,11 +382,95 @@ async def _final_statuses(app, ids: dict[int, str]) -> dict[str, Counter]:  # ty
     return final
 
 
+CORPUS = ROOT / "benchmarks" / "data" / "moderation_corpus.jsonl"
+DECIDED = {"visible": "publish", "pending": "hold", "rejected": "reject"}
+# What issue 18 asks of the scorer, per language: the share of these categories held or
+# rejected (abuse), and the share of the civil ones held or rejected.
+ABUSE = ("targeted_insult", "threat", "wish_of_harm", "dehumanisation")
+CIVIL = ("civil_praise", "civil_criticism", "public_figure_criticism", "violence_report")
+
+
+def corpus_items() -> list[dict]:
+    """The labelled corpus (benchmarks/data/moderation_corpus.jsonl), a thread per category."""
+    items = []
+    for number, line in enumerate(CORPUS.read_text(encoding="utf-8").splitlines()):
+        record = json.loads(line)
+        items.append(
+            {
+                "kind": f"{record['lang']}:{record['category']}:{record['label']}",
+                "thread": f"corpus-{record['lang']}-{record['category']}",
+                "name": f"Reader {number}",
+                "body": record["text"],
+            }
+        )
+    return items
+
+
+def share(mine: dict, categories: tuple[str, ...], decisions: tuple[str, ...]) -> str:
+    chosen = [(k, n) for k, n in mine.items() if k[1] in categories]
+    total = sum(n for _, n in chosen)
+    hit = sum(n for k, n in chosen if k[3] in decisions)
+    return f"{hit}/{total} = {100 * hit / total:.1f}%" if total else "none"
+
+
+def confusion(result: dict, items: list[dict]) -> list[str]:
+    """Per language: expected label by decision, each category's decisions, and the
+    acceptance shares (civil comments held; abuse held or rejected)."""
+    lines = []
+    decided: Counter = Counter()  # (lang, category, expected, decision)
+    for kind, statuses in result["final"].items():
+        lang, category, expected = kind.split(":")
+        for status, count in statuses.items():
+            if status in DECIDED:
+                decided[lang, category, expected, DECIDED[status]] += count
+    for kind, outcomes in result["at_post"].items():
+        lang, category, expected = kind.split(":")
+        for outcome, count in outcomes.items():
+            if outcome.startswith("refused"):
+                decided[lang, category, expected, outcome] += count
+    languages = sorted({item["kind"].split(":")[0] for item in items})
+    columns = ("publish", "hold", "reject")
+    for lang in languages:
+        mine = {key: n for key, n in decided.items() if key[0] == lang}
+        lines.append(f"{lang}: expected (rows) by decided (columns)")
+        lines.append(f"  {'':10}" + "".join(f"{c:>9}" for c in columns))
+        for expected in columns:
+            row = [
+                sum(n for k, n in mine.items() if k[2] == expected and k[3] == c) for c in columns
+            ]
+            lines.append(f"  {expected:10}" + "".join(f"{n:9}" for n in row))
+        lines.append(f"  {'category':26}" + "".join(f"{c:>9}" for c in columns))
+        for category in sorted({k[1] for k in mine}):
+            row = [
+                sum(n for k, n in mine.items() if k[1] == category and k[3] == c) for c in columns
+            ]
+            lines.append(f"  {category:26}" + "".join(f"{n:9}" for n in row))
+
+        lines.append(
+            f"  {lang} civil criticism held or rejected: "
+            f"{share(mine, ('civil_criticism',), ('hold', 'reject'))}; all civil: "
+            f"{share(mine, CIVIL, ('hold', 'reject'))}"
+        )
+        lines.append(
+            f"  {lang} insults, threats, wishes of harm, dehumanisation held or rejected: "
+            f"{share(mine, ABUSE, ('hold', 'reject'))}"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--corpus-only",
+        action="store_true",
+        help="replay only the labelled corpus, with the default moderation settings",
+    )
     args = parser.parse_args()
+    if args.corpus_only:
+        print("\n".join(replay_corpus(args.database_url)))
+        return
     items = build_mix()
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{Path(folder) / 'replay.db'}"
@@ -425,6 +514,16 @@ def main() -> None:
                 indent=2,
             )
         )
+
+
+def replay_corpus(database_url: str | None) -> list[str]:
+    """The labelled corpus with the settings a newsroom starts with (no word lists)."""
+    items = corpus_items()
+    with tempfile.TemporaryDirectory() as folder:
+        url = database_url or f"sqlite:///{Path(folder) / 'corpus.db'}"
+        result = asyncio.run(replay(url, items, banned_words=(), suspect_words=()))
+    lines = [f"labelled corpus: {len(items)} comments ({CORPUS.name}), default settings"]
+    return lines + confusion(result, items)
 
 
 if __name__ == "__main__":

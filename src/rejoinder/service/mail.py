@@ -29,7 +29,7 @@ from rejoinder.domain.errors import Problem, RejoinderError, invalid
 from rejoinder.domain.models import Status, StoredComment
 from rejoinder.domain.outgoing import OutboxMessage
 from rejoinder.domain.phrases import phrase
-from rejoinder.service.outbox import DeliveryFailed
+from rejoinder.service.outbox import DeliveryFailed, Sender
 from rejoinder.store import mail as mail_store
 from rejoinder.store.database import Connection
 from rejoinder.store.mail import MailAddress
@@ -270,7 +270,7 @@ def _render(name: str, language: str, context: dict[str, Any]) -> tuple[str, str
     return text, html
 
 
-class MailSender:
+class MailSender(Sender):
     """Writes one outbox message of kind "mail" and hands it to the SMTP server.
 
     One SMTP conversation a message: mail is rare next to webhooks, and a connection kept

@@ -44,7 +44,24 @@ class DeliveryFailed(Exception):
         self.final = final
 
 
-Sender = Callable[[OutboxMessage], Awaitable[None]]
+class Sender:
+    """Sends one kind of outbox message (webhooks, readers' mail, staff mail).
+
+    ``__call__`` sends one message or raises ``DeliveryFailed``; the other methods are the
+    worker's notices, which a sender overrides when it has something to do with them.
+    """
+
+    async def __call__(self, message: OutboxMessage) -> None:
+        raise NotImplementedError
+
+    def begin_round(self) -> None:
+        """A round of the outbox begins: drop what was cached for the last one."""
+
+    async def gave_up(self, connection: Connection, message: OutboxMessage, reason: str) -> None:
+        """``message`` failed its last attempt (in the transaction that records it)."""
+
+    async def aclose(self) -> None:
+        """The worker stops: close the HTTP client or SMTP link kept open."""
 
 
 class OutboxWorker:
@@ -86,9 +103,7 @@ class OutboxWorker:
                 await self._task
             self._task = None
         for sender in self.senders.values():
-            close = getattr(sender, "aclose", None)  # a sender's HTTP client or SMTP link
-            if close is not None:
-                await close()
+            await sender.aclose()
 
     async def _run(self) -> None:
         pause = IDLE_SECONDS
@@ -139,9 +154,7 @@ class OutboxWorker:
                 self._swept = now
         if taken:
             for sender in self.senders.values():
-                begin = getattr(sender, "begin_round", None)
-                if begin is not None:
-                    begin()
+                sender.begin_round()
             errors = await self._send_all(taken)
             await self._record(list(zip(taken, errors, strict=True)))
         return len(taken)
@@ -204,9 +217,9 @@ class OutboxWorker:
             await outbox_store.mark_retry(connection, message.id, due, error.reason)
             return
         await outbox_store.mark_failed(connection, message.id, error.reason)
-        gave_up = getattr(self.senders.get(message.kind), "gave_up", None)
-        if gave_up is not None:
-            await gave_up(connection, message, error.reason)
+        sender = self.senders.get(message.kind)
+        if sender is not None:
+            await sender.gave_up(connection, message, error.reason)
         log.warning(
             "outbox message %s (%s) failed for good after %d attempts: %s",
             message.message_id,

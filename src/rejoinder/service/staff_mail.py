@@ -27,6 +27,7 @@ from rejoinder.domain.moderation.pipeline import decode_findings
 from rejoinder.domain.outgoing import OutboxMessage
 from rejoinder.domain.phrases import phrase
 from rejoinder.service import mail
+from rejoinder.service.outbox import Sender
 from rejoinder.store import staff_mail as staff_store
 from rejoinder.store.database import Connection
 from rejoinder.store.mail import queue_mail
@@ -170,7 +171,7 @@ async def language_of(app: Services, token: str) -> str:
     return (await choices(app, user_id)).language
 
 
-class StaffMailSender:
+class StaffMailSender(Sender):
     """Writes a queue digest and hands it to the SMTP server (service/mail.send)."""
 
     def __init__(self, app: Services) -> None:

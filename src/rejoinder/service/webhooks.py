@@ -38,7 +38,7 @@ from rejoinder.domain.outgoing import (
 )
 from rejoinder.domain.phrases import phrase
 from rejoinder.domain.web_addresses import check_media_url, is_public_address
-from rejoinder.service.outbox import DeliveryFailed
+from rejoinder.service.outbox import DeliveryFailed, Sender
 from rejoinder.store import outbox as outbox_store
 from rejoinder.store import threads as thread_store
 from rejoinder.store import webhooks as webhook_store
@@ -325,7 +325,7 @@ def signature(endpoint: Endpoint, message_id: str, at: datetime, body: str) -> s
     return " ".join(Webhook(key).sign(message_id, at, body) for key in keys)
 
 
-class WebhookSender:
+class WebhookSender(Sender):
     """Sends one webhook delivery; counts an endpoint's messages that failed for good in a
     row, and switches it off at ``webhook_disable_after``.
 

@@ -1,4 +1,5 @@
-"""Posting, editing and deleting comments: the rules a comment meets on its way in.
+"""Posting comments: the rules a comment meets on its way in (editing and deleting one's
+own are in service/editing.py).
 
 A new comment is screened before its write (``pipeline.prescreen`` and ``look_up``), so
 SQLite's one writer never waits on the toxicity model or on ban and campaign reads; inside
@@ -8,21 +9,16 @@ moderation mode) and its reply parent, all in one transaction with the idempoten
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import msgspec
 
-from rejoinder.domain import markup
-from rejoinder.domain.comments import check_body, check_still_editable, draft_comment
-from rejoinder.domain.errors import Problem, RejoinderError, invalid, no_comment
+from rejoinder.domain.comments import draft_comment
+from rejoinder.domain.errors import Problem, RejoinderError, invalid
 from rejoinder.domain.events import (
     CommentCreated,
-    CommentDeleted,
-    CommentEdited,
-    CommentHidden,
     Event,
     QueueChanged,
 )
@@ -34,6 +30,12 @@ from rejoinder.domain.outgoing import comment_events
 from rejoinder.domain.text import check_single_line
 from rejoinder.metrics import POSTS
 from rejoinder.service import mail, staff_mail, webhooks
+from rejoinder.service.announcing import (
+    hidden_events,
+    notice_for,
+    queue_hidden_events,
+    status_for_author,
+)
 from rejoinder.service.limits import enforce
 from rejoinder.service.outcomes import Outcome
 from rejoinder.service.pipeline import (
@@ -42,12 +44,10 @@ from rejoinder.service.pipeline import (
     newcomer_standing,
     prescreen,
     record,
-    stricter,
 )
 from rejoinder.service.services import Services
 from rejoinder.store import comments as comment_store
 from rejoinder.store import idempotency
-from rejoinder.store import moderation as moderation_store
 from rejoinder.store import threads as thread_store
 from rejoinder.store import users as user_store
 from rejoinder.store.authors import find_author, writer_for
@@ -75,12 +75,6 @@ class CreatedComment(msgspec.Struct):
     # When notify_replies was asked: "confirmation_sent", "confirmation_waiting" or
     # "following" (service/mail.py).
     mail: str | None = None
-
-
-class EditedComment(msgspec.Struct):
-    comment: Comment
-    status: str = "visible"
-    notice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +207,7 @@ async def post_comment(
         await webhooks.queue_comment_events(
             connection, app, comment_events(None, stored), stored, draft.thread_key, now
         )
-        await _queue_hidden_events(connection, app, hidden, draft.thread_key, now)
+        await queue_hidden_events(connection, app, hidden, draft.thread_key, now)
         await mail.queue_reply(connection, app, stored, now)
         await staff_mail.queue_story_comment(connection, app, stored, now)
         mailing = None
@@ -225,8 +219,8 @@ async def post_comment(
                 stored.for_readers(),
                 app.signer.edit_token(stored.id, edit_key),
                 stored.created_at + timedelta(seconds=app.settings.edit_window),
-                status=_status_for_author(stored.status),
-                notice=_notice_for(stored.status),
+                status=status_for_author(stored.status),
+                notice=notice_for(stored.status),
                 mail=mailing,
             )
         )
@@ -236,7 +230,7 @@ async def post_comment(
     POSTS.labels(_OUTCOMES[stored.status]).inc()  # committed: a retry's replay is not counted
     events = _arrival(draft.thread_key, stored, screening.findings, count)
     for other in hidden:
-        events += _hidden(draft.thread_key, other, count, "campaign")
+        events += hidden_events(draft.thread_key, other, count, "campaign")
     return Outcome(Answer(CREATED, body), events)
 
 
@@ -273,19 +267,6 @@ async def _check_rate(app: Services, identity: Identity) -> None:
         )
 
 
-def _status_for_author(status: Status) -> str:
-    """A shadow-banned author is told their comment is up, which for them it is."""
-    return status.as_seen_by_author().value
-
-
-def _notice_for(status: Status) -> str | None:
-    if status is Status.PENDING:
-        return "Thanks! Your comment will appear once a moderator has read it."
-    if status is Status.REJECTED:
-        return "Your comment was not published because it breaks this site's rules."
-    return None
-
-
 def _arrival(
     thread_key: str, stored: StoredComment, findings: list[Finding], count: int
 ) -> list[Event]:
@@ -301,28 +282,6 @@ def _arrival(
             QueueChanged(comment_id=stored.id, status=stored.status.value, reason=reasons)
         )
     return events
-
-
-async def _queue_hidden_events(
-    connection: Connection,
-    app: Services,
-    hidden: list[StoredComment],
-    thread_key: str,
-    now: datetime,
-) -> None:
-    """The webhooks of comments a campaign took off the page: each was on show before."""
-    for other in hidden:
-        before = msgspec.structs.replace(other, status=Status.VISIBLE)
-        await webhooks.queue_comment_events(
-            connection, app, comment_events(before, other), other, thread_key, now
-        )
-
-
-def _hidden(thread_key: str, stored: StoredComment, count: int, reason: str) -> list[Event]:
-    return [
-        CommentHidden(thread=thread_key, id=stored.id, comment_count=count),
-        QueueChanged(comment_id=stored.id, status=stored.status.value, reason=reason),
-    ]
 
 
 async def _root_for_reply(
@@ -364,140 +323,3 @@ def _vouched_title_and_url(
     if origin in app.settings.allowed_origins or origin in page_origins:
         return draft.thread_title, draft.thread_url
     return None, None
-
-
-@dataclass(frozen=True)
-class Asker:
-    """Who asks to change a comment: the edit token they hold, if any, and how to tell who
-    they are, asked only when the token does not settle it (a sign-on token that does not
-    verify is refused then, and only then)."""
-
-    identify: Callable[[], Identity]
-    edit_token: str = ""
-
-
-async def edit_comment(
-    app: Services,
-    asker: Asker,
-    comment_id: int,
-    body: str,
-    spoiler: bool | None,
-    *,
-    nudge_acknowledged: bool = False,
-) -> Outcome[EditedComment]:
-    """Change the text (and the spoiler cover) of the asker's own comment while the edit
-    window is open; the new text is screened again (and nudged about, as a new comment is),
-    and an edit can take a comment off the page but never put it back."""
-    text = check_body(body)
-    now = app.clock()
-    pre = await prescreen(app, text)
-    async with app.db.write() as connection:
-        comment = await _editable(app, connection, asker, comment_id)
-        thread = await thread_store.thread_by_id(connection, comment.thread_id)
-        assert thread is not None  # a comment's thread is never deleted
-        evidence = await look_up(
-            connection,
-            app,
-            pre,
-            text=text,
-            author_name=comment.author_name,
-            identities=_stored_identities(comment),
-            now=now,
-            exclude_id=comment.id,
-        )
-        screening = conclude(
-            pre,
-            evidence,
-            thread=thread,
-            guest=comment.author_guest,
-            newcomer=await newcomer_standing(
-                connection, app, thread, comment.voter_id, exclude_id=comment.id
-            ),
-            acknowledged=nudge_acknowledged,
-        )
-        updated = await comment_store.update_text(
-            connection,
-            comment_id,
-            markdown=text,
-            html=markup.render(text),
-            spoiler=comment.spoiler if spoiler is None else spoiler,
-            now=now,
-        )
-        status = stricter(updated.status, screening.status)
-        if status is not updated.status:
-            updated = await moderation_store.set_status(
-                connection, updated, status, now=now, by=None
-            )
-        hidden = await record(connection, app, updated, screening, now, edited=True)
-        updated = await moderation_store.withdraw_review(connection, comment_id)
-        await webhooks.queue_comment_events(
-            connection, app, comment_events(comment, updated, edited=True), updated, thread.key, now
-        )
-        await _queue_hidden_events(connection, app, hidden, thread.key, now)
-        count = await thread_store.visible_count(connection, comment.thread_id)
-    events: list[Event] = []
-    if updated.status is Status.VISIBLE:
-        events.append(CommentEdited(thread=thread.key, comment=updated.for_readers()))
-    elif comment.status is Status.VISIBLE:
-        events += _hidden(thread.key, updated, count, "campaign")
-    for other in hidden:
-        events += _hidden(thread.key, other, count, "campaign")
-    answer = EditedComment(
-        updated.for_readers(),
-        status=_status_for_author(updated.status),
-        notice=_notice_for(updated.status),
-    )
-    return Outcome(answer, events)
-
-
-async def delete_comment(app: Services, asker: Asker, comment_id: int) -> Outcome[None]:
-    """Delete the asker's own comment while the edit window is open."""
-    async with app.db.write() as connection:
-        comment = await _editable(app, connection, asker, comment_id)
-        await comment_store.mark_deleted(connection, comment, app.clock())
-        key = await thread_store.thread_key(connection, comment.thread_id)
-        count = await thread_store.visible_count(connection, comment.thread_id)
-    return Outcome(None, [CommentDeleted(thread=key, id=comment_id, comment_count=count)])
-
-
-async def _editable(
-    app: Services, connection: Connection, asker: Asker, comment_id: int
-) -> StoredComment:
-    """The comment, if its author asks (by its edit token, or as the reader or signed-in user
-    who wrote it, from any device) and the edit window is still open."""
-    comment = await comment_store.get_comment(connection, comment_id, for_update=True)
-    if comment is None or comment.status is Status.DELETED:
-        raise no_comment(comment_id)
-    token = asker.edit_token
-    by_token = bool(token) and app.signer.verify_edit_token(
-        comment_id, await comment_store.edit_key(connection, comment_id), token
-    )
-    if not by_token and not await _written_by(connection, asker.identify(), comment):
-        raise RejoinderError(
-            Problem.FORBIDDEN,
-            "edit_token_invalid",
-            "Only the author can change this comment (the X-Edit-Token is missing or wrong).",
-            "X-Edit-Token",
-        )
-    check_still_editable(comment.created_at, app.clock(), app.settings.edit_window)
-    return comment
-
-
-async def _written_by(connection: Connection, identity: Identity, comment: StoredComment) -> bool:
-    author = await find_author(connection, identity)
-    if author.user_id is not None:
-        return comment.user_id == author.user_id
-    return author.voter_id is not None and comment.voter_id == author.voter_id
-
-
-def _stored_identities(comment: StoredComment) -> list[tuple[str, str]]:
-    found = []
-    if comment.voter_id is not None:
-        found.append(("voter", str(comment.voter_id)))
-    if comment.author_ip_hash:
-        found.append(("address", comment.author_ip_hash))
-    if comment.user_id is not None:
-        found.append(("user", str(comment.user_id)))
-    if comment.author_email:
-        found.append(("email", comment.author_email.casefold()))
-    return found

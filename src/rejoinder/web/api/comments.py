@@ -1,4 +1,5 @@
-"""``/api/comments``: post, edit and delete comments (``service/posting.py`` does the work)."""
+"""``/api/comments``: post, edit and delete comments (``service/posting.py`` and
+``service/editing.py`` do the work)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from litestar import Request, Response, delete, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from rejoinder.service import posting
-from rejoinder.service.posting import Asker, CreatedComment, EditedComment, Retry, Submission
+from rejoinder.service import editing, posting
+from rejoinder.service.editing import Asker, EditedComment
+from rejoinder.service.posting import CreatedComment, Retry, Submission
 from rejoinder.web.api.refusals import refusals, sends
 from rejoinder.web.context import services
 from rejoinder.web.identity import hand_back, identify, writer_identity
@@ -66,7 +68,7 @@ async def edit_comment(
     request: Request, comment_id: FromPath[int], data: JSONBody[CommentEdit]
 ) -> EditedComment:
     app = services(request)
-    done = await posting.edit_comment(
+    done = await editing.edit_comment(
         app,
         _asker(request),
         comment_id,
@@ -87,4 +89,4 @@ async def edit_comment(
 )
 async def delete_comment(request: Request, comment_id: FromPath[int]) -> None:
     app = services(request)
-    app.publish((await posting.delete_comment(app, _asker(request), comment_id)).events)
+    app.publish((await editing.delete_comment(app, _asker(request), comment_id)).events)

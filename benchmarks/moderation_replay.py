@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from rejoinder.app import create_app  # noqa: E402
 from rejoinder.config import Settings  # noqa: E402
+from rejoinder.service import posting  # noqa: E402 (it calls the pipeline steps timed here)
 from rejoinder.store.database import Database  # noqa: E402
 from rejoinder.store.migrate import upgrade  # noqa: E402
-from rejoinder.service import posting as comments_api  # noqa: E402  (the pipeline steps it calls)
 
 BANNED = ("kill yourself", "subhuman", "vermin")
 SUSPECT = ("traitor", "paid troll", "crypto")
@@ -303,8 +303,8 @@ async def replay(database_url: str, items: list[dict], **overrides: object) -> d
     )
     timer = TIMER
     for name in ("prescreen", "look_up", "record"):
-        if not getattr(getattr(comments_api, name), "timed", False):
-            setattr(comments_api, name, timer.wrap(getattr(comments_api, name)))
+        if not getattr(getattr(posting, name), "timed", False):
+            setattr(posting, name, timer.wrap(getattr(posting, name)))
     app = create_app(settings)
     added: list[float] = []
     total: list[float] = []

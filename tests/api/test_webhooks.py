@@ -110,7 +110,7 @@ def test_a_moderators_decisions_are_events(make_client, database_url, receiver):
 def close(client, csrf: str, closed: bool) -> None:
     form = {"csrf": csrf, "thread": THREAD, "mode": "", "message": ""}
     saved = client.post("/admin/settings", data=form | ({"closed": "on"} if closed else {}))
-    assert saved.status_code == 200, saved.text
+    assert saved.status_code == 200 and "/admin/settings" in str(saved.url), saved.text
 
 
 def test_a_moderator_closing_a_discussion_is_announced_once_per_closing(
@@ -161,6 +161,33 @@ def test_a_discussion_closing_by_itself_is_announced_once_whatever_the_processes
     clock.advance(3600)
     time.sleep(2.5)
     assert receiver.events() == ["thread.closed"]
+
+
+def test_a_discussion_past_its_auto_close_stays_announced_once_whatever_moderators_do(
+    make_client, database_url, receiver, clock, peek
+):
+    """Closed and "reopened" by a moderator after it closed by itself, it is still closed
+    (its time is up), so nothing is announced again."""
+    client = make_client(**FAST)
+    add_webhook(database_url, receiver.url, events="thread.closed")
+    add_moderator(database_url)
+    csrf = sign_in(client)
+    saved = client.post(
+        "/admin/settings", data={"csrf": csrf, "mode": "post", "auto_close_days": "3"}
+    )
+    assert saved.status_code == 200, saved.text
+    posted(client)
+    clock.advance(3 * 86400 + 60)
+    (closing,) = receiver.wait_for(lambda got: len(got) >= 1)
+    assert closing.payload["data"]["by"] == "auto_close"
+    csrf = sign_in(client)  # three days on: the session from before has expired
+    close(client, csrf, closed=True)
+    assert peek.rows("SELECT closed FROM threads") == [(True,)]
+    close(client, csrf, closed=False)
+    clock.advance(120)  # the scheduled pass looks again
+    time.sleep(3)
+    assert receiver.events() == ["thread.closed"]
+    assert page(client)["thread"]["closed"] is True
 
 
 def test_a_failing_receiver_is_tried_again_until_it_answers(

@@ -7,6 +7,8 @@ their checks run in one order whoever asks, and each refusal names the field it 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rejoinder.domain.errors import Problem, RejoinderError, invalid
 from rejoinder.domain.moderation.pipeline import Mode
 from rejoinder.domain.phrases import phrase
@@ -80,8 +82,15 @@ async def set_thread_rules(
         )
         if closed and not found.is_closed(now):
             await webhooks.queue_thread_closed(connection, app, found, now)
-        elif found.closed and not closed:  # reopened: its next closing is news again
+        elif found.closed and not closed and not _past_auto_close(found, now):
+            # Reopened: its next closing is news again. One past its auto-close date stays
+            # closed, and was announced: nothing to forget.
             await thread_store.forget_closing(connection, found.id)
+
+
+def _past_auto_close(thread: ThreadRow, now: datetime) -> bool:
+    closes_at = thread.closes_at()
+    return closes_at is not None and closes_at <= now
 
 
 def nudge_named(value: str | None, current: bool) -> bool:
